@@ -1,0 +1,1 @@
+"""Dataset makers: pure functions, keyword-only options, explicit random state, tensors out."""

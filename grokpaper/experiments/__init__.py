@@ -1,0 +1,1 @@
+"""Experiment families: how a figure's runs are described, batched into ensembles and trained."""

@@ -1,0 +1,25 @@
+"""Where things live on disk; every location can be moved by an environment variable."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+#: Repository root (the folder holding ``pyproject.toml``); used for defaults only.
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def store_root() -> Path:
+    """Root of the result store: ``$GROKPAPER_STORE`` or ``<repo>/.grokpaper/store``."""
+    env = os.environ.get("GROKPAPER_STORE")
+    return Path(env).expanduser().resolve() if env else REPO_ROOT / ".grokpaper" / "store"
+
+
+def default_device() -> str:
+    """``$GROKPAPER_DEVICE``, else ``cuda`` when a GPU is visible, else ``cpu``."""
+    env = os.environ.get("GROKPAPER_DEVICE")
+    if env:
+        return env
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"

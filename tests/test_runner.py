@@ -1,0 +1,176 @@
+"""Tests of the notebook runner: discovery, CLI errors, parameters, input hash, skip, failure."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from grokpaper import cli, runner
+
+TINY = '# %% tags=["parameters"]\nprofile = "quick"\n\n# %%\nprint("profile", profile)\n'
+FAILING = '# %% tags=["parameters"]\nprofile = "quick"\n\n# %%\nraise RuntimeError("boom")\n'
+
+
+def make_layout(root: Path, notebooks: dict[str, str]) -> runner.Layout:
+    """A throwaway repository layout holding ``notebooks`` (name -> source) and a package."""
+    layout = runner.Layout(notebooks=root / "notebooks", book=root / "book",
+                           build=root / "build", package=root / "pkg")
+    for name, text in notebooks.items():
+        path = layout.notebooks / f"{name}.py"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    layout.package.mkdir(parents=True)
+    (layout.package / "core.py").write_text("X = 1\n")
+    return layout
+
+
+def test_discover_mirrors_paths_and_runs_summary_last(tmp_path: Path) -> None:
+    layout = make_layout(tmp_path, {"summary": TINY, "zeta": TINY, "carvalho/fig3b": TINY,
+                                    "_helper": TINY, "carvalho/__init__": ""})
+    found = runner.discover(layout)
+    assert [nb.name for nb in found] == ["carvalho/fig3b", "zeta", "summary"]
+    assert found[0].source == layout.notebooks / "carvalho" / "fig3b.py"
+    assert found[0].output == layout.book / "carvalho" / "fig3b.ipynb"
+
+
+def test_select_by_name_or_path_keeps_run_order(tmp_path: Path) -> None:
+    layout = make_layout(tmp_path, {"summary": TINY, "carvalho/fig3b": TINY, "b": TINY})
+    found = runner.discover(layout)
+    chosen = runner.select(
+        found, ["summary", str(layout.notebooks / "carvalho" / "fig3b.py")], layout)
+    assert [nb.name for nb in chosen] == ["carvalho/fig3b", "summary"]
+    assert runner.select(found, [], layout) == found
+    with pytest.raises(runner.UnknownNotebook, match="available: b, carvalho/fig3b, summary"):
+        runner.select(found, ["carvalho/nope"], layout)
+
+
+def test_cli_unknown_notebook_exits_2_listing_available(capsys: pytest.CaptureFixture) -> None:
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["run", "--profile", "smoke", "no/such_notebook"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "unknown notebook(s): no/such_notebook" in err and "available:" in err
+    assert "summary" in err
+
+
+def test_cli_bad_profile_lists_allowed(capsys: pytest.CaptureFixture) -> None:
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["run", "--profile", "huge"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "huge" in err and all(name in err for name in ("smoke", "quick", "paper"))
+
+
+def test_cli_bad_parameter_exits_2(capsys: pytest.CaptureFixture) -> None:
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["run", "--profile", "smoke", "-p", "novalue"])
+    assert exc.value.code == 2
+    assert "name=value" in capsys.readouterr().err
+
+
+def test_parse_params_json_else_string() -> None:
+    assert runner.parse_params(["seeds=3", "fs=[0,0.2]", "tag=abc", "on=true", "x=", "s=a=b"]) \
+        == {"seeds": 3, "fs": [0, 0.2], "tag": "abc", "on": True, "x": "", "s": "a=b"}
+    assert runner.parse_params([]) == {}
+    for bad in ("seeds", "=3", "1x=2"):
+        with pytest.raises(ValueError, match="name=value"):
+            runner.parse_params([bad])
+
+
+def test_input_hash_tracks_every_input(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GROKPAPER_STORE", str(tmp_path / "store"))
+    layout = make_layout(tmp_path, {"chap": TINY})
+    [nb] = runner.discover(layout)
+
+    def digest(profile: str = "smoke", params: dict | None = None) -> str:
+        return runner.input_hash(nb, profile, params or {}, layout)
+
+    base = digest()
+    assert digest() == base  # stable
+    assert digest("quick") != base
+    assert digest(params={"seeds": 3}) != base
+    assert digest(params={"seeds": 3}) == digest(params={"seeds": 3})
+    (tmp_path / "store" / "verdicts" / "smoke").mkdir(parents=True)
+    (tmp_path / "store" / "verdicts" / "smoke" / "x.json").write_text("[]")
+    assert digest() == base  # verdicts only matter to the summary
+    nb.source.write_text(TINY + "\n# %%\n1\n")
+    changed_nb = digest()
+    assert changed_nb != base
+    (layout.package / "core.py").write_text("X = 2\n")
+    changed_pkg = digest()
+    assert changed_pkg != changed_nb
+    (layout.package / "sub").mkdir()
+    (layout.package / "sub" / "new.py").write_text("")
+    assert digest() != changed_pkg
+
+
+def test_summary_hash_includes_verdicts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GROKPAPER_STORE", str(tmp_path / "store"))
+    layout = make_layout(tmp_path, {"summary": TINY})
+    [nb] = runner.discover(layout)
+    base = runner.input_hash(nb, "smoke", {}, layout)
+    folder = tmp_path / "store" / "verdicts" / "smoke"
+    folder.mkdir(parents=True)
+    (folder / "chap.json").write_text("[]")
+    with_file = runner.input_hash(nb, "smoke", {}, layout)
+    assert with_file != base
+    (folder / "chap.json").write_text('[{"verdict": "supported"}]')
+    assert runner.input_hash(nb, "smoke", {}, layout) != with_file
+    assert runner.input_hash(nb, "quick", {}, layout) == runner.input_hash(
+        nb, "quick", {}, layout)  # other profiles' verdicts are not inputs
+
+
+def test_second_run_skips_unchanged_notebook(tmp_path: Path) -> None:
+    layout = make_layout(tmp_path, {"tiny": TINY})
+    found = runner.discover(layout)
+    [first] = runner.run(found, "smoke", {"extra": 1}, layout=layout, quiet=True)
+    assert first.status == "ran", first.detail
+    output = json.loads((layout.book / "tiny.ipynb").read_text())
+    meta = output["metadata"]
+    assert meta["grokpaper"]["profile"] == "smoke"
+    assert meta["grokpaper"]["parameters"] == {"extra": 1}
+    assert meta["papermill"]["parameters"] == {"profile": "smoke", "extra": 1}
+    assert meta["papermill"]["input_path"] == "notebooks/tiny.py"
+    injected = [c for c in output["cells"] if "injected-parameters" in c["metadata"]["tags"]]
+    assert 'profile = "smoke"' in "".join(injected[0]["source"])
+    executed = nbformat.read(layout.book / "tiny.ipynb", as_version=4)
+    printed = "".join(o.get("text", "") for c in executed.cells for o in c.get("outputs", []))
+    assert "profile smoke" in printed
+
+    [second] = runner.run(found, "smoke", {"extra": 1}, layout=layout, quiet=True)
+    assert second.status == "skipped"
+    assert json.loads((layout.book / "tiny.ipynb").read_text()) == output
+    [forced] = runner.run(found, "smoke", {"extra": 1}, layout=layout, quiet=True, force=True)
+    assert forced.status == "ran"
+
+
+def test_failing_notebook_leaves_book_untouched(tmp_path: Path) -> None:
+    layout = make_layout(tmp_path, {"bad": FAILING, "good": TINY})
+    outcomes = runner.run(runner.discover(layout), "smoke", layout=layout, quiet=True)
+    assert [(o.notebook.name, o.status) for o in outcomes] == [("bad", "FAILED"), ("good", "ran")]
+    assert "boom" in outcomes[0].detail and "build/failed/bad.ipynb" in outcomes[0].detail
+    assert sorted(p.name for p in layout.book.iterdir()) == ["good.ipynb"]
+    assert (layout.build / "failed" / "bad.ipynb").exists()
+    assert [p.name for p in layout.build.iterdir()] == ["failed"]  # no temp leftovers
+
+    # A notebook that fails on rerun keeps its previous good output.
+    good = layout.notebooks / "good.py"
+    before = (layout.book / "good.ipynb").read_text()
+    good.write_text(FAILING)
+    [again] = runner.run(runner.discover(layout)[1:], "smoke", layout=layout, quiet=True)
+    assert again.status == "FAILED"
+    assert (layout.book / "good.ipynb").read_text() == before
+
+
+def test_nbval_prepare_injects_profile(tmp_path: Path) -> None:
+    layout = make_layout(tmp_path, {"summary": TINY, "carvalho/fig": TINY})
+    written = runner.nbval_prepare(tmp_path / "out", "smoke", layout)
+    out = tmp_path / "out"
+    assert written == [out / "carvalho" / "fig.ipynb", out / "summary.ipynb"]
+    cells = json.loads(written[0].read_text())["cells"]
+    assert not any(c.get("outputs") for c in cells if c["cell_type"] == "code")
+    injected = [c for c in cells if "injected-parameters" in c["metadata"]["tags"]]
+    assert 'profile = "smoke"' in "".join(injected[0]["source"])

@@ -1,0 +1,91 @@
+"""Result store and cached sweeps: keys, atomic writes, resume after interruption."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from grokpaper import sweep
+from grokpaper.store import Store, config_key
+
+
+@dataclasses.dataclass(frozen=True)
+class Cfg:
+    a: int = 1
+    b: tuple[float, ...] = (0.5,)
+
+
+def test_config_key_is_stable_and_sensitive():
+    assert config_key("k", Cfg()) == config_key("k", Cfg())
+    assert config_key("k", Cfg()) != config_key("k", Cfg(a=2))
+    assert config_key("k", Cfg()) != config_key("other", Cfg())
+    assert config_key("k", {"x": 1, "y": 2}) == config_key("k", {"y": 2, "x": 1})
+    with pytest.raises(TypeError, match="object"):
+        config_key("k", {"x": object()})
+
+
+def test_save_load_roundtrip_with_metadata(tmp_path):
+    store = Store(tmp_path)
+    key = config_key("k", Cfg())
+    store.save("k", key, {"curve": np.arange(5.0)}, {"config": Cfg(), "note": "hi"})
+    res = store.load("k", key)
+    np.testing.assert_array_equal(res.arrays["curve"], np.arange(5.0))
+    assert res.meta["note"] == "hi" and res.meta["config"]["a"] == 1
+    assert store.load("k", "0" * 32) is None
+    assert not list(tmp_path.rglob("*.tmp"))  # no temp files left behind
+
+
+def test_damaged_file_reads_as_missing(tmp_path):
+    store = Store(tmp_path)
+    key = config_key("k", Cfg())
+    path = store.save("k", key, {"x": np.ones(3)}, {})
+    path.write_bytes(path.read_bytes()[:20])  # truncated write
+    assert store.load("k", key) is None
+
+
+def _fake_train(calls):
+    def train(runs, device):
+        calls.append([r.a for r in runs])
+        return [{"value": np.array([r.a * 10.0])} for r in runs]
+    return train
+
+
+def test_sweep_trains_only_missing_runs_in_chunks(tmp_path):
+    store = Store(tmp_path)
+    runs = [Cfg(a=i) for i in range(5)]
+    calls: list[list[int]] = []
+    kw = dict(group_key=lambda r: 0, seed_of=lambda r: r.a, store=store, device="cpu",
+              progress=False)
+    out = sweep.run_cached("k", runs, _fake_train(calls), max_members=2, **kw)
+    assert calls == [[0, 1], [2, 3], [4]]
+    assert [float(r.arrays["value"][0]) for r in out] == [0, 10, 20, 30, 40]
+    assert out[0].meta["provenance"]["seeds"] == [0, 1]
+    calls.clear()
+    sweep.run_cached("k", runs + [Cfg(a=7)], _fake_train(calls), max_members=2, **kw)
+    assert calls == [[7]]  # the finished runs came from the store
+
+
+def test_interrupted_sweep_keeps_finished_chunks(tmp_path):
+    store = Store(tmp_path)
+    runs = [Cfg(a=i) for i in range(4)]
+
+    def dies_on_second_chunk(todo, device):
+        if todo[0].a == 2:
+            raise KeyboardInterrupt
+        return [{"value": np.array([1.0])} for _ in todo]
+
+    kw = dict(group_key=lambda r: 0, seed_of=lambda r: r.a, store=store, device="cpu",
+              progress=False, max_members=2)
+    with pytest.raises(KeyboardInterrupt):
+        sweep.run_cached("k", runs, dies_on_second_chunk, **kw)
+    calls: list[list[int]] = []
+    sweep.run_cached("k", runs, _fake_train(calls), **kw)
+    assert calls == [[2, 3]]
+
+
+def test_groups_train_separately(tmp_path):
+    calls: list[list[int]] = []
+    sweep.run_cached("k", [Cfg(a=i) for i in range(4)], _fake_train(calls),
+                     group_key=lambda r: r.a % 2, seed_of=lambda r: r.a, store=Store(tmp_path),
+                     device="cpu", progress=False)
+    assert sorted(calls) == [[0, 2], [1, 3]]
