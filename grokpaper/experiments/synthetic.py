@@ -155,6 +155,8 @@ class ShiftSweep:
         """Every member of the sweep (validates all parameters)."""
         if not self.sizes or not self.fs:
             raise ValueError("sizes and fs must each name at least one value")
+        if any(not isinstance(n, int) or n <= 0 for n in self.sizes):
+            raise ValueError(f"sizes (n_train) must be positive integers, got {self.sizes!r}")
         data = SyntheticDataConfig(dataset=self.dataset, n_test=self.n_test, noise=self.noise,
                                    n_subsampled_per_class=self.n_subsampled_per_class)
         model = MLPConfig(hidden=tuple(self.hidden), alpha=self.alpha)

@@ -1,0 +1,59 @@
+"""Verdicts follow the measured numbers (hand-made curves with known answers)."""
+
+import numpy as np
+import pandas as pd
+
+from grokpaper import claims, verdicts
+from grokpaper.metrics import definition31
+
+STEPS = np.unique(np.geomspace(1, 20_000, 60).astype(int))
+
+
+def _row(f: float, seed: int, test: np.ndarray) -> dict:
+    train = np.clip(STEPS / 300, 0, 1)
+    stats = definition31(STEPS, train, test).as_dict()
+    return {"f": f, "seed": seed, "steps": STEPS, "train_acc": train, "test_acc": test,
+            **{f"def31_{k}": v for k, v in stats.items()}}
+
+
+def _plateau(level: float) -> np.ndarray:
+    return np.minimum(np.clip(STEPS / 300, 0, 1), level)
+
+
+def _grok(center: float) -> np.ndarray:
+    return 0.55 * np.clip(STEPS / 300, 0, 1) + 0.44 / (1 + np.exp(-(STEPS - center) / 60))
+
+
+def test_paper_like_runs_support_both_claims():
+    df = pd.DataFrame([_row(0.0, s, _plateau(0.55)) for s in range(3)]
+                      + [_row(0.2, s, _grok(1500)) for s in range(3)])
+    found = claims.carvalho_fig3b(df, page="p")
+    assert [v.verdict for v in found] == ["supported", "supported"]
+    assert "0/3 runs grok" in found[0].measured and "3/3 grok" in found[1].measured
+
+
+def test_grokking_without_a_subclass_contradicts_the_first_claim():
+    df = pd.DataFrame([_row(0.0, s, _grok(1500)) for s in range(3)]
+                      + [_row(0.2, s, _grok(1500)) for s in range(3)])
+    assert claims.carvalho_fig3b(df, page="p")[0].verdict == "not supported"
+
+
+def test_no_late_improvement_means_not_supported():
+    df = pd.DataFrame([_row(0.0, s, _plateau(0.55)) for s in range(2)]
+                      + [_row(0.2, s, _plateau(0.56)) for s in range(2)])
+    found = claims.carvalho_fig3b(df, page="p")
+    assert found[1].verdict == "not supported"
+    assert found[0].verdict == "partly supported"  # no grokking at f=0, but no gap to f>0
+
+
+def test_verdicts_roundtrip_and_reject_unknown_labels(tmp_path):
+    v = verdicts.Verdict("P", "Fig. 1", "c", "m", "supported", "x/y")
+    verdicts.record("x/y", [v], profile="quick", root=tmp_path)
+    assert verdicts.load_all(profile="quick", root=tmp_path) == [v]
+    assert verdicts.load_all(profile="paper", root=tmp_path) == []
+    try:
+        verdicts.Verdict("P", "F", "c", "m", "probably", "x")
+    except ValueError as exc:
+        assert "verdict must be one of" in str(exc)
+    else:
+        raise AssertionError("unknown verdict label accepted")
