@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from grokpaper import runner
+from grokpaper.cluster import cluster
 from grokpaper.profiles import PROFILE_NAMES
 
 
@@ -23,6 +24,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--force", action="store_true", help="rerun even unchanged notebooks")
     run.add_argument("--quiet", action="store_true",
                      help="no progress bars, one line per notebook")
+    where = run.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=int, default=None, metavar="N",
+                       help="run on a local Dask cluster of N worker processes")
+    where.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                       help="run on an existing Dask scheduler, e.g. tcp://host:8786")
     run.add_argument("notebooks", nargs="*", metavar="NOTEBOOK",
                      help="e.g. carvalho/fig3b_equidistant or its path (default: all)")
     run.set_defaults(subparser=run)
@@ -60,7 +66,11 @@ def main(argv: list[str] | None = None) -> int:
         args.subparser.error(str(exc))
     if not chosen:
         args.subparser.error("no notebooks found under notebooks/")
-    outcomes = runner.run(chosen, args.profile, params, force=args.force, quiet=args.quiet)
+    if args.workers is not None and args.workers <= 0:
+        args.subparser.error(f"--workers must be a positive integer, got {args.workers}")
+    with cluster(scheduler=args.scheduler, workers=args.workers) as client:
+        outcomes = runner.run(chosen, args.profile, params, force=args.force, quiet=args.quiet,
+                              client=client)
     failed = [o for o in outcomes if o.status == "FAILED"]
     if failed:
         print(f"\n{len(failed)} of {len(outcomes)} notebook(s) failed:", file=sys.stderr)

@@ -188,10 +188,11 @@ def execute(nb: Notebook, profile: str, params: dict[str, Any], *, layout: Layou
     with tempfile.TemporaryDirectory(dir=layout.build, prefix=".running-") as tmp:
         work = Path(tmp) / nb.output.name
         try:
-            executed = papermill.execute_notebook(
-                load_source(nb), str(work), parameters={"profile": profile, **params},
-                kernel_name=KERNEL, cwd=str(nb.output.parent), progress_bar=progress,
-                extra_arguments=KERNEL_ARGS)
+            executed = _execute_with_retries(
+                lambda: papermill.execute_notebook(
+                    load_source(nb), str(work), parameters={"profile": profile, **params},
+                    kernel_name=KERNEL, cwd=str(nb.output.parent), progress_bar=progress,
+                    extra_arguments=KERNEL_ARGS))
         except Exception as exc:  # any failure is reported; the other notebooks still run
             failed.parent.mkdir(parents=True, exist_ok=True)
             if work.exists():  # papermill saved the notebook up to the failing cell
@@ -209,21 +210,84 @@ def execute(nb: Notebook, profile: str, params: dict[str, Any], *, layout: Layou
     return Outcome(nb, "ran", time.perf_counter() - start)
 
 
+#: Attempts per notebook when the kernel itself fails (e.g. a port race when several kernels
+#: start at once); an error raised by a cell is deterministic and is not retried.
+KERNEL_ATTEMPTS = 3
+
+
+def _execute_with_retries(call: Any) -> Any:
+    from papermill.exceptions import PapermillExecutionError
+
+    for attempt in range(1, KERNEL_ATTEMPTS + 1):
+        try:
+            return call()
+        except PapermillExecutionError:
+            raise
+        except Exception:
+            if attempt == KERNEL_ATTEMPTS:
+                raise
+            time.sleep(2.0 * attempt)
+    raise AssertionError("unreachable")
+
+
+def _execute_on_worker(nb: Notebook, profile: str, params: dict[str, Any], layout: Layout,
+                       force: bool) -> Outcome:
+    """A notebook as a Dask task; its kernel shards sweeps over the same cluster."""
+    import os
+
+    from distributed import get_worker, secede
+
+    from grokpaper.cluster import ENV
+
+    # This task only waits for its kernel: give its thread back so that the sweep shards the
+    # kernel submits can run on this worker too (otherwise notebooks could starve their shards).
+    secede()
+    os.environ[ENV] = get_worker().scheduler.address
+    return execute(nb, profile, params, layout=layout, force=force)
+
+
 def run(notebooks: list[Notebook], profile: str, params: dict[str, Any] | None = None, *,
-        layout: Layout | None = None, force: bool = False, quiet: bool = False) -> list[Outcome]:
-    """Execute ``notebooks`` in order, reporting one line each; returns every outcome."""
+        layout: Layout | None = None, force: bool = False, quiet: bool = False,
+        client: Any = None) -> list[Outcome]:
+    """Execute ``notebooks``, reporting one line each; returns every outcome.
+
+    With a Dask ``client`` the chapters run as tasks on its workers (in any order) and the
+    summary runs here once they are done; without one, in order in this process.
+    """
     from tqdm import tqdm
 
     interactive = not quiet and sys.stderr.isatty()
-    bar = tqdm(notebooks, desc=f"notebooks ({profile})", unit="nb", disable=not interactive)
+    bar = tqdm(total=len(notebooks), desc=f"notebooks ({profile})", unit="nb",
+               disable=not interactive)
     outcomes = []
-    for nb in bar:
-        bar.set_postfix_str(nb.name)
-        outcome = execute(nb, profile, params or {}, layout=layout, force=force,
-                          progress=interactive)
+
+    def report(outcome: Outcome) -> None:
         outcomes.append(outcome)
-        line = f"{nb.name:<40} {outcome.status:<8} {outcome.seconds:7.1f}s  {outcome.detail}"
+        bar.update(1)
+        line = (f"{outcome.notebook.name:<40} {outcome.status:<8} {outcome.seconds:7.1f}s  "
+                f"{outcome.detail}")
         tqdm.write(line.rstrip(), file=sys.stdout)
+
+    chapters = [nb for nb in notebooks if nb.name != SUMMARY]
+    if client is not None and chapters:
+        from distributed import as_completed
+
+        layout = layout or Layout()
+        futures = {client.submit(_execute_on_worker, nb, profile, params or {}, layout, force,
+                                 pure=False, retries=1): nb for nb in chapters}
+        for fut in as_completed(futures):
+            nb = futures[fut]
+            try:
+                report(fut.result())
+            except Exception as exc:  # the worker died on every retry: report, go on
+                report(Outcome(nb, "FAILED", 0.0, f"{type(exc).__name__}: {exc} "
+                               f"(parameters {params or {}})"))
+        chapters = []
+    for nb in chapters + [nb for nb in notebooks if nb.name == SUMMARY]:
+        bar.set_postfix_str(nb.name)
+        report(execute(nb, profile, params or {}, layout=layout, force=force,
+                       progress=interactive))
+    bar.close()
     return outcomes
 
 

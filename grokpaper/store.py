@@ -12,7 +12,9 @@ import dataclasses
 import hashlib
 import json
 import os
+import socket
 import tempfile
+import time
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -24,6 +26,8 @@ from grokpaper.paths import store_root
 
 #: Bump when training semantics change so that old cached results are not reused.
 STORE_VERSION = 1
+#: A claim older than this is taken over even if its owner may still live (another host).
+CLAIM_STALE_S = float(os.environ.get("GROKPAPER_CLAIM_STALE_S", 6 * 3600))
 
 
 def _jsonable(obj: Any) -> Any:
@@ -117,3 +121,48 @@ class Store:
             # A damaged file is treated as missing so that it is recomputed, never plotted.
             return None
         return Result(arrays=arrays, meta=meta)
+
+    # Claims: a chunk of work is claimed by creating a file exclusively; the claim names its
+    # owner so that a crashed owner on this host (dead pid) or a very old claim is taken over.
+
+    def _claim_path(self, name: str) -> Path:
+        return self.root / "claims" / f"{name}.claim"
+
+    def claim(self, name: str) -> bool:
+        """Claim ``name`` for this process; False if a live owner holds it."""
+        path = self._claim_path(name)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        me = json.dumps({"host": socket.gethostname(), "pid": os.getpid(), "time": time.time()})
+        for _ in range(2):
+            try:
+                fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            except FileExistsError:
+                if not self._stale(path):
+                    return False
+                path.unlink(missing_ok=True)  # take over a dead or ancient claim
+                continue
+            with os.fdopen(fd, "w") as fh:
+                fh.write(me)
+            return True
+        return False
+
+    def release(self, name: str) -> None:
+        self._claim_path(name).unlink(missing_ok=True)
+
+    @staticmethod
+    def _stale(path: Path) -> bool:
+        try:
+            owner = json.loads(path.read_text() or "{}")
+            age = time.time() - path.stat().st_mtime
+        except (OSError, ValueError):
+            return False  # being written right now, or just released
+        if age > CLAIM_STALE_S:
+            return True
+        if owner.get("host") == socket.gethostname() and isinstance(owner.get("pid"), int):
+            try:
+                os.kill(owner["pid"], 0)
+            except ProcessLookupError:
+                return True
+            except PermissionError:
+                return False
+        return False

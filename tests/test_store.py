@@ -62,7 +62,9 @@ def test_sweep_trains_only_missing_runs_in_chunks(tmp_path):
     assert out[0].meta["provenance"]["seeds"] == [0, 1]
     calls.clear()
     sweep.run_cached("k", runs + [Cfg(a=7)], _fake_train(calls), max_members=2, **kw)
-    assert calls == [[7]]  # the finished runs came from the store
+    # Chunks are fixed cuts of the run list: [0,1] [2,3] come from the store, while [4, 7]
+    # trains whole so that its ensemble is the one an uninterrupted sweep would train.
+    assert calls == [[4, 7]]
 
 
 def test_interrupted_sweep_keeps_finished_chunks(tmp_path):
@@ -89,3 +91,43 @@ def test_groups_train_separately(tmp_path):
                      group_key=lambda r: r.a % 2, seed_of=lambda r: r.a, store=Store(tmp_path),
                      device="cpu", progress=False)
     assert sorted(calls) == [[0, 2], [1, 3]]
+
+
+def test_claims_block_live_owners_and_take_over_dead_ones(tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    store = Store(tmp_path)
+    assert store.claim("c") and not store.claim("c")  # held by this (live) process
+    store.release("c")
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    path = tmp_path / "claims" / "c.claim"
+    path.write_text(json.dumps({"host": os.uname().nodename, "pid": int(dead), "time": 0}))
+    assert store.claim("c")  # its owner is gone: the claim is taken over
+
+
+def test_sweep_waits_for_a_chunk_another_process_is_training(tmp_path, monkeypatch):
+    import threading
+
+    store = Store(tmp_path)
+    runs = [Cfg(a=1), Cfg(a=2)]
+    keys = [config_key("k", r) for r in runs]
+    chunk = config_key("chunk", ["k", keys])
+    assert store.claim(chunk)  # "another worker" holds the chunk
+    monkeypatch.setattr(sweep, "_POLL_S", 0.05)
+
+    def finish_elsewhere():
+        for key in keys:
+            store.save("k", key, {"value": np.array([5.0])}, {"by": "other"})
+        store.release(chunk)
+
+    timer = threading.Timer(0.3, finish_elsewhere)
+    timer.start()
+    calls: list[list[int]] = []
+    out = sweep.run_cached("k", runs, _fake_train(calls), group_key=lambda r: 0,
+                           seed_of=lambda r: r.a, store=store, device="cpu", progress=False)
+    timer.join()
+    assert calls == [] and [r.meta["by"] for r in out] == ["other", "other"]

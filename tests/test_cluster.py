@@ -1,0 +1,97 @@
+"""Sweeps and notebooks on a real Dask LocalCluster of 2 worker processes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+import cloudpickle
+import numpy as np
+import pytest
+
+from grokpaper import cluster, profiles, runner, sweep
+from grokpaper.experiments import synthetic
+from grokpaper.store import Store, config_key
+from tests.test_runner import TINY, make_layout
+
+distributed = pytest.importorskip("distributed")
+# Workers unpickle this module's functions by value: the test folder is not on their path.
+cloudpickle.register_pickle_by_value(sys.modules[__name__])
+
+
+@pytest.fixture(scope="module")
+def client():
+    with cluster.cluster(workers=2) as c:
+        c.wait_for_workers(2, timeout=60)
+        yield c
+
+
+def test_sweep_split_across_workers_equals_in_process(client, tmp_path):
+    params = profiles.resolve("carvalho.fig3b", synthetic.ShiftSweep, "smoke")
+    runs = params.runs()
+    local = synthetic.run(runs, store=Store(tmp_path / "local"), device="cpu", progress=False)
+    keys = [config_key(synthetic.KIND, r) for r in runs]
+    # max_members=1: every run is its own unit of work, spread over both workers
+    results = sweep.run_cached(synthetic.KIND, runs, synthetic._train, group_key=lambda r: 0,
+                               seed_of=lambda r: r.seed, store=Store(tmp_path / "dask"),
+                               device="cpu", max_members=1, progress=False, client=client)
+    assert len(results) == len(keys)
+    for row, res in zip(local.itertuples(), results, strict=True):
+        np.testing.assert_allclose(row.test_acc, res.arrays["test_acc"], atol=1e-6)
+        np.testing.assert_allclose(row.train_loss, res.arrays["train_loss"], rtol=1e-4)
+
+
+def _slow_train(runs, device):
+    time.sleep(1.5)
+    return [{"value": np.array([float(r["a"]) * 2]), "pid": np.array([os.getpid()])}
+            for r in runs]
+
+
+def test_killing_a_worker_mid_sweep_loses_nothing(client, tmp_path):
+    store = Store(tmp_path)
+    runs = [{"a": i} for i in range(6)]
+    pids = client.run(os.getpid)  # worker address -> pid
+    victim = sorted(pids.values())[0]
+    outcome: dict = {}
+
+    import threading
+
+    def go():
+        outcome["results"] = sweep.run_cached(
+            "slow", runs, _slow_train, group_key=lambda r: 0, seed_of=lambda r: r["a"],
+            store=store, device="cpu", max_members=1, progress=False, client=client)
+
+    t = threading.Thread(target=go)
+    t.start()
+    time.sleep(2.5)  # the first units have finished, others are running
+    os.kill(victim, signal.SIGKILL)
+    t.join(timeout=120)
+    assert not t.is_alive()
+    res = outcome["results"]
+    assert [float(r.arrays["value"][0]) for r in res] == [0, 2, 4, 6, 8, 10]
+    assert all(store.load("slow", config_key("slow", r)) is not None for r in runs)
+    client.wait_for_workers(1, timeout=30)
+
+
+def test_notebooks_run_as_tasks_with_summary_last(client, tmp_path: Path):
+    layout = make_layout(tmp_path, {"a": TINY, "b": TINY, "summary": TINY})
+    outcomes = runner.run(runner.discover(layout), "smoke", layout=layout, quiet=True,
+                          client=client)
+    assert sorted(o.notebook.name for o in outcomes[:2]) == ["a", "b"]
+    assert outcomes[-1].notebook.name == "summary"
+    assert all(o.status == "ran" for o in outcomes)
+    assert all((layout.book / f"{n}.ipynb").exists() for n in ("a", "b", "summary"))
+
+
+def test_cluster_arguments_are_validated(monkeypatch):
+    monkeypatch.delenv(cluster.ENV, raising=False)  # the module's cluster may still be up
+    with pytest.raises(ValueError, match="not both"), cluster.cluster(scheduler="tcp://x:1",
+                                                                      workers=2):
+        pass
+    with pytest.raises(ValueError, match="workers"), cluster.cluster(workers=0):
+        pass
+    with cluster.cluster() as c:
+        assert c is None and cluster.current_client() is None
