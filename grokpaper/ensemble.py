@@ -58,9 +58,20 @@ class VmapEnsemble(nn.Module):
         """Stacked parameters by their name in the member module."""
         return dict(zip(self._names, self.stacked, strict=True))
 
+    def named_member_buffers(self) -> dict[str, torch.Tensor]:
+        """Stacked buffers by their name in the member module (writable per member)."""
+        return {n: getattr(self, f"_buf{i}") for i, n in enumerate(self._buffer_names)}
+
+    def train(self, mode: bool = True) -> VmapEnsemble:
+        """Set the mode here and on the skeleton the members run through, so that
+        mode-dependent layers (dropout, training-only noise) follow ``train()``/``eval()``."""
+        super().train(mode)
+        self._skeleton[0].train(mode)
+        return self
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         params = self.named_member_params()
-        buffers = {n: getattr(self, f"_buf{i}") for i, n in enumerate(self._buffer_names)}
+        buffers = self.named_member_buffers()
         skeleton = self._skeleton[0]
 
         def one(p: dict, b: dict, xx: torch.Tensor) -> torch.Tensor:

@@ -1,4 +1,4 @@
-"""AdamW over stacked ensemble parameters, with a learning rate and weight decay per member.
+"""AdamW (and plain SGD) over stacked ensemble parameters, with per-member lr and weight decay.
 
 Adam's update is elementwise, so stepping the stacked (E, ...) parameters equals stepping each
 member alone; per-member ``lr``/``weight_decay`` tensors of shape (E,) let one ensemble cover a
@@ -58,3 +58,12 @@ def adamw_step(params: list[torch.Tensor], grads: list[torch.Tensor], state: Ada
         denom = (v / bc2).sqrt_().add_(eps)
         p.sub_(lr_p * (m / bc1) / denom)
     return state
+
+
+@torch.no_grad()
+def sgd_step(params: list[torch.Tensor], grads: list[torch.Tensor], *,
+             lr: torch.Tensor | float, weight_decay: torch.Tensor | float) -> None:
+    """One step of plain SGD with L2 (``torch.optim.SGD`` without momentum), in place:
+    ``p -= lr * (g + weight_decay * p)``; ``lr``/``weight_decay`` may be (E,) per member."""
+    for p, g in zip(params, grads, strict=True):
+        p.sub_(_per_member(lr, p) * (g + _per_member(weight_decay, p) * p))

@@ -23,3 +23,13 @@ def default_device() -> str:
     import torch
 
     return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def mnist_dir() -> Path | None:
+    """``$GROKPAPER_MNIST``: the folder holding the MNIST IDX files, or None when unset.
+
+    Notebooks also take a ``data_dir`` parameter, which wins over this variable;
+    :func:`grokpaper.datasets.mnist.find_dir` explains what to do when neither is set.
+    """
+    env = os.environ.get("GROKPAPER_MNIST")
+    return Path(env).expanduser() if env else None

@@ -8,6 +8,7 @@ recorded; the other members go on.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -17,7 +18,8 @@ from torch import nn
 from grokpaper import optim
 
 LOSSES = ("ce", "mse")
-OPTIMIZERS = ("adamw", "adam")
+OPTIMIZERS = ("adamw", "adam", "sgd")
+SPACINGS = ("log", "linear")
 _EVAL_CHUNK = 4096  # test rows per forward pass: bounds memory at E x chunk x width
 
 
@@ -29,11 +31,15 @@ class TrainConfig:
     # "we set the learning rate of the models to 10^-3, the weight decay to 10^-4" (Sec. 5.1)
     lr: float = 1e-3
     weight_decay: float = 1e-4
-    optimizer: str = "adamw"  # "adamw": decoupled decay; "adam": L2 added to the gradient
+    optimizer: str = "adamw"  # "adamw": decoupled decay; "adam"/"sgd": L2 added to the gradient
     loss: str = "ce"  # "ce" cross-entropy, or "mse" against one-hot targets (Omnigrok)
     batch_size: int | None = 200  # "200" per the authors' thesis; None means full batch
     n_evals: int = 100  # evaluation points, log-spaced over the run (curves use a log x-axis)
     betas: tuple[float, float] = (0.9, 0.999)  # torch defaults; no paper gives them
+    # Linear warm-up: step t uses lr * min(1, (t + 1) / warmup_steps); 0 = none. With 10 this
+    # is torch's LinearLR(start_factor=0.1, total_iters=9) (the Power et al. reimplementation).
+    warmup_steps: int = 0
+    eval_spacing: str = "log"  # "log" (curves on a log x-axis) or "linear" evaluation steps
 
     def __post_init__(self) -> None:
         if not isinstance(self.steps, int) or self.steps <= 0:
@@ -52,6 +58,11 @@ class TrainConfig:
                              f"got {self.batch_size!r}")
         if not isinstance(self.n_evals, int) or self.n_evals < 2:
             raise ValueError(f"n_evals must be an integer >= 2, got {self.n_evals!r}")
+        if not isinstance(self.warmup_steps, int) or self.warmup_steps < 0:
+            raise ValueError(f"warmup_steps must be an integer >= 0, got {self.warmup_steps!r}")
+        if self.eval_spacing not in SPACINGS:
+            raise ValueError(f"eval_spacing must be one of {SPACINGS}, "
+                             f"got {self.eval_spacing!r}")
 
 
 @dataclass
@@ -91,6 +102,7 @@ class History:
     weight_norm: np.ndarray
     diverged_step: np.ndarray  # (E,) step of the first non-finite loss, -1 if none
     test_group_acc: np.ndarray | None = None  # (E, T, G)
+    test_group_loss: np.ndarray | None = None  # (E, T, G)
     extra: dict[str, np.ndarray] = field(default_factory=dict)
 
     def arrays(self) -> dict[str, np.ndarray]:
@@ -103,8 +115,11 @@ class History:
         return {k: (v if k == "steps" else v[e]) for k, v in self.arrays().items()}
 
 
-def eval_steps(steps: int, n_evals: int) -> np.ndarray:
-    """About ``n_evals`` distinct integer steps, log-spaced from 0 to ``steps`` inclusive."""
+def eval_steps(steps: int, n_evals: int, spacing: str = "log") -> np.ndarray:
+    """About ``n_evals`` distinct integer steps from 0 to ``steps`` inclusive, log-spaced or
+    (``spacing="linear"``) evenly spaced."""
+    if spacing == "linear":
+        return np.unique(np.round(np.linspace(0, steps, n_evals)).astype(int))
     pts = np.unique(np.round(np.geomspace(1, steps + 1, n_evals)).astype(int) - 1)
     return np.union1d(pts, [0, steps])
 
@@ -141,6 +156,17 @@ def _member_loss(logits: torch.Tensor, y: torch.Tensor, kind: str, n_classes: in
 @torch.no_grad()
 def _evaluate(model: nn.Module, data: EnsembleData, cfg: TrainConfig
               ) -> tuple[torch.Tensor, ...]:
+    # Evaluation mode (no dropout or training noise); the caller's mode is restored after.
+    was_training = model.training
+    model.eval()
+    try:
+        return _evaluate_eval_mode(model, data, cfg)
+    finally:
+        model.train(was_training)
+
+
+def _evaluate_eval_mode(model: nn.Module, data: EnsembleData, cfg: TrainConfig
+                        ) -> tuple[torch.Tensor, ...]:
     e, n_max = data.y_train.shape
     mask = torch.arange(n_max, device=data.y_train.device) < data.n_train[:, None]
     logits = model(data.x_train)
@@ -149,34 +175,46 @@ def _evaluate(model: nn.Module, data: EnsembleData, cfg: TrainConfig
     n = data.n_train.to(loss.dtype)
     train_loss = (loss * mask).sum(1) / n
     train_acc = (hit * mask).sum(1) / n
-    t_loss = torch.zeros(e, device=loss.device)
-    hits = []
+    hits, losses = [], []
     for i in range(0, len(data.y_test), _EVAL_CHUNK):
         x, y = data.x_test[i : i + _EVAL_CHUNK], data.y_test[i : i + _EVAL_CHUNK]
         out = model(x)
         yy = y.expand(e, -1)
-        t_loss += _member_loss(out, yy, cfg.loss, data.n_classes).sum(1)
+        losses.append(_member_loss(out, yy, cfg.loss, data.n_classes))
         hits.append((out.argmax(-1) == yy).float())
     hit_test = torch.cat(hits, dim=1)
+    loss_test = torch.cat(losses, dim=1)
     test_acc = hit_test.mean(1)
-    test_loss = t_loss / len(data.y_test)
-    group_acc = None
+    test_loss = loss_test.mean(1)
+    group_acc = group_loss = None
     if data.test_groups is not None:
         g = data.test_groups
         n_groups = int(g.max()) + 1
         counts = torch.bincount(g, minlength=n_groups).to(hit_test.dtype)
-        sums = torch.zeros(e, n_groups, device=hit_test.device).index_add_(1, g, hit_test)
-        group_acc = sums / counts
-    return train_acc, train_loss, test_acc, test_loss, group_acc
+        zeros = torch.zeros(e, n_groups, device=hit_test.device)
+        group_acc = zeros.index_add(1, g, hit_test) / counts
+        group_loss = zeros.index_add(1, g, loss_test) / counts
+    return train_acc, train_loss, test_acc, test_loss, group_acc, group_loss
+
+
+#: Measures (E,) values per member at each evaluation step, e.g. weight norms of one layer.
+Probe = Callable[[nn.Module], dict[str, torch.Tensor]]
+#: Maps a training minibatch (E, B, ...) at an optimizer step to new inputs (augmentation).
+Transform = Callable[[torch.Tensor, int], torch.Tensor]
 
 
 def train_ensemble(model: nn.Module, data: EnsembleData, cfg: TrainConfig, *, seeds: list[int],
-                   lr: torch.Tensor | None = None, weight_decay: torch.Tensor | None = None
-                   ) -> History:
+                   lr: torch.Tensor | None = None, weight_decay: torch.Tensor | None = None,
+                   probe: Probe | None = None, transform: Transform | None = None) -> History:
     """Train every member of ``model`` on its own data; returns curves at :func:`eval_steps`.
 
     ``seeds`` fix each member's minibatch order. ``lr``/``weight_decay`` optionally give one
-    value per member (shape (E,)); otherwise ``cfg``'s values apply to all.
+    value per member (shape (E,)); otherwise ``cfg``'s values apply to all. ``probe(model)``,
+    if given, is called (without gradients) at every evaluation step; each of its (E,) outputs
+    becomes an (E, T) curve in ``History.extra``. ``transform(x, step)``, if given, replaces
+    every training minibatch's inputs before the forward pass (data augmentation); evaluation
+    sees the untransformed data. The model is in training mode
+    (``model.train()``) for the optimizer steps and in eval mode while evaluated.
     """
     params = list(model.parameters())
     device = params[0].device
@@ -195,11 +233,14 @@ def train_ensemble(model: nn.Module, data: EnsembleData, cfg: TrainConfig, *, se
                                                   cfg.batch_size, chunk)
     mask = (torch.arange(n_max, device=device) < data.n_train[:, None]).float()
     rows = torch.arange(e, device=device)[:, None]
-    at = eval_steps(cfg.steps, cfg.n_evals)
+    at = eval_steps(cfg.steps, cfg.n_evals, cfg.eval_spacing)
     t = len(at)
     rec = {k: torch.zeros(e, t, device=device) for k in
            ("train_acc", "train_loss", "test_acc", "test_loss", "weight_norm")}
-    group_rec = None
+    extra: dict[str, torch.Tensor] = {}
+    was_training = model.training
+    model.train()
+    group_rec = group_loss_rec = None
     alive = torch.ones(e, dtype=torch.bool, device=device)
     diverged = torch.full((e,), -1, dtype=torch.long, device=device)
     state = optim.init_state(params)
@@ -214,22 +255,28 @@ def train_ensemble(model: nn.Module, data: EnsembleData, cfg: TrainConfig, *, se
                 rec[name][:, k] = val
             with torch.no_grad():
                 rec["weight_norm"][:, k] = model.member_norms()
+                for name, val in (probe(model) if probe is not None else {}).items():
+                    extra.setdefault(name, torch.zeros(e, t, device=device))[:, k] = val
             if out[4] is not None:
                 if group_rec is None:
                     group_rec = torch.zeros(e, t, out[4].shape[1], device=device)
+                    group_loss_rec = torch.zeros_like(group_rec)
                 group_rec[:, k] = out[4]
+                group_loss_rec[:, k] = out[5]
             k += 1
         if step == cfg.steps:
             break
         if full_batch:
-            logits = model(data.x_train)
+            x = data.x_train if transform is None else transform(data.x_train, step)
+            logits = model(x)
             per = _member_loss(logits, data.y_train, cfg.loss, data.n_classes)
             loss_e = (per * mask).sum(1) / data.n_train
         else:
             if step % chunk == 0:
                 idx_chunk = stream.next_chunk().to(device)
             idx = idx_chunk[step % chunk]
-            logits = model(data.x_train[rows, idx])
+            x = data.x_train[rows, idx]
+            logits = model(x if transform is None else transform(x, step))
             per = _member_loss(logits, data.y_train[rows, idx], cfg.loss, data.n_classes)
             loss_e = per.mean(1)
         # Members are independent: the gradient of the sum is each member's own gradient.
@@ -239,11 +286,19 @@ def train_ensemble(model: nn.Module, data: EnsembleData, cfg: TrainConfig, *, se
         alive = alive & finite
         grads = [torch.where(_bcast(alive, g), g, 0.0) for g in grads]
         live = alive.to(lr_t.dtype)
-        optim.adamw_step(params, grads, state, lr=lr_t * live, weight_decay=wd_t,
-                         betas=cfg.betas, coupled=coupled)
+        if cfg.warmup_steps:
+            live = live * min(1.0, (step + 1) / cfg.warmup_steps)
+        if cfg.optimizer == "sgd":
+            optim.sgd_step(params, grads, lr=lr_t * live, weight_decay=wd_t)
+        else:
+            optim.adamw_step(params, grads, state, lr=lr_t * live, weight_decay=wd_t,
+                             betas=cfg.betas, coupled=coupled)
+    model.train(was_training)
     host = {k: v.cpu().numpy() for k, v in rec.items()}
     return History(steps=at, diverged_step=diverged.cpu().numpy(),
-                   test_group_acc=None if group_rec is None else group_rec.cpu().numpy(), **host)
+                   test_group_acc=None if group_rec is None else group_rec.cpu().numpy(),
+                   test_group_loss=None if group_rec is None else group_loss_rec.cpu().numpy(),
+                   extra={k: v.cpu().numpy() for k, v in extra.items()}, **host)
 
 
 def _bcast(mask: torch.Tensor, like: torch.Tensor) -> torch.Tensor:

@@ -134,3 +134,57 @@ def test_cannot_remove_every_subclass():
 def test_bad_noise():
     with pytest.raises(ValueError, match="noise"):
         syn.make_base_distributions(noise=0.0)
+
+
+def test_equivariant_centroid_distances_follow_the_paper_inequalities():
+    # Euclidean, not just Hamming: within a class <= sqrt(2), across classes >= 2 (App. A.2),
+    # so every within-class distance is below every across-class one (Sec. 4, dataset 2).
+    base = syn.make_base_distributions(random_state=5)
+    lay = syn.equivariant_layout()
+    c = base.centroids(lay.codes())
+    d = torch.cdist(c.double(), c.double())
+    cls = lay.subclass_labels()
+    same = (cls[:, None] == cls[None, :]) & ~torch.eye(40, dtype=torch.bool)
+    ham = torch.tensor([[syn.hamming(int(a), int(b)) for b in lay.codes()] for a in lay.codes()])
+    torch.testing.assert_close(d, ham.double().sqrt(), atol=1e-5, rtol=0)
+    assert d[same].max() <= 2**0.5 + 1e-5 and d[~same & (cls[:, None] != cls)].min() >= 2 - 1e-5
+
+
+def test_sample_centroids_reproduce_the_designed_distances():
+    # The empirical subclass means of a large sample sit where the layout says they should.
+    base = syn.make_base_distributions(random_state=2)
+    x, _, sub = syn.make_split(n_samples=16_000, f=1.0, base=base, random_state=3)
+    means = torch.stack([x[sub == s].mean(0) for s in range(8)])
+    d = torch.cdist(means, means)[~torch.eye(8, dtype=torch.bool)]
+    assert (d - 2**0.5).abs().max() < 0.05
+
+
+@pytest.mark.parametrize(("dataset", "n_sub"), [("equidistant", 1), ("equivariant", 5)])
+@pytest.mark.parametrize("f", [0.0, 0.05, 0.2, 1.0])
+def test_training_set_composition_follows_eq1_for_both_datasets(dataset, n_sub, f):
+    base = syn.make_base_distributions(random_state=0)
+    lay = syn.layout(dataset)
+    mask = syn.subsampled_mask(lay, n_sub)
+    _, y, sub = syn.make_split(dataset=dataset, n_samples=800, f=f, n_subsampled_per_class=n_sub,
+                               base=base, random_state=1)
+    counts = torch.bincount(sub, minlength=lay.n_subclasses).tolist()
+    assert counts == syn.subsample_counts(800, f, mask)
+    # Classes stay balanced whatever f: each class has the same subsampling pattern.
+    assert torch.bincount(y, minlength=4).tolist() == [200] * 4
+    if f == 0:
+        assert all(c == 0 for c, m in zip(counts, mask, strict=True) if m)
+        assert all(c > 0 for c, m in zip(counts, mask, strict=True) if not m)
+
+
+def test_equivariant_f_zero_removes_half_the_subclasses_from_training_only():
+    base = syn.make_base_distributions(random_state=0)
+    lay = syn.equivariant_layout()
+    mask = torch.tensor(syn.subsampled_mask(lay, 5))
+    assert mask.sum() == 20 and mask.view(4, 10).sum(1).tolist() == [5] * 4
+    _, _, sub = syn.make_split(dataset="equivariant", n_samples=400, f=0.0,
+                               n_subsampled_per_class=5, base=base, random_state=2)
+    assert not mask[sub].any()
+    _, yt, st = syn.make_test_set(dataset="equivariant", n_samples=2000, base=base,
+                                  random_state=1)
+    assert torch.bincount(st, minlength=40).tolist() == [50] * 40  # every subclass, balanced
+    assert mask[st].float().mean() == 0.5

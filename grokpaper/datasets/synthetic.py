@@ -97,8 +97,10 @@ def equivariant_layout() -> Layout:
     return Layout("equivariant", classes)
 
 
+@functools.lru_cache(maxsize=len(DATASETS))
 def layout(name: str) -> Layout:
-    """The subclass layout of dataset ``name`` (one of ``DATASETS``)."""
+    """The subclass layout of dataset ``name`` (one of ``DATASETS``); built once, then cached
+    (checking the cliques takes a scan of all 130k edges of the distance graph)."""
     if name == "equidistant":
         return equidistant_layout()
     if name == "equivariant":

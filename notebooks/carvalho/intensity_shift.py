@@ -1,0 +1,151 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Going further: a grokking-intensity map, and shift against intensity
+#
+# The figures of {cite:t}`carvalho2025grokking` each vary one thing: the training-set size at
+# $f = 1$ (Fig. 3a), the factor $f$ at one size (Fig. 3b, 3c), or both at two values of $f$
+# (Fig. 4). Here we scan the whole grid, training-set size x $f$, for both datasets, and ask
+# two questions the paper's thesis raises but does not test directly:
+#
+# 1. **Where does grokking happen, and how strongly?** A map of the intensity $\Delta_S$ of
+#    Definition 3.1 (and of the share of seeds that grok) over the grid.
+# 2. **Does more distribution shift mean more grokking?** The paper's hypothesis (Sec. 3) is
+#    that grokking "is a statistical phenomenon derived from a distribution shift between test
+#    data and training data". We measure the shift of every training set from the test set
+#    with the maximum mean discrepancy {cite}`gretton2012kernel` (unbiased MMD$^2$, RBF
+#    kernel, bandwidth from the median heuristic on the test set; `grokpaper/shift.py`) and
+#    plot it against $\Delta_S$.
+#
+# MMD$^2$ is zero in expectation when the training set is an unbiased sample of the test
+# distribution (balanced sampling, $f = 1$, at any size), and grows as subsampled subclasses
+# go missing. It measures the shift of $p(x)$ only, which is all that Eq. (1) changes: the class
+# proportions stay balanced for every $f$.
+
+# %% tags=["parameters"]
+profile = "quick"
+# Any of these overrides the profile's value (None keeps it); see grokpaper/profiles.py.
+seeds = None
+sizes = None
+fs = None
+steps = None
+hidden = None
+batch_size = None
+n_test = None
+
+# %% tags=["remove-cell"]
+import dataclasses
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from IPython.display import Markdown, display
+from myst_nb import glue
+
+from grokpaper import claims, profiles, report, verdicts
+from grokpaper.datasets.synthetic import DATASETS
+from grokpaper.experiments import synthetic, synthetic_design, synthetic_shift
+from grokpaper.synthetic_plots import heatmap
+
+PAGE = "carvalho/intensity_shift"
+FIGURE = "carvalho.intensity"
+params = profiles.resolve(FIGURE, synthetic.ShiftSweep, profile, seeds=seeds, sizes=sizes,
+                          fs=fs, steps=steps, hidden=hidden, batch_size=batch_size,
+                          n_test=n_test)
+runs = [r for ds in DATASETS for r in dataclasses.replace(params, dataset=ds).runs()]
+df = synthetic.run(runs)
+mmd = synthetic_shift.train_test_mmd(runs)
+df = df.merge(mmd, on=["dataset", "n_train", "f", "seed"], validate="one_to_one")
+df["delta_S"] = pd.to_numeric(df["def31_delta_S"], errors="coerce")
+glue("n_runs", str(len(df)), display=False)
+
+# %% [markdown]
+# ## Paper says / we use
+#
+# Both datasets use the same settings; the "dataset" row shows the first of the two.
+
+# %% tags=["remove-input"]
+display(Markdown(synthetic_design.paper_vs_ours_markdown(params, profile, FIGURE)))
+
+# %% [markdown]
+# ## The grokking-intensity map
+#
+# Top row: mean $\Delta_S = \sigma_E - \sigma_S$ over seeds per cell (a blank cell: training
+# never converged, so Definition 3.1 is undefined). Bottom row: the share of seeds that meet
+# every clause of Definition 3.1. {glue:text}`n_runs` runs in all.
+
+# %% tags=["remove-input"]
+fig, axes = plt.subplots(2, 2, figsize=(11, 8))
+vmax = float(np.nanmax(df["delta_S"])) if df["delta_S"].notna().any() else 1.0
+for col, ds in zip(axes.T, DATASETS, strict=True):
+    d = df[df["dataset"] == ds]
+    intensity = d.pivot_table(index="n_train", columns="f", values="delta_S", aggfunc="mean")
+    share = d.assign(g=d["def31_grokked"].astype(float)).pivot_table(
+        index="n_train", columns="f", values="g", aggfunc="mean")
+    heatmap(col[0], intensity, title=f"{ds}: mean Delta_S", vmin=0, vmax=vmax)
+    heatmap(col[1], share, title=f"{ds}: share of seeds that grok", vmin=0, vmax=1)
+fig.tight_layout()
+plt.show()
+
+# %% tags=["remove-input"]
+report.def31_table(df, by=["dataset", "n_train", "f"])
+
+# %% [markdown]
+# ## Shift against intensity
+#
+# One point per run: MMD$^2$ between its training set and the test set (x) against its
+# $\Delta_S$ (y); colour = $f$, size = training-set size.
+
+# %% tags=["remove-input"]
+fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True)
+cmap = plt.get_cmap("viridis")
+levels = sorted(df["f"].unique())
+for ax, ds in zip(axes, DATASETS, strict=True):
+    d = df[df["dataset"] == ds]
+    for i, f in enumerate(levels):
+        e = d[d["f"] == f]
+        ax.scatter(e["mmd2"], e["delta_S"], s=12 + 40 * np.sqrt(e["n_train"] / df["n_train"].max()),
+                   color=cmap(i / max(len(levels) - 1, 1)), label=f"f = {f:g}", alpha=0.8)
+    ax.set(xlabel="MMD² (training vs test set)", title=ds)
+    ax.grid(alpha=0.3)
+axes[0].set_ylabel("Delta_S")
+axes[-1].legend(fontsize=8)
+fig.tight_layout()
+plt.show()
+
+# %% tags=["remove-input"]
+shift_table = (df.groupby(["dataset", "f", "n_train"])[["mmd2", "delta_S"]].mean()
+               .round(3).reset_index())
+shift_table
+
+# %% [markdown]
+# ## Verdicts
+#
+# Rules fixed in `grokpaper/claims.py`. Intensity: for each dataset and each $f$, the mean
+# $\Delta_S$ must fall at every step from the smallest to the largest training set, by more
+# than twice the standard error end to end. Shift: the Spearman rank correlation between
+# MMD$^2$ and $\Delta_S$ over all runs of a dataset must be at least 0.5 with $p < 0.05$
+# (*partly*: positive and significant).
+
+# %% tags=["remove-input"]
+found = (claims.carvalho_intensity_map(df, page=PAGE)
+         + claims.carvalho_shift(df, page=PAGE))
+verdicts.record(PAGE, found, profile=profile)
+display(Markdown("\n".join(
+    f"- **{v.verdict}**: {v.claim} *Measured:* {v.measured}" for v in found)))
+
+# %% [markdown]
+# ## Provenance
+
+# %% tags=["remove-input"]
+display(Markdown(report.provenance_markdown(df, params=params, profile=profile)))

@@ -1,0 +1,128 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Fig. 5: loss landscapes around grokking and non-grokking optima
+#
+# **The report's claim** {cite}`lisakib_ece826` (Sec. 3.3, Fig. 5): following
+# {cite}`li2018visualizing`, the loss around the final weights along two random directions
+# shows that, "compared to non-grokking (comprehension) optima, the landscape of grokking
+# optima is more uneven, and the range of loss can be eight times larger"; even non-grokking
+# runs that never reach 95% have a flatter landscape.
+#
+# **The experiment.** Division runs at several batch sizes (small batches tend to comprehend,
+# large ones to grok, Sec. 3.2) keep their final weights in the result store. Around each, the
+# training loss is evaluated on a grid $\theta + a\,d_1 + b\,d_2$, all grid points of a chunk
+# at once as a vectorized ensemble of weight sets (`grokpaper/landscape.py`). The random
+# Gaussian directions are scaled in two ways:
+#
+# - **tensor** (the report's description): each parameter tensor's direction has unit
+#   Frobenius norm, so a step of 1 moves every tensor by the same absolute amount;
+# - **filter** (Li et al. 2018): each row of a weight matrix (one output unit, or one embedding
+#   vector) is scaled to the norm of the weights it perturbs, and directions on biases and
+#   LayerNorm parameters are zeroed; this makes landscapes of differently scaled networks
+#   comparable, which matters here because weight decay shrinks grokking runs' weights.
+#
+# Both use the same random draws. Each run is classified by its own delay (grokking >= 1,000
+# steps; comprehension < 1,000; confusion: never 95%).
+
+# %% tags=["parameters"]
+profile = "quick"
+# Any of these overrides the profile's value (None keeps it); see grokpaper/profiles.py.
+p = None
+train_frac = None
+d_model = None
+steps = None
+batch_sizes = None
+seeds = None
+resolution = None
+extent = None
+
+# %% tags=["remove-cell"]
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from IPython.display import Markdown, display
+from myst_nb import glue
+
+from grokpaper import claims_lisakib, landscape, profiles, report, verdicts
+from grokpaper import lisakib_report as lr_report
+from grokpaper.experiments import lisakib, lisakib_figs
+
+PAGE = "lisakib/fig5_landscape"
+params = profiles.resolve("lisakib.landscape", lisakib_figs.LandscapeParams, profile, p=p,
+                          train_frac=train_frac, d_model=d_model, steps=steps,
+                          batch_sizes=batch_sizes, seeds=seeds, resolution=resolution,
+                          extent=extent)
+runs = params.runs()
+df = lisakib.run(runs)
+coords = np.linspace(-params.extent, params.extent, params.resolution)
+found_surfaces, rows = [], []
+for run, (_, r) in zip(runs, df.iterrows(), strict=True):
+    for norm in landscape.NORMALIZATIONS:
+        spec = lisakib.LandscapeSpec(run, normalization=norm, resolution=params.resolution,
+                                     extent=params.extent, direction_seed=params.direction_seed,
+                                     on=params.on)
+        (surf,) = lisakib.surfaces([spec])
+        stats = landscape.roughness(surf)
+        label = f"batch {r['batch_size']}, seed {r['seed']}: {r['li_class']}"
+        found_surfaces.append({"label": label, "normalization": norm, "surface": surf, **stats})
+        rows.append({"batch_size": r["batch_size"], "seed": r["seed"], "li_class": r["li_class"],
+                     "delay": r["delay"], "final_train_acc": r["final_train_acc"],
+                     "final_val_acc": r["final_val_acc"], "normalization": norm, **stats})
+table = pd.DataFrame(rows)
+glue("profile", profile, display=False)
+
+# %% [markdown]
+# ## Paper says / we use
+
+# %% tags=["remove-input"]
+display(Markdown(lr_report.params_markdown(params, lisakib_figs.LandscapeParams(),
+                                           lisakib_figs.PAPER_SAYS, profile)))
+
+# %% [markdown]
+# ## Landscapes
+#
+# One row per run (its batch size, seed and class in the title), one column per
+# normalization; colour is the training cross-entropy, the red cross the final weights.
+
+# %% tags=["remove-input"]
+fig = lr_report.landscape_figure(found_surfaces, coords)
+plt.show()
+
+# %% [markdown]
+# ## How uneven
+#
+# Per run and normalization: the loss range over the grid (max - min, the report's measure),
+# the loss at the centre and the mean absolute discrete Laplacian (a second measure of
+# unevenness, in loss units per grid cell).
+
+# %% tags=["remove-input"]
+table.round(3)
+
+# %% [markdown]
+# ## Verdict
+#
+# Computed with the thresholds fixed in `grokpaper/claims_lisakib.py`: the claim holds for a
+# normalization if the median loss range of grokking runs exceeds that of the others.
+
+# %% tags=["remove-input"]
+found = claims_lisakib.landscapes(table, page=PAGE)
+verdicts.record(PAGE, found, profile=profile)
+display(Markdown("\n".join(
+    f"- **{v.verdict}**: {v.claim} *Measured:* {v.measured}" for v in found)))
+
+# %% [markdown]
+# ## Provenance
+
+# %% tags=["remove-input"]
+display(Markdown(report.provenance_markdown(df, params=params, profile=profile)))

@@ -1,0 +1,124 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Figs. 6-8: attention-weight norms, training fraction and weight decay
+#
+# **The report's claims** {cite}`lisakib_ece826` (Sec. 3.4):
+#
+# - Fig. 6: "the norm of attention Q, K, V matrices can take much larger values during
+#   training when grokking happens"; "the mean of the attention weights continues to increase
+#   during the pre-grokking stage. Subsequently, as validation accuracy begins to improve, the
+#   norm of the weights starts to decrease";
+# - Fig. 7: "reducing weight decay can increase grokking delay", with the norm peaking at
+#   about the same value, later;
+# - Fig. 8: "the model with weight decay 2 has about half the grokking delay of weight decay
+#   1. For larger weight decay values, the training and validation accuracy stays at a lower
+#   value."
+#
+# **The experiment.** Division runs at several training fractions (Fig. 6) and weight decays
+# (Figs. 7, 8), all in one vectorized ensemble: members with different fractions get their own
+# training and validation sets. At every evaluation the Frobenius norms of each layer's Q, K
+# and V blocks of the attention input projection are recorded (a probe passed to the
+# trainer); the curves show their mean. A run whose validation accuracy never reaches 95% is
+# counted, for the delay comparisons, as delayed until the end of the budget.
+
+# %% tags=["parameters"]
+profile = "quick"
+# Any of these overrides the profile's value (None keeps it); see grokpaper/profiles.py.
+p = None
+train_frac = None
+d_model = None
+steps = None
+batch_size = None
+lr = None
+train_fracs = None
+small_wds = None
+large_wds = None
+seeds = None
+
+# %% tags=["remove-cell"]
+import matplotlib.pyplot as plt
+from IPython.display import Markdown, display
+from myst_nb import glue
+
+from grokpaper import claims_lisakib, profiles, report, verdicts
+from grokpaper import lisakib_report as lr_report
+from grokpaper.experiments import lisakib, lisakib_figs
+
+PAGE = "lisakib/fig6_weight_norms"
+params = profiles.resolve("lisakib.norms", lisakib_figs.NormParams, profile, p=p,
+                          train_frac=train_frac, d_model=d_model, steps=steps,
+                          batch_size=batch_size, lr=lr, train_fracs=train_fracs,
+                          small_wds=small_wds, large_wds=large_wds, seeds=seeds)
+df = lisakib.run(params.runs())
+fracs = df[(df["weight_decay"] == params.weight_decay)
+           & df["train_frac"].isin(params.train_fracs)]
+wd = df[df["train_frac"] == params.train_frac]
+glue("profile", profile, display=False)
+
+# %% [markdown]
+# ## Paper says / we use
+
+# %% tags=["remove-input"]
+display(Markdown(lr_report.params_markdown(params, lisakib_figs.NormParams(),
+                                           lisakib_figs.PAPER_SAYS, profile)))
+
+# %% [markdown]
+# ## Fig. 6: training fractions
+#
+# Accuracy (dashed: training) and the mean Q/K/V norm; dots mark each norm's peak, dotted
+# lines the step where validation accuracy reaches 95%.
+
+# %% tags=["remove-input"]
+fig = lr_report.norm_figure(fracs, by="train_frac",
+                            title=f"weight decay {params.weight_decay:g}, by training fraction")
+plt.show()
+lr_report.norm_table(fracs, "train_frac")
+
+# %% [markdown]
+# ## Fig. 7: weight decay up to 1
+
+# %% tags=["remove-input"]
+small = wd[wd["weight_decay"] <= 1]
+fig = lr_report.norm_figure(small, by="weight_decay",
+                            title=f"training fraction {params.train_frac:g}, weight decay <= 1")
+plt.show()
+lr_report.norm_table(small, "weight_decay")
+
+# %% [markdown]
+# ## Fig. 8: weight decay from 1 up
+
+# %% tags=["remove-input"]
+large = wd[wd["weight_decay"] >= 1]
+fig = lr_report.norm_figure(large, by="weight_decay",
+                            title=f"training fraction {params.train_frac:g}, weight decay >= 1")
+plt.show()
+lr_report.norm_table(large, "weight_decay")
+
+# %% [markdown]
+# ## Verdict
+#
+# Computed with the thresholds fixed in `grokpaper/claims_lisakib.py`. The norm claim is judged
+# on every grokking run of this page.
+
+# %% tags=["remove-input"]
+found = claims_lisakib.norms(wd, df, page=PAGE)
+verdicts.record(PAGE, found, profile=profile)
+display(Markdown("\n".join(
+    f"- **{v.verdict}**: {v.claim} *Measured:* {v.measured}" for v in found)))
+
+# %% [markdown]
+# ## Provenance
+
+# %% tags=["remove-input"]
+display(Markdown(report.provenance_markdown(df, params=params, profile=profile)))

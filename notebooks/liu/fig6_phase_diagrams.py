@@ -1,0 +1,135 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Fig. 6b-d: phase diagrams of the toy model
+#
+# **The paper's claims** {cite}`liu2022towards` (Sec. 4.1, Fig. 6): learning falls into four
+# phases, *comprehension*, *grokking*, *memorization* and *confusion*. For addition regression
+# (b), addition classification (c) and the permutation group $S_3$ (d), with the
+# representation's learning rate fixed: "(i) they all include four phases; (ii) The top right
+# corner (a fast and capable decoder) is the memorization phase; (iii) the bottom right
+# corner (a fast and simple decoder) is the confusion phase; (iv) grokking is sandwiched
+# between comprehension and memorization".
+#
+# **The experiment.** The toy model of [Fig. 3](fig3_predicted_accuracy.ipynb) (1-D
+# embeddings for addition, 45/10 split; $3 \times 3$ matrix embeddings whose product is
+# hard-coded for $S_3$, 24/12 split), trained with two AdamW optimizers: the embeddings at a
+# fixed lr $10^{-3}$ without weight decay, the decoder at the lr on the x axis and the weight
+# decay on the y axis (panel a, representation against decoder learning rate, is
+# [the previous page](fig6a_competition.ipynb)). **Every cell of a panel is one member of one
+# vectorized ensemble**, each with its own learning rates and weight decay. The phase of a
+# cell follows the authors' rule (`grokpaper/phases.py`): with $t_\text{train}$,
+# $t_\text{test}$ the first steps at which training and test accuracy reach 90% within the
+# budget, *comprehension* if both are reached less than $10^3$ steps apart, *grokking* if
+# further apart, *memorization* if only training accuracy gets there, *confusion* otherwise.
+#
+# **Going further: Liu's grokking against Carvalho's.** Definition 3.1 of Carvalho et al.
+# (`grokpaper.metrics.definition31`) is applied to every cell's curves; where it says the run
+# grokked, its grokking intensity $\Delta_S$ is written in the cell.
+
+# %% tags=["parameters"]
+profile = "quick"
+panels = None
+lrs = None
+wds_reg = None
+steps = None
+width = None
+
+# %% tags=["remove-cell"]
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from IPython.display import Markdown, display
+
+from grokpaper import claims_liu, liu_report, profiles, report, verdicts
+from grokpaper.experiments import liu
+
+PAGE = "liu/fig6_phase_diagrams"
+params = profiles.resolve("liu.fig6", liu.PhaseDiagrams, profile, panels=panels, lrs=lrs,
+                          wds_reg=wds_reg, steps=steps, width=width)
+frames = {p: liu.run(params.panel_runs(p)) for p in params.panels}
+df = pd.concat([f.assign(panel=p) for p, f in frames.items()], ignore_index=True)
+TITLES = {"a": "(a) addition, regression", "b": "(b) addition, regression",
+          "c": "(c) addition, classification", "d": "(d) $S_3$, regression"}
+YLABEL = {"lr_emb": "representation lr", "wd_dec": "decoder weight decay"}
+
+# %% [markdown]
+# ## Paper says / we use
+
+# %% tags=["remove-input"]
+display(Markdown(liu_report.params_markdown(params, profile, liu_report.PHASE_NOTES)))
+
+# %% [markdown]
+# ## Phase diagrams
+#
+# Colour: the phase; number: Definition 3.1's $\Delta_S$ where Definition 3.1 says the run
+# grokked. Budget: the `steps` parameter above.
+
+# %% tags=["remove-input"]
+tables = {}
+fig, axes = plt.subplots(1, len(frames), figsize=(4.2 * len(frames), 3.9), squeeze=False)
+for ax, (p, f) in zip(axes[0], frames.items(), strict=True):
+    y = liu.PANELS[p][2]
+    tables[p] = liu.phase_table(f, y)
+    marks = liu_report.cell_table(f.assign(ds=np.where(f["def31_grokked"] == True,  # noqa: E712
+                                                       f["def31_delta_S"], np.nan)), y, "ds")
+    liu_report.plot_phase_grid(ax, tables[p], xlabel="decoder lr", ylabel=YLABEL[y],
+                               title=TITLES[p], marks=marks, log_y=y == "lr_emb")
+liu_report.phase_legend(axes[0][-1], fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+liu_report.close(fig)
+
+# %% [markdown]
+# Steps to 90% training / test accuracy per cell (median over seeds; empty: never within the
+# budget), panel by panel:
+
+# %% tags=["remove-input"]
+for p, f in frames.items():
+    y = liu.PANELS[p][2]
+    both = liu_report.cell_table(f, y, "t_train").round(0).astype("Int64").astype(str) + " / " \
+        + liu_report.cell_table(f, y, "t_test").round(0).astype("Int64").astype(str)
+    both.columns = [f"{c:.1e}" for c in both.columns]
+    display(Markdown(f"**{TITLES[p]}** (rows: {YLABEL[y]}; columns: decoder lr)"))
+    display(both.replace("<NA>", "–", regex=True))
+
+# %% [markdown]
+# ## Liu's phases against Definition 3.1
+#
+# Runs per phase and Definition 3.1 verdict, all panels together. If the two notions of
+# grokking agreed, Definition 3.1 would say "grokked" exactly in the grokking cells.
+
+# %% tags=["remove-input"]
+liu_report.contingency(df)
+
+# %% [markdown]
+# ## Verdict
+#
+# Thresholds fixed in `grokpaper/claims_liu.py`: "four phases" counts the phases present on each
+# panel; "sandwiched" asks that both comprehension and memorization border the grokking cells
+# and make up at least 75% of their non-grokking neighbours; for (a), representation learning
+# (comprehension or grokking) must be at least twice as common where the representation lr is
+# at least the decoder lr as where it is smaller.
+
+# %% tags=["remove-input"]
+found = claims_liu.liu_fig6(frames, tables, page=PAGE)
+verdicts.record(PAGE, found, profile=profile)
+display(Markdown("\n".join(
+    f"- **{v.verdict}**: {v.claim} *Measured:* {v.measured}" for v in found)))
+
+# %% [markdown]
+# The paper's Fig. 8, grokking and the four phases on MNIST, is reproduced in the MNIST part
+# of this book: [phases of learning on MNIST](../mnist/phase_diagram.ipynb).
+#
+# ## Provenance
+
+# %% tags=["remove-input"]
+display(Markdown(report.provenance_markdown(df, params=params, profile=profile)))

@@ -1,0 +1,128 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Fig. 6a: representation against decoder learning rate
+#
+# **The paper's claims** {cite}`liu2022towards` (Sec. 4.1, Fig. 6): learning falls into four
+# phases, *comprehension*, *grokking*, *memorization* and *confusion*; on addition
+# (regression), "a fast decoder coupled with slow representation learning (bottom right) lead
+# to memorization. In the opposite extreme, although an extremely slow decoder coupled with
+# fast representation learning (top left) will generalize in the end, the generalization time
+# is long due to the inefficient decoder training. The ideal phase (comprehension) requires
+# representation learning to be faster, but not too much, than the decoder."
+#
+# **The experiment.** The toy model of [Fig. 3](fig3_predicted_accuracy.ipynb) on addition
+# (1-D embeddings, regression, 45/10 split), trained with two AdamW optimizers without weight
+# decay: the embeddings at the learning rate on the y axis, the decoder at the one on the x
+# axis (the weight-decay panels are on [the next page](fig6_phase_diagrams.ipynb)). **Every
+# cell is one member of one vectorized ensemble** with its own two learning rates. The phase
+# of a cell follows the authors' rule (`grokpaper/phases.py`): with $t_\text{train}$,
+# $t_\text{test}$ the first steps at which training and test accuracy reach 90% within the
+# budget, *comprehension* if both are reached less than $10^3$ steps apart, *grokking* if
+# further apart, *memorization* if only training accuracy gets there, *confusion* otherwise.
+#
+# **Going further: Liu's grokking against Carvalho's.** Definition 3.1 of Carvalho et al.
+# (`grokpaper.metrics.definition31`) is applied to every cell's curves; where it says the run
+# grokked, its grokking intensity $\Delta_S$ is written in the cell.
+
+# %% tags=["parameters"]
+profile = "quick"
+lrs = None
+emb_lrs = None
+steps = None
+width = None
+
+# %% tags=["remove-cell"]
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from IPython.display import Markdown, display
+
+from grokpaper import claims_liu, liu_report, profiles, report, verdicts
+from grokpaper.experiments import liu
+
+PAGE = "liu/fig6a_competition"
+params = profiles.resolve("liu.fig6a", liu.PhaseDiagrams, profile, lrs=lrs, emb_lrs=emb_lrs,
+                          steps=steps, width=width)
+frames = {p: liu.run(params.panel_runs(p)) for p in params.panels}
+df = pd.concat([f.assign(panel=p) for p, f in frames.items()], ignore_index=True)
+TITLES = {"a": "(a) addition, regression", "b": "(b) addition, regression",
+          "c": "(c) addition, classification", "d": "(d) $S_3$, regression"}
+YLABEL = {"lr_emb": "representation lr", "wd_dec": "decoder weight decay"}
+
+# %% [markdown]
+# ## Paper says / we use
+
+# %% tags=["remove-input"]
+display(Markdown(liu_report.params_markdown(params, profile, liu_report.PHASE_A_NOTES)))
+
+# %% [markdown]
+# ## Phase diagram
+#
+# Colour: the phase; number: Definition 3.1's $\Delta_S$ where Definition 3.1 says the run
+# grokked. Budget: the `steps` parameter above.
+
+# %% tags=["remove-input"]
+tables = {}
+fig, axes = plt.subplots(1, len(frames), figsize=(4.2 * len(frames), 3.9), squeeze=False)
+for ax, (p, f) in zip(axes[0], frames.items(), strict=True):
+    y = liu.PANELS[p][2]
+    tables[p] = liu.phase_table(f, y)
+    marks = liu_report.cell_table(f.assign(ds=np.where(f["def31_grokked"] == True,  # noqa: E712
+                                                       f["def31_delta_S"], np.nan)), y, "ds")
+    liu_report.plot_phase_grid(ax, tables[p], xlabel="decoder lr", ylabel=YLABEL[y],
+                               title=TITLES[p], marks=marks, log_y=y == "lr_emb")
+liu_report.phase_legend(axes[0][-1], fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+liu_report.close(fig)
+
+# %% [markdown]
+# Steps to 90% training / test accuracy per cell (median over seeds; empty: never within the
+# budget), panel by panel:
+
+# %% tags=["remove-input"]
+for p, f in frames.items():
+    y = liu.PANELS[p][2]
+    both = liu_report.cell_table(f, y, "t_train").round(0).astype("Int64").astype(str) + " / " \
+        + liu_report.cell_table(f, y, "t_test").round(0).astype("Int64").astype(str)
+    both.columns = [f"{c:.1e}" for c in both.columns]
+    display(Markdown(f"**{TITLES[p]}** (rows: {YLABEL[y]}; columns: decoder lr)"))
+    display(both.replace("<NA>", "–", regex=True))
+
+# %% [markdown]
+# ## Liu's phases against Definition 3.1
+#
+# Runs per phase and Definition 3.1 verdict, all panels together. If the two notions of
+# grokking agreed, Definition 3.1 would say "grokked" exactly in the grokking cells.
+
+# %% tags=["remove-input"]
+liu_report.contingency(df)
+
+# %% [markdown]
+# ## Verdict
+#
+# Thresholds fixed in `grokpaper/claims_liu.py`: representation learning (comprehension or
+# grokking) must be at least twice as common where the representation lr is at least the
+# decoder lr as where it is smaller, and memorization must be the majority where it is smaller
+# (one of the two: *partly supported*).
+
+# %% tags=["remove-input"]
+found = claims_liu.liu_fig6(frames, tables, page=PAGE)
+verdicts.record(PAGE, found, profile=profile)
+display(Markdown("\n".join(
+    f"- **{v.verdict}**: {v.claim} *Measured:* {v.measured}" for v in found)))
+
+# %% [markdown]
+# ## Provenance
+
+# %% tags=["remove-input"]
+display(Markdown(report.provenance_markdown(df, params=params, profile=profile)))

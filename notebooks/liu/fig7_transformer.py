@@ -1,0 +1,171 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Figs. 1 and 7: a transformer on modular addition
+#
+# **The paper's claims** {cite}`liu2022towards` (Sec. 4.2, Figs. 1 and 7):
+# - Fig. 1: "generalization coincides with the emergence of structure in the embeddings";
+#   "perfect generalization coincides with the PCA projecting the embeddings into a circle in
+#   2D".
+# - Fig. 7 left: the effective dimension of the embeddings, $e^S$ with $S$ the entropy of the
+#   PCA explained-variance ratios, "increases up to generalization time then decreases
+#   drastically afterwards".
+# - Fig. 7 centre: "With a significant dropout rate, the generalization time can be brought
+#   down to under $10^3$ steps and the grokking phenomenon vanishes completely."
+#
+# **The experiment.** Addition modulo $p$: each symbol gets a learnable embedding, the two
+# embeddings go through pre-norm transformer encoder layers (one head, ReLU feed-forward), and
+# the two output positions are concatenated into a linear classifier, as the authors'
+# `Decoder(concat=True)`; 80% of the $p^2$ ordered pairs train, full batch, AdamW. For
+# Fig. 1 both parameter groups get the same learning rate and weight decay ("training both
+# the encoder and the decoder with the same optimizer [...] leads to the grokking
+# phenomenon"); the dropout runs use no weight decay, as the authors' defaults. All runs of a
+# panel train as one vectorized ensemble (`torch.func.vmap` over stacked weights, attention
+# written with plain matmuls); dropout rates are per member.
+#
+# ```{note}
+# The `quick` profile scales this down a lot, to fit a 2-core CPU: a smaller modulus, a much
+# narrower transformer, fewer steps and seeds (see the table below). The paper's setting is
+# the `paper` profile (GPU).
+# ```
+
+# %% tags=["parameters"]
+profile = "quick"
+p = None
+d_model = None
+steps = None
+seeds = None
+wd = None
+dropouts = None
+
+# %% tags=["remove-cell"]
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from IPython.display import Markdown, display
+
+from grokpaper import claims_liu, liu_report, profiles, report, rqi, verdicts
+from grokpaper.experiments import liu_transformer as lt
+
+PAGE = "liu/fig7_transformer"
+params = profiles.resolve("liu.fig7", lt.TransformerFigures, profile, p=p, d_model=d_model,
+                          steps=steps, seeds=seeds, wd=wd, dropouts=dropouts)
+pca = lt.run(params.pca_runs())
+drop = lt.run(params.dropout_runs())
+pca["circularity"] = [rqi.circularity(lt.pca_frames(e[-1:])[0]) for e in pca["emb"]]
+pca["circularity_init"] = [rqi.circularity(lt.pca_frames(e[:1])[0]) for e in pca["emb"]]
+
+# %% [markdown]
+# ## Paper says / we use
+
+# %% tags=["remove-input"]
+display(Markdown(liu_report.params_markdown(params, profile, liu_report.TRANSFORMER_NOTES)))
+
+# %% [markdown]
+# ## Fig. 1: the first two principal components of the embeddings over training
+#
+# Seed 0. Each frame is the PCA of the embeddings at that step; points are coloured by the
+# symbol's value on a cyclic colour map, so a circle ordered by colour is the Fourier-like
+# structure of modular addition. Bottom: accuracy, with the frames' steps marked.
+
+# %% tags=["remove-input"]
+r = pca.iloc[0]
+steps_ = r["steps"]
+t_gen = r["t_test"] if np.isfinite(r["t_test"]) else steps_[-1]
+want = np.unique(np.concatenate([[0], np.geomspace(max(t_gen / 8, 1), steps_[-1], 5)]))
+idx = sorted({int(np.argmin(np.abs(steps_ - w))) for w in want})
+frames = lt.pca_frames(r["emb"][idx])
+fig, axes = plt.subplots(1, len(idx), figsize=(2.6 * len(idx), 2.8))
+for ax, f, i in zip(np.atleast_1d(axes), frames, idx, strict=True):
+    ax.scatter(f[:, 0], f[:, 1], c=np.arange(len(f)), cmap="hsv", s=14)
+    ax.set(title=f"step {steps_[i]}\ntest acc {r['test_acc'][i]:.2f}", xticks=[], yticks=[])
+    ax.title.set_fontsize(9)
+liu_report.close(fig)
+fig, ax = plt.subplots(figsize=(6, 2.6))
+ax.plot(np.maximum(steps_, 1), r["train_acc"], label="train")
+ax.plot(np.maximum(steps_, 1), r["test_acc"], label="test")
+for i in idx:
+    ax.axvline(max(steps_[i], 1), color="0.6", ls=":", lw=1)
+ax.set(xscale="log", xlabel="step", ylabel="accuracy")
+ax.legend(fontsize=8)
+liu_report.close(fig)
+
+# %% [markdown]
+# ## Fig. 7 left: effective dimension of the embeddings
+#
+# $e^S$, $S = -\sum_i \sigma_i \log \sigma_i$ over the PCA explained-variance ratios
+# $\sigma_i$; mean $\pm$ one standard deviation over seeds. The dotted line is the median
+# step at which test accuracy first reaches 90%.
+
+# %% tags=["remove-input"]
+fig, ax = plt.subplots(figsize=(6, 3))
+curves = np.stack(pca["eff_dim"].to_list())
+x = np.maximum(pca["steps"].iloc[0], 1)
+ax.plot(x, curves.mean(0), color="C2")
+ax.fill_between(x, curves.mean(0) - curves.std(0), curves.mean(0) + curves.std(0), alpha=0.2,
+                color="C2")
+if pca["t_test"].notna().any():
+    ax.axvline(pca["t_test"].median(), color="k", ls=":", label="generalization (median)")
+    ax.legend(fontsize=8)
+ax.set(xscale="log", xlabel="step", ylabel="effective dimension $e^S$",
+       title=f"{len(pca)} seeds")
+liu_report.close(fig)
+
+# %% [markdown]
+# ## Fig. 7 centre: dropout
+#
+# Test accuracy over training per dropout rate (mean over seeds), and the steps to 90%
+# training and test accuracy (crosses: not within the budget).
+
+# %% tags=["remove-input"]
+fig, axes = plt.subplots(1, 2, figsize=(11, 3.4))
+colors = plt.get_cmap("plasma")(np.linspace(0, 0.85, drop["dropout"].nunique()))
+for (rate, g), c in zip(drop.groupby("dropout"), colors, strict=True):
+    x = np.maximum(g["steps"].iloc[0], 1)
+    axes[0].plot(x, np.stack(g["test_acc"].to_list()).mean(0), color=c, label=f"{rate:.2f}")
+axes[0].set(xscale="log", xlabel="step", ylabel="test accuracy")
+axes[0].legend(title="dropout", fontsize=7)
+budget = params.steps
+liu_report.step_scatter(axes[1], drop["dropout"].to_numpy(), drop["t_train"].to_numpy(),
+                        budget, label="train 90%", color="C0")
+liu_report.step_scatter(axes[1], drop["dropout"].to_numpy(), drop["t_test"].to_numpy(),
+                        budget, label="test 90%", color="C3")
+axes[1].set(yscale="log", xlabel="dropout rate", ylabel="steps")
+axes[1].legend(fontsize=7)
+liu_report.close(fig)
+pd.crosstab(drop["dropout"].round(3), drop["phase"])
+
+# %% [markdown]
+# ## Verdict
+#
+# Thresholds fixed in `grokpaper/claims_liu.py`: Fig. 1, the final embeddings of at least half
+# of the generalizing seeds must lie on a circle in their top-2 PCA plane (circularity at
+# least 0.85, as in [Fig. 2](fig2_representations.ipynb)) that was not there at
+# initialization (at least 0.15 lower); Fig. 7 left, the effective dimension must peak within
+# a factor 3 of the generalization step and end at most 80% of its peak, for at least half
+# of the generalizing seeds; Fig. 7 centre, the steps to 90% test accuracy must fall with
+# the dropout rate (Spearman $\rho \leq -0.5$, not-reached counted as the budget) and the
+# largest rate must be in the comprehension phase (one of the two: *partly*).
+
+# %% tags=["remove-input"]
+found = claims_liu.liu_fig7(pca, drop, budget=budget, page=PAGE)
+verdicts.record(PAGE, found, profile=profile)
+display(Markdown("\n".join(
+    f"- **{v.verdict}**: {v.claim} *Measured:* {v.measured}" for v in found)))
+
+# %% [markdown]
+# ## Provenance
+
+# %% tags=["remove-input"]
+display(Markdown(report.provenance_markdown(pd.concat([pca, drop], ignore_index=True),
+                                            params=params, profile=profile)))

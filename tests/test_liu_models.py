@@ -1,0 +1,180 @@
+"""Liu et al. toy ensemble and transformer ensemble against one-model references."""
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from grokpaper.datasets import toy as toydata
+from grokpaper.member_adamw import MemberAdamW
+from grokpaper.toy import ToyConfig, ToyEnsemble, ToyTrainConfig, decoder_map, train_toy
+from grokpaper.transformer_liu import (
+    ModAddTransformer,
+    PreNormLayer,
+    TransformerConfig,
+    TransformerTrainConfig,
+    effective_dimension,
+    make_ensemble,
+    mode,
+    train_transformer,
+)
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Tiny tensors: one intra-op thread avoids synchronization overhead on a busy CPU."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+HYPER = {"lr_emb": [1e-2, 3e-3, 1e-3], "wd_emb": [0.0, 0.1, 0.0],
+         "lr_dec": [1e-3, 1e-2, 3e-3], "wd_dec": [0.5, 0.0, 2.0]}
+
+
+def _masks(task, sizes, seeds):
+    return torch.as_tensor(np.stack([toydata.train_mask(task.n_samples, n, s)
+                                     for n, s in zip(sizes, seeds, strict=True)]))
+
+
+def _hyper(idx=None):
+    return {k: torch.tensor(v if idx is None else [v[idx]]) for k, v in HYPER.items()}
+
+
+@pytest.mark.parametrize("cfg", [ToyConfig(width=16), ToyConfig(width=16, loss="ce", emb_dim=2),
+                                 ToyConfig(task="permutation", size=3, width=16,
+                                           emb_init="normal", target_dim=10)])
+def test_toy_ensemble_with_per_member_lr_wd_equals_separate_runs(cfg):
+    seeds, sizes = [4, 7, 9], [40, 30, 45] if cfg.task == "addition" else [24, 20, 30]
+    ens = ToyEnsemble(cfg, seeds)
+    masks = _masks(ens.task, sizes, seeds)
+    tcfg = ToyTrainConfig(steps=15, n_evals=4)
+    hist = train_toy(ens, masks, tcfg, **_hyper())
+    for e, s in enumerate(seeds):
+        one = ToyEnsemble(cfg, [s])
+        h1 = train_toy(one, masks[e : e + 1], tcfg, **_hyper(e))
+        for k in ("train_acc", "test_acc", "train_loss", "test_loss", "rqi", "emb"):
+            np.testing.assert_allclose(getattr(hist, k)[e], getattr(h1, k)[0], rtol=1e-4,
+                                       atol=1e-5, err_msg=k)
+        for (w, b), (w1, b1) in zip(ens.layers(), one.layers(), strict=True):
+            torch.testing.assert_close(w[e], w1[0], rtol=1e-4, atol=1e-5)
+            torch.testing.assert_close(b[e], b1[0], rtol=1e-4, atol=1e-5)
+
+
+def test_toy_training_matches_torch_adamw_with_two_groups():
+    cfg = ToyConfig(width=8)
+    ens = ToyEnsemble(cfg, [3])
+    task = ens.task
+    mask = _masks(task, [45], [3])
+    emb = ens.emb[0].detach().clone().requires_grad_()
+    layers = [(w[0].detach().clone().requires_grad_(), b[0, 0].detach().clone().requires_grad_())
+              for w, b in ens.layers()]
+    opt = torch.optim.AdamW([{"params": [emb], "lr": 1e-2, "weight_decay": 0.1},
+                             {"params": [t for wb in layers for t in wb], "lr": 3e-3,
+                              "weight_decay": 1.0}])
+    pairs, labels = torch.as_tensor(task.pairs), torch.as_tensor(task.labels)
+    target = ens.targets[0][labels][mask[0]]
+    for _ in range(25):
+        h = emb[pairs[:, 0]] + emb[pairs[:, 1]]
+        for i, (w, b) in enumerate(layers):
+            h = h @ w + b
+            h = torch.tanh(h) if i < 2 else h
+        loss = (h[mask[0]] - target).pow(2).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    train_toy(ens, mask, ToyTrainConfig(steps=25, n_evals=3), lr_emb=1e-2, wd_emb=0.1,
+              lr_dec=3e-3, wd_dec=1.0)
+    torch.testing.assert_close(ens.emb[0], emb, rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(ens.layers()[1][0][0], layers[1][0], rtol=1e-4, atol=1e-5)
+
+
+def test_toy_first_crossings_and_decoder_map():
+    cfg = ToyConfig(width=16, emb_dim=2, loss="ce", mean_inputs=True)
+    ens = ToyEnsemble(cfg, [0, 1])
+    hist = train_toy(ens, _masks(ens.task, [55, 55], [0, 1]), ToyTrainConfig(steps=80, n_evals=6),
+                     lr_emb=3e-2, wd_emb=0.0, lr_dec=3e-2, wd_dec=0.0)
+    assert np.all(np.isnan(hist.test_acc))  # no test samples
+    for e in range(2):
+        t = hist.step_train[e]
+        if t >= 0:  # the tracker agrees with the curve: not reached before t
+            assert np.all(hist.train_acc[e][hist.steps < t] < 0.9)
+    classes, extent = decoder_map(ens, resolution=10)
+    assert classes.shape == (2, 10, 10) and extent.shape == (2, 4)
+    assert classes.min() >= 0 and classes.max() < ens.task.n_classes
+
+
+@pytest.mark.parametrize("active", [None, torch.tensor([True, False, True])])
+def test_member_adamw_fused_equals_elementwise(active):
+    g = torch.Generator().manual_seed(0)
+    params = [torch.randn(3, 4, 5, generator=g), torch.randn(3, 1, 5, generator=g)]
+    twins = [p.clone() for p in params]
+    lr, wd = torch.tensor([1e-2, 3e-2, 1e-2]), torch.tensor([0.0, 1.0, 0.0])
+    fused = MemberAdamW(params, lr, wd, fused=True)
+    plain = MemberAdamW(twins, lr, wd, fused=False)
+    for _ in range(4):
+        grads = [torch.randn(p.shape, generator=g) for p in params]
+        fused.step(grads, active)
+        plain.step(grads, active)
+    for a, b in zip(params, twins, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_prenorm_layer_equals_torch_encoder_layer():
+    torch.manual_seed(0)
+    ref = nn.TransformerEncoderLayer(8, 1, 16, dropout=0.0, activation="relu",
+                                     batch_first=True, norm_first=True).eval()
+    mine = PreNormLayer(8, 16)
+    with torch.no_grad():
+        mine.qkv.weight.copy_(ref.self_attn.in_proj_weight)
+        mine.qkv.bias.copy_(ref.self_attn.in_proj_bias)
+        mine.out.weight.copy_(ref.self_attn.out_proj.weight)
+        mine.out.bias.copy_(ref.self_attn.out_proj.bias)
+        for a, b in ((mine.ff1, ref.linear1), (mine.ff2, ref.linear2),
+                     (mine.norm1, ref.norm1), (mine.norm2, ref.norm2)):
+            a.weight.copy_(b.weight)
+            a.bias.copy_(b.bias)
+    x = torch.randn(5, 2, 8)
+    torch.testing.assert_close(mine(x, None), ref(x), rtol=1e-5, atol=1e-5)
+
+
+def test_transformer_ensemble_equals_separate_runs():
+    cfg = TransformerConfig(p=5, d_model=8, d_ff=8, n_layers=2)
+    seeds = [0, 1]
+    masks = _masks(toydata.ToyTask("m", np.zeros((25, 2)), np.zeros(25), 5, 5), [20, 20], seeds)
+    hyper = {"lr_emb": [1e-2, 1e-3], "wd_emb": [0.0, 0.1], "lr_dec": [3e-3, 1e-2],
+             "wd_dec": [1.0, 0.0]}
+    tcfg = TransformerTrainConfig(steps=12, n_evals=4, check_every=3)
+    ens = make_ensemble(cfg, seeds)
+    out = train_transformer(ens, masks, tcfg, **{k: torch.tensor(v) for k, v in hyper.items()})
+    assert out["eff_dim"].shape == (2, len(out["steps"]))
+    for e, s in enumerate(seeds):
+        one = make_ensemble(cfg, [s])
+        o1 = train_transformer(one, masks[e : e + 1], tcfg,
+                               **{k: torch.tensor([v[e]]) for k, v in hyper.items()})
+        for k in ("train_loss", "test_loss", "test_acc", "eff_dim"):
+            np.testing.assert_allclose(out[k][e], o1[k][0], rtol=1e-4, atol=1e-5, err_msg=k)
+
+
+def test_transformer_member_is_the_module_and_dropout_is_per_member():
+    cfg = TransformerConfig(p=5, d_model=8, d_ff=8, stochastic=True)
+    ens = make_ensemble(cfg, [3, 4], dropouts=[0.0, 0.5])
+    torch.manual_seed(4)
+    ref = ModAddTransformer(cfg, 0.5).eval()
+    x = torch.tensor([[0, 1], [2, 3], [4, 4]])
+    with torch.no_grad(), mode(ens, False):
+        torch.testing.assert_close(ens(x)[1], ref(x))
+    with torch.no_grad(), mode(ens, True):
+        a, b = ens(x), ens(x)
+    torch.testing.assert_close(a[0], b[0])  # rate 0: deterministic
+    assert not torch.allclose(a[1], b[1])  # rate 0.5: random
+    with pytest.raises(ValueError, match="stochastic"):
+        make_ensemble(TransformerConfig(p=5, d_model=8), [0], dropouts=[0.1])
+
+
+def test_effective_dimension():
+    circle = torch.stack([torch.cos(torch.arange(12.0)), torch.sin(torch.arange(12.0))], 1)
+    emb = torch.cat([circle, torch.zeros(12, 6)], 1)
+    assert float(effective_dimension(emb)) == pytest.approx(2.0, rel=0.05)
+    iso = torch.randn(2000, 4)
+    assert float(effective_dimension(iso)) == pytest.approx(4.0, rel=0.05)

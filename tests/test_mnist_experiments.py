@@ -1,0 +1,133 @@
+"""MNIST experiments on fake data: the cluster-shift builder, Table 3 rows, ensemble members that
+differ in init scale, and the per-run outcome rule."""
+
+import numpy as np
+import pytest
+
+from grokpaper import claims_mnist, clustershift
+from grokpaper.datasets import mnist
+from grokpaper.datasets.synthetic import subsample_counts
+from grokpaper.experiments import mnist as em
+from grokpaper.experiments import mnist_shift as ms
+from grokpaper.store import Store
+
+
+def _blobs(n_per: int, k: int = 2, seed: int = 0, sizes=(0.7, 0.3)):
+    """Embeddings with k well-separated blobs per digit, blob j holding sizes[j] of the digit."""
+    rng = np.random.default_rng(seed)
+    emb, labels, truth = [], [], []
+    for d in range(10):
+        for j in range(k):
+            m = int(n_per * sizes[j])
+            centre = np.zeros(8)
+            centre[d % 8] = 10 * (d + 1)
+            centre[(d + 3) % 8] += 20 * j
+            emb.append(centre + rng.normal(size=(m, 8)))
+            labels += [d] * m
+            truth += [d * k + j] * m
+    return np.concatenate(emb), np.array(labels), np.array(truth)
+
+
+@pytest.fixture(scope="module")
+def clusters():
+    tr, ytr, truth_tr = _blobs(300)
+    te, yte, truth_te = _blobs(100, seed=1)
+    cl = clustershift.cluster_digits(tr, ytr, te, yte, k=2, n_subsampled=1)
+    return cl, ytr, truth_tr, truth_te
+
+
+def test_kmeans_finds_the_blobs_largest_first_and_marks_the_smallest(clusters):
+    cl, _, truth_tr, truth_te = clusters
+    np.testing.assert_array_equal(cl.train, truth_tr)  # blob 0 (70%) is cluster 0 of its digit
+    np.testing.assert_array_equal(cl.test, truth_te)
+    assert cl.subsampled.tolist() == [False, True] * 10
+    assert cl.counts().tolist() == [210, 90] * 10
+    assert cl.fingerprint.startswith("k2-")
+
+
+@pytest.mark.parametrize("f", [0.0, 0.05, 0.2, 1.0])
+def test_shifted_subset_has_the_eq1_count_in_every_cluster(clusters, f):
+    cl, labels, _, _ = clusters
+    idx = clustershift.shifted_subset(1000, f, cl, seed=3)
+    got = np.bincount(cl.train[idx], minlength=20)
+    assert got.tolist() == subsample_counts(1000, f, cl.subsampled.tolist())
+    assert len(idx) == len(set(idx.tolist())) == 1000
+    assert set(labels[idx]) == set(range(10))  # every digit kept, even at f = 0
+    if f == 0:
+        assert got[cl.subsampled].sum() == 0
+    again = clustershift.shifted_subset(1000, f, cl, seed=3)
+    np.testing.assert_array_equal(idx, again)
+
+
+def test_too_small_a_cluster_is_refused_and_random_subset_is_class_balanced(clusters):
+    cl, labels, _, _ = clusters
+    with pytest.raises(ValueError, match="cluster 1 .digit 0. has 90 images"):
+        clustershift.shifted_subset(2500, 1.0, cl, seed=0)
+    idx = clustershift.random_subset(1003, labels, seed=0)
+    assert np.bincount(labels[idx]).tolist() == [101, 101, 101] + [100] * 7
+
+
+def _fake_data(n_train: int = 1000, n_test: int = 200) -> mnist.MnistData:
+    rng = np.random.default_rng(0)
+
+    def pool(n: int) -> tuple[np.ndarray, np.ndarray]:
+        labels = np.arange(n) % 10
+        images = rng.integers(0, 40, (n, 28, 28), dtype=np.uint8)
+        images[np.arange(n), labels * 2 + 3, 5:20] = 255  # a class-dependent stroke
+        return images, labels
+
+    return mnist.MnistData(*pool(n_train), *pool(n_test), "t10k-parity", "fake")
+
+
+def test_member_with_its_own_init_scale_equals_the_run_alone(tmp_path):
+    data = _fake_data()
+    table = em.LiSakibTable(rows=("1K (original)", "init scale 0.1", "no weight decay",
+                                  "augmentation 0.3"), hidden=(8,), steps=30, n_evals=4)
+    runs, names = table.runs(data)
+    assert names == list(table.rows)
+    assert [r.model.alpha for r in runs] == [8.0, 0.1, 8.0, 8.0]
+    assert [r.train.weight_decay for r in runs] == [0.01, 0.01, 0.0, 0.01]
+    assert [r.augment for r in runs] == [0.0, 0.0, 0.0, 0.3]
+    together = em.run(runs, data, store=Store(tmp_path / "a"), device="cpu", progress=False)
+    alone = em.run([runs[1]], data, store=Store(tmp_path / "b"), device="cpu", progress=False)
+    np.testing.assert_allclose(together["weight_norm"].iloc[1], alone["weight_norm"].iloc[0],
+                               rtol=1e-4)
+    np.testing.assert_allclose(together["test_acc"].iloc[1], alone["test_acc"].iloc[0],
+                               atol=1e-6)
+    assert together["weight_norm"].iloc[1][0] < together["weight_norm"].iloc[0][0] / 50
+    with pytest.raises(ValueError, match="unknown row"):
+        em.LiSakibTable(rows=("dropout",)).runs(data)
+
+
+def test_shift_runs_train_as_one_ensemble_with_per_cluster_test_accuracy(tmp_path):
+    data = _fake_data(400, 100)
+    emb_tr = data.train_images.reshape(400, -1)[:, ::50].astype(np.float32)
+    emb_te = data.test_images.reshape(100, -1)[:, ::50].astype(np.float32)
+    cl = clustershift.cluster_digits(emb_tr, data.train_labels, emb_te, data.test_labels, k=2)
+    params = ms.ClusterShift(n_train=100, fs=(0.0, 0.5), seeds=2, hidden=(8,), steps=20,
+                             n_evals=4, batch_size=50)
+    df = ms.run(params.runs(data, cl), data, cl, store=Store(tmp_path), device="cpu",
+                progress=False)
+    assert df["condition"].tolist() == ["f = 0"] * 2 + ["f = 0.5"] * 2 + ["random (balanced)"] * 2
+    for _, r in df[df["condition"] != "random (balanced)"].iterrows():
+        want = subsample_counts(100, r["f"], cl.subsampled.tolist())
+        assert r["cluster_counts"].tolist() == want
+    assert {"test_acc_subsampled", "def31_grokked"} <= set(df.columns)
+
+
+def _curve(values):
+    return np.array(values, dtype=float)
+
+
+@pytest.mark.parametrize(("train", "test", "kind"), [
+    ([0.1, 1, 1, 1, 1, 1, 1], [0.1, 0.2, 0.2, 0.3, 0.8, 0.85, 0.85], "grokking"),
+    ([0.1, 0.96, 1, 1, 1, 1, 1], [0.1, 0.8, 0.85, 0.86, 0.86, 0.86, 0.86], "normal"),
+    ([0.1, 1, 1, 1, 1, 1, 1], [0.1, 0.2, 0.2, 0.2, 0.21, 0.2, 0.2], "memorization"),
+    ([0.1, 0.5, 0.6, 0.7, 0.7, 0.7, 0.7], [0.1, 0.5, 0.6, 0.7, 0.7, 0.7, 0.7], "not fit"),
+])
+def test_outcome_rule(train, test, kind):
+    steps = _curve([0, 100, 1000, 3000, 10000, 30000, 100000])
+    got = claims_mnist.outcome(steps, _curve(train), _curve(test))
+    assert got["outcome"] == kind
+    if kind == "grokking":
+        assert got["t_mem"] == 100 and got["delay"] == 10000 - 100
