@@ -5,10 +5,12 @@ Thresholds are fixed here, before looking at a run, and printed on the page with
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 import pandas as pd
 
-from grokpaper.report import final_value
+from grokpaper.report import final_value, value_at_alpha0
 from grokpaper.verdicts import Verdict
 
 CARVALHO = "Carvalho et al. 2025"
@@ -20,13 +22,8 @@ MAJORITY = 0.5
 
 def late_gain(df: pd.DataFrame) -> np.ndarray:
     """Test accuracy gained after training converged (final minus value at alpha0), per run."""
-    out = []
-    for steps, test, a0 in zip(df["steps"], df["test_acc"], df["def31_alpha0"], strict=True):
-        if a0 is None or not np.isfinite(a0):
-            out.append(np.nan)
-            continue
-        out.append(float(test[-1] - test[np.searchsorted(steps, a0)]))
-    return np.array(out)
+    final = np.array([c[-1] for c in df["test_acc"]], dtype=float)
+    return final - value_at_alpha0(df, "test_acc")
 
 
 def _conditions(df: pd.DataFrame, keys: tuple[str, ...]) -> list[str]:
@@ -36,7 +33,7 @@ def _conditions(df: pd.DataFrame, keys: tuple[str, ...]) -> list[str]:
 def _label(key: object, by: list[str]) -> str:
     names = {"n_train": "n", "f": "f", "dataset": "", "model": ""}
     key = key if isinstance(key, tuple) else (key,)
-    return ", ".join(f"{names.get(b, b)} = {v:g}" if isinstance(v, (int, float))
+    return ", ".join(f"{names.get(b, b)} = {v:g}" if isinstance(v, numbers.Number)
                      else str(v) for b, v in zip(by, key, strict=True))
 
 
@@ -230,6 +227,7 @@ def carvalho_intensity_map(df: pd.DataFrame, *, page: str,
         n_ok = sum(v == "supported" for v in found.values())
         n_some = sum(v in ("supported", "partly supported") for v in found.values())
         verdict = ("supported" if n_ok == len(found) else "partly supported" if n_some
+                   else "inconclusive" if all(v == "inconclusive" for v in found.values())
                    else "not supported")
         verdicts.append(Verdict(
             paper=CARVALHO, figure=figure,
@@ -260,7 +258,7 @@ def carvalho_shift(df: pd.DataFrame, *, page: str, figure: str = "Shift vs inten
             subset=["delta_S", "mmd2"])
         if len(d) < 4:
             verdicts.append(Verdict(paper=CARVALHO, figure=figure, claim=claim,
-                                    measured=f"only {len(d)} runs with a defined Delta_S.",
+                                    measured=f"only {len(d)} run(s) with a defined Delta_S.",
                                     verdict="inconclusive", page=page))
             continue
         rho, p = spearmanr(d["mmd2"], d["delta_S"])

@@ -125,7 +125,7 @@ def liu_fig8_curves(df: pd.DataFrame, *, page: str) -> list[Verdict]:
         claim="On MNIST (1,000 training images, init scale 8, MSE, AdamW), training accuracy "
               "reaches ~100% early while test accuracy rises much later, as the weight norm "
               "shrinks.",
-        measured="; ".join(parts) + ".", verdict=verdict, page=page)]
+        measured=f"{_budget(df)}: " + "; ".join(parts) + ".", verdict=verdict, page=page)]
 
 
 def liu_fig8_phases(grid: pd.DataFrame, *, page: str) -> list[Verdict]:
@@ -148,6 +148,10 @@ def liu_fig8_phases(grid: pd.DataFrame, *, page: str) -> list[Verdict]:
         measured=f"{cells.size} cells: {text}; {sandwich} (grokking between comprehension "
                  f"and memorization: {'yes' if ok else 'no'}).",
         verdict=verdict, page=page)]
+
+
+def _budget(df: pd.DataFrame) -> str:
+    return f"after {int(max(s[-1] for s in df['steps'])):,} steps"
 
 
 def row_outcomes(df: pd.DataFrame) -> pd.Series:
@@ -192,7 +196,7 @@ def lisakib_table3(df: pd.DataFrame, *, page: str) -> list[Verdict]:
             continue
         verdict, text = _removes(base, rows, what=what)
         verdicts.append(Verdict(paper=LISAKIB, figure="Table 3", claim=claim,
-                                measured=text + ".", verdict=verdict, page=page))
+                                measured=f"{_budget(df)}: {text}.", verdict=verdict, page=page))
     batch = {n: out[n] for n in ("batch 32", "batch 128", "batch 1024") if n in out}
     if batch:
         seen = "; ".join(f"{k}: {v}" for k, v in batch.items())
@@ -205,7 +209,7 @@ def lisakib_table3(df: pd.DataFrame, *, page: str) -> list[Verdict]:
         verdicts.append(Verdict(
             paper=LISAKIB, figure="Table 3",
             claim="Batch size (32, 128, 1024 instead of 200) does not change MNIST grokking.",
-            measured=f"baseline: {base}; {seen}.", verdict=verdict, page=page))
+            measured=f"{_budget(df)}: baseline: {base}; {seen}.", verdict=verdict, page=page))
     return verdicts
 
 
@@ -233,4 +237,4 @@ def carvalho_mnist(df: pd.DataFrame, *, page: str) -> list[Verdict]:
         paper=CARVALHO, figure="MNIST (Sec. 1)",
         claim="A distribution shift induced on MNIST by downsampling clusters of a ResNet's "
               "latent space (f > 0) produces grokking (compared with a random subsample).",
-        measured="; ".join(parts) + ".", verdict=verdict, page=page)]
+        measured=f"{_budget(df)}: " + "; ".join(parts) + ".", verdict=verdict, page=page)]

@@ -164,15 +164,17 @@ def class_share_figure(shares: pd.DataFrame) -> Figure:
     return fig
 
 
-def landscape_figure(surfaces: list[dict], coords: np.ndarray) -> Figure:
-    """Fig. 5: one row per run, one column per normalization (contours of the loss)."""
+def landscape_figure(surfaces: list[dict]) -> Figure:
+    """Fig. 5: one row per run, one column per normalization (contours of the loss); each
+    surface dict holds its grid ``coords``."""
     norms = list(dict.fromkeys(s["normalization"] for s in surfaces))
     runs = list(dict.fromkeys(s["label"] for s in surfaces))
     fig, axes = plt.subplots(len(runs), len(norms), figsize=(4.3 * len(norms), 3.4 * len(runs)),
                              squeeze=False)
     for s in surfaces:
         ax = axes[runs.index(s["label"])][norms.index(s["normalization"])]
-        cs = ax.contourf(coords, coords, s["surface"].T, levels=20, cmap="viridis")
+        c = s["coords"]
+        cs = ax.contourf(c, c, s["surface"].T, levels=20, cmap="viridis")
         fig.colorbar(cs, ax=ax, fraction=0.046)
         ax.plot(0, 0, "r+")
         ax.set(title=f"{s['label']}\n{s['normalization']} norm., range {s['range']:.2f}",

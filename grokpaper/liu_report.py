@@ -123,6 +123,16 @@ def cell_table(df: pd.DataFrame, y: str, value: str, agg: str = "median") -> pd.
     return df.groupby([y, "lr_dec"])[value].agg(agg).unstack("lr_dec").sort_index()
 
 
+def steps_table(df: pd.DataFrame, y: str) -> pd.DataFrame:
+    """"t_train / t_test" per (y, lr_dec) cell (median over seeds; "–": not within budget)."""
+    def fmt(v: float) -> str:
+        return f"{v:.0f}" if np.isfinite(v) else "–"
+
+    out = cell_table(df, y, "t_train").map(fmt) + " / " + cell_table(df, y, "t_test").map(fmt)
+    out.columns = [f"{c:.1e}" for c in out.columns]
+    return out
+
+
 def contingency(df: pd.DataFrame) -> pd.DataFrame:
     """Runs per (Liu phase, Definition 3.1 verdict): does Liu's grokking match Carvalho's?"""
     d31 = df["def31_grokked"].map({True: "Def. 3.1: grokked", False: "Def. 3.1: not grokked"})

@@ -66,3 +66,23 @@ def provenance_markdown(df: pd.DataFrame, *, params: Any, profile: str) -> str:
 def final_value(df: pd.DataFrame, column: str) -> np.ndarray:
     """Last point of every run's curve ``column``."""
     return np.array([c[-1] for c in df[column]])
+
+
+def value_at_alpha0(df: pd.DataFrame, column: str = "test_acc") -> np.ndarray:
+    """Curve ``column`` of every run at its Definition 3.1 alpha0 (NaN where training never
+    converged)."""
+    out = []
+    for steps, curve, a0 in zip(df["steps"], df[column], df["def31_alpha0"], strict=True):
+        ok = a0 is not None and np.isfinite(a0)
+        out.append(float(curve[np.searchsorted(steps, a0)]) if ok else np.nan)
+    return np.array(out)
+
+
+def alpha0_vs_end(df: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """Mean test accuracy (all samples, and the subsampled subclasses alone) at alpha0 and at
+    the end of the run, per condition: where the late gain comes from."""
+    cols = {"test at alpha0": value_at_alpha0(df, "test_acc"),
+            "test at end": final_value(df, "test_acc"),
+            "subsampled at alpha0": value_at_alpha0(df, "test_acc_subsampled"),
+            "subsampled at end": final_value(df, "test_acc_subsampled")}
+    return df.assign(**cols).groupby(by)[list(cols)].mean().round(3)

@@ -48,7 +48,8 @@ def plot_distance_matrix(ax: Axes, d: np.ndarray, layout: syn.Layout, *, title: 
         ax.axvline(e, color="white", lw=1.5)
     if annotate:
         for (i, j), v in np.ndenumerate(d):
-            ax.text(j, i, fmt.format(v), ha="center", va="center", fontsize=7, color="white")
+            ax.text(j, i, fmt.format(v), ha="center", va="center", fontsize=7,
+                    color="white" if im.norm(v) < 0.6 else "black")
     ticks = np.concatenate([[-0.5], edges, [len(d) - 0.5]])
     mids = (ticks[:-1] + ticks[1:]) / 2
     ax.set_xticks(mids, [f"C{i + 1}" for i in range(layout.n_classes)])

@@ -19,7 +19,7 @@ from torch import nn
 
 from grokpaper.ensemble import VmapEnsemble
 from grokpaper.member_adamw import MemberAdamW
-from grokpaper.train import eval_steps
+from grokpaper.train import _BatchStream, eval_steps
 
 
 @dataclass(frozen=True)
@@ -150,10 +150,13 @@ class TransformerTrainConfig:
     acc_threshold: float = 0.9
     betas: tuple[float, float] = (0.9, 0.999)  # AdamW defaults, as the authors' code
     keep_emb: bool = False  # store embeddings at the evaluation steps (PCA pictures)
+    batch_size: int | None = None  # None: full batch (the authors' batch_size = -1)
 
     def __post_init__(self) -> None:
         if not isinstance(self.steps, int) or self.steps <= 0:
             raise ValueError(f"steps must be a positive integer, got {self.steps!r}")
+        if self.batch_size is not None and self.batch_size < 1:
+            raise ValueError(f"batch_size must be positive or None, got {self.batch_size!r}")
         if self.check_every < 1 or self.n_evals < 2:
             raise ValueError("check_every must be >= 1 and n_evals >= 2")
 
@@ -161,8 +164,9 @@ class TransformerTrainConfig:
 def train_transformer(ens: VmapEnsemble, train: torch.Tensor, cfg: TransformerTrainConfig, *,
                       lr_emb: torch.Tensor, wd_emb: torch.Tensor, lr_dec: torch.Tensor,
                       wd_dec: torch.Tensor) -> dict[str, np.ndarray]:
-    """Full-batch AdamW on each member's training pairs; ``train`` (E, p*p) bool masks over
-    :func:`modular_pairs` (equal counts). Two optimizers: embeddings and decoder.
+    """AdamW on each member's training pairs, full batch or minibatches (member e's order
+    from ``ens.seeds[e]`` alone); ``train`` (E, p*p) bool masks over :func:`modular_pairs`
+    (equal counts). Two optimizers: embeddings and decoder.
 
     Returns curves (E, T) at ``steps`` (T,), ``eff_dim`` (E, T), optionally ``emb``
     (E, T, p, d), and ``step_train`` / ``step_test`` (E,): first checked step with accuracy
@@ -178,6 +182,11 @@ def train_transformer(ens: VmapEnsemble, train: torch.Tensor, cfg: TransformerTr
     e = train.shape[0]
     idx = torch.stack([torch.nonzero(m).squeeze(1) for m in train])  # (E, n_train)
     x_tr, y_tr = x_all[idx], y_all[idx]
+    n_tr = idx.shape[1]
+    batch = cfg.batch_size if cfg.batch_size is not None and cfg.batch_size < n_tr else None
+    # Same per-member epoch shuffles as the MLP trainer (grokpaper.train).
+    stream = _BatchStream(ens.seeds, [n_tr] * e, batch, 256) if batch else None
+    rows = torch.arange(e, device=device)[:, None]
     maskf = train.float()
     emb_p, dec_p = param_groups(ens)
     hyper = [torch.as_tensor(h, dtype=torch.float32).expand(e).clone()
@@ -214,9 +223,14 @@ def train_transformer(ens: VmapEnsemble, train: torch.Tensor, cfg: TransformerTr
                     k += 1
         if step == cfg.steps:
             break
+        xb, yb = x_tr, y_tr
+        if stream is not None:
+            if step % 256 == 0:
+                chunk = stream.next_chunk().to(device)
+            xb, yb = x_tr[rows, chunk[step % 256]], y_tr[rows, chunk[step % 256]]
         with mode(ens, True):
-            out = ens(x_tr)
-        loss_e = nn.functional.cross_entropy(out.transpose(1, 2), y_tr, reduction="none").mean(1)
+            out = ens(xb)
+        loss_e = nn.functional.cross_entropy(out.transpose(1, 2), yb, reduction="none").mean(1)
         grads = torch.autograd.grad(loss_e.sum(), emb_p + dec_p)
         opts[0].step(list(grads[: len(emb_p)]))
         opts[1].step(list(grads[len(emb_p):]))

@@ -77,15 +77,17 @@ def _row(**kw):
 
 def test_verdicts_follow_the_numbers():
     s = np.arange(5.0)
-    rising = _row(li_class="grokking", delay=2.0, t_train95=1.0, t_val95=3.0, steps=s,
-                  test_loss=np.array([3.0, 2.0, 2.5, 1.0, 0.5]))
-    flat = _row(li_class="grokking", delay=2.0, t_train95=1.0, t_val95=3.0, steps=s,
-                test_loss=np.array([3.0, 2.0, 2.0, 1.0, 0.5]))
+    tr = np.array([0.1, 0.6, 1.0, 1.0, 1.0])
+    rising = _row(li_class="grokking", delay=2.0, t_train95=2.0, t_val95=4.0, steps=s,
+                  train_acc=tr, test_loss=np.array([3.0, 3.6, 2.5, 1.0, 0.5]))
+    flat = _row(li_class="grokking", delay=2.0, t_train95=2.0, t_val95=4.0, steps=s,
+                train_acc=tr, test_loss=np.array([3.0, 2.0, 2.0, 1.0, 0.5]))
     found = claims_lisakib.curves(pd.DataFrame([rising, flat]), page="x")
     assert found[0].verdict == "supported"
     assert found[1].verdict == "partly supported" and "1/2" in found[1].measured
     table = pd.DataFrame({"normalization": ["filter"] * 3,
                           "li_class": ["grokking", "comprehension", "confusion"],
-                          "range": [4.0, 1.0, 0.5]})
+                          "range": [4.0, 1.0, 9.0]})
     assert claims_lisakib.landscapes(table, page="x")[0].verdict == "supported"
-    assert claims_lisakib.landscapes(table.iloc[1:], page="x")[0].verdict == "inconclusive"
+    no_comprehension = table.drop(index=1)  # confusion runs do not count
+    assert claims_lisakib.landscapes(no_comprehension, page="x")[0].verdict == "inconclusive"

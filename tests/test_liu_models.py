@@ -138,13 +138,14 @@ def test_prenorm_layer_equals_torch_encoder_layer():
     torch.testing.assert_close(mine(x, None), ref(x), rtol=1e-5, atol=1e-5)
 
 
-def test_transformer_ensemble_equals_separate_runs():
+@pytest.mark.parametrize("batch_size", [None, 8])
+def test_transformer_ensemble_equals_separate_runs(batch_size):
     cfg = TransformerConfig(p=5, d_model=8, d_ff=8, n_layers=2)
     seeds = [0, 1]
     masks = _masks(toydata.ToyTask("m", np.zeros((25, 2)), np.zeros(25), 5, 5), [20, 20], seeds)
     hyper = {"lr_emb": [1e-2, 1e-3], "wd_emb": [0.0, 0.1], "lr_dec": [3e-3, 1e-2],
              "wd_dec": [1.0, 0.0]}
-    tcfg = TransformerTrainConfig(steps=12, n_evals=4, check_every=3)
+    tcfg = TransformerTrainConfig(steps=12, n_evals=4, check_every=3, batch_size=batch_size)
     ens = make_ensemble(cfg, seeds)
     out = train_transformer(ens, masks, tcfg, **{k: torch.tensor(v) for k, v in hyper.items()})
     assert out["eff_dim"].shape == (2, len(out["steps"]))

@@ -45,6 +45,15 @@ def test_kmeans_finds_the_blobs_largest_first_and_marks_the_smallest(clusters):
     assert cl.fingerprint.startswith("k2-")
 
 
+def test_trimmed_kmeans_does_not_spend_a_cluster_on_a_few_outliers():
+    emb, labels, truth = _blobs(200, sizes=(0.5, 0.5))
+    emb[:5] += 1000.0  # five far-away images of digit 0
+    plain = clustershift.cluster_digits(emb, labels, emb, labels, trim=0.0)
+    trimmed = clustershift.cluster_digits(emb, labels, emb, labels, trim=0.05)
+    assert plain.counts()[:2].tolist() == [195, 5]  # plain k-means isolates the outliers
+    assert trimmed.counts()[:2].min() >= 95
+
+
 @pytest.mark.parametrize("f", [0.0, 0.05, 0.2, 1.0])
 def test_shifted_subset_has_the_eq1_count_in_every_cluster(clusters, f):
     cl, labels, _, _ = clusters
@@ -131,3 +140,17 @@ def test_outcome_rule(train, test, kind):
     assert got["outcome"] == kind
     if kind == "grokking":
         assert got["t_mem"] == 100 and got["delay"] == 10000 - 100
+
+
+@pytest.mark.parametrize(("figure", "cls"), [
+    ("mnist.omnigrok", em.OmnigrokCurves), ("mnist.phases", em.PhaseGrid),
+    ("lisakib.mnist", em.LiSakibTable), ("carvalho.mnist", ms.ClusterShift)])
+def test_mnist_profiles_resolve_and_paper_is_the_default(figure, cls):
+    from grokpaper import profiles
+
+    assert profiles.resolve(figure, cls, "paper") == cls()
+    for name in ("smoke", "quick"):
+        assert isinstance(profiles.resolve(figure, cls, name), cls)
+    p = em.OmnigrokCurves()
+    assert (p.n_train, p.alpha, p.lr, p.weight_decay, p.batch_size, p.steps) == (
+        1000, 8.0, 1e-3, 0.01, 200, 100_000)

@@ -111,3 +111,16 @@ def test_shift_verdict_reads_the_rank_correlation():
     assert claims.carvalho_shift(df, page="p")[0].verdict == "supported"
     df["def31_delta_S"] = 1 - mmd
     assert claims.carvalho_shift(df, page="p")[0].verdict == "not supported"
+
+
+def test_run_reusing_trains_only_what_the_store_lacks(tmp_path):
+    store = Store(tmp_path)
+    p = synthetic.ShiftSweep(**TINY)
+    first = synthetic.run(p.runs(), store=store, device="cpu", progress=False)
+    stamps = sorted(f.stat().st_mtime_ns for f in tmp_path.rglob("*.npz"))
+    more = dataclasses.replace(p, fs=(0.0, 0.2, 1.0)).runs()
+    df = synthetic.run_reusing(more, store=store, device="cpu", progress=False)
+    assert sorted(df["f"]) == [0.0, 0.2, 1.0] and len(list(tmp_path.rglob("*.npz"))) == 3
+    assert stamps == sorted(f.stat().st_mtime_ns for f in tmp_path.rglob("*.npz"))[:2]
+    old = df[df["f"] < 1].sort_values("f")
+    np.testing.assert_array_equal(np.stack(old["test_acc"]), np.stack(first["test_acc"]))

@@ -179,21 +179,25 @@ class Representations:
     frac: float = 0.8  # not given for Fig. 2
     steps: int = 20_000  # not given
     width: int = 200
+    # "the color at each point represents the highest probability class": classification
+    loss: str = "ce"
     lr_emb: float = 1e-3
     lr_dec: float = 1e-4
+    wd_dec: float = 0.0
+    # "For visualization purposes, the decoder is trained on inputs of the form (E_i + E_j)/2"
+    mean_inputs: bool = True
     resolution: int = 80  # decoder map pixels per side
 
     def runs(self) -> list[ToyRun]:
         n = self.p * (self.p + 1) // 2
         out = []
         for task in self.tasks:
-            # "the decoder is trained on inputs of the form (E_i + E_j)/2"; classification
-            # ("the color at each point represents the highest probability class")
-            model = ToyConfig(task=task, size=self.p, emb_dim=2, width=self.width, loss="ce",
-                              mean_inputs=True)
+            # "the decoder is trained on inputs of the form (E_i + E_j)/2"
+            model = ToyConfig(task=task, size=self.p, emb_dim=2, width=self.width,
+                              loss=self.loss, mean_inputs=self.mean_inputs)
             train = ToyTrainConfig(steps=self.steps, n_evals=20)
             out += [ToyRun(model, train, n_train=round(self.frac * n), seed=s,
-                           lr_emb=self.lr_emb, lr_dec=self.lr_dec,
+                           lr_emb=self.lr_emb, lr_dec=self.lr_dec, wd_dec=self.wd_dec,
                            map_resolution=self.resolution) for s in range(self.seeds)]
         return out
 

@@ -88,6 +88,7 @@ class TransformerFigures:
     frac: float = 0.8
     steps: int = 10_000  # not given; Fig. 7's step axes
     n_evals: int = 60
+    batch_size: int | None = None  # full batch (the authors' batch_size = -1)
     lr: float = 1e-3  # the authors' lr_rep = lr_decoder = 1e-3
     # Fig. 1: "Training both the encoder and the decoder with the same optimizer (i.e., with
     # the same hyperparameters) leads to the grokking phenomenon"; the weight decay is not
@@ -103,13 +104,15 @@ class TransformerFigures:
                                  n_layers=self.n_layers, stochastic=stochastic)
 
     def pca_runs(self) -> list[TransformerRun]:
-        train = TransformerTrainConfig(steps=self.steps, n_evals=self.n_evals, keep_emb=True)
+        train = TransformerTrainConfig(steps=self.steps, n_evals=self.n_evals, keep_emb=True,
+                                       batch_size=self.batch_size)
         return [TransformerRun(self.model(), train, self.frac, seed=s, lr_emb=self.lr,
                                wd_emb=self.wd, lr_dec=self.lr, wd_dec=self.wd)
                 for s in range(self.seeds)]
 
     def dropout_runs(self) -> list[TransformerRun]:
-        train = TransformerTrainConfig(steps=self.steps, n_evals=self.n_evals)
+        train = TransformerTrainConfig(steps=self.steps, n_evals=self.n_evals,
+                                       batch_size=self.batch_size)
         return [TransformerRun(self.model(stochastic=True), train, self.frac, seed=s,
                                lr_emb=self.lr, lr_dec=self.lr, wd_dec=self.dropout_wd,
                                dropout=float(d))
@@ -130,6 +133,7 @@ class TransformerPhases:
     frac: float = 0.8
     steps: int = 10_000
     n_evals: int = 40
+    batch_size: int | None = None  # full batch (the authors' batch_size = -1)
     lrs: tuple[float, ...] = tuple(float(x) for x in 10 ** np.linspace(-9, -1, 15))
     wds: tuple[float, ...] = tuple(float(x) for x in np.exp(np.linspace(-4, 3, 19)))
     lr_emb: float = 1e-3
@@ -139,7 +143,8 @@ class TransformerPhases:
     def runs(self) -> list[TransformerRun]:
         model = TransformerConfig(p=self.p, d_model=self.d_model, d_ff=self.d_ff,
                                   n_layers=self.n_layers)
-        train = TransformerTrainConfig(steps=self.steps, n_evals=self.n_evals)
+        train = TransformerTrainConfig(steps=self.steps, n_evals=self.n_evals,
+                                       batch_size=self.batch_size)
         return [TransformerRun(model, train, self.frac, seed=s, lr_emb=self.lr_emb,
                                wd_emb=self.wd_emb, lr_dec=float(lr), wd_dec=float(wd))
                 for wd in self.wds for lr in self.lrs for s in range(self.seeds)]

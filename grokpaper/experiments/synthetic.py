@@ -7,6 +7,7 @@ The architecture is part of every run's config (:class:`MLPConfig` or
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -17,7 +18,7 @@ from grokpaper import sweep, token_transformer
 from grokpaper.datasets import synthetic as syn
 from grokpaper.metrics import definition31
 from grokpaper.models import EnsembleMLP, MLPConfig
-from grokpaper.store import Store
+from grokpaper.store import Store, config_key
 from grokpaper.token_transformer import TransformerConfig
 from grokpaper.train import EnsembleData, TrainConfig, train_ensemble
 
@@ -159,6 +160,22 @@ def run(runs: list[SyntheticRun], *, store: Store | None = None, device: str | N
                      "wall_time_s": res.meta["provenance"]["wall_time_s"],
                      "provenance": res.meta["provenance"]})
     return pd.DataFrame(rows)
+
+
+def run_reusing(runs: list[SyntheticRun], *, store: Store | None = None,
+                **kwargs: Any) -> pd.DataFrame:
+    """Like :func:`run`, but runs already stored (e.g. trained by another page with the same
+    settings) are loaded, and only the others train, as ensembles of their own.
+
+    :func:`run` trains whole ensemble chunks, so a grid that overlaps other pages' runs would
+    retrain them; an ensemble member equals the same run trained alone (see the tests), so
+    splitting changes nothing but the cost. Rows: the stored runs first, then the new ones.
+    """
+    store = store or Store()
+    stored = [store.has(KIND, config_key(KIND, r)) for r in runs]
+    parts = [run([r for r, s in zip(runs, stored, strict=True) if s == flag], store=store,
+                 **kwargs) for flag in (True, False) if flag in stored]
+    return pd.concat(parts, ignore_index=True)
 
 
 def grid(*, datasets: tuple[str, ...] = ("equidistant",), sizes: tuple[int, ...] = (2000,),

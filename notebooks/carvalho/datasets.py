@@ -119,6 +119,11 @@ plt.show()
 # example, 84 and 416 for $\gamma_D = 2000$, $f = 0.2$).
 
 # %% tags=["remove-input"]
+def span(counts: list[int]) -> str:
+    """``"5"`` or ``"5–6"``: the range of per-subclass sample counts."""
+    return f"{min(counts)}" if min(counts) == max(counts) else f"{min(counts)}–{max(counts)}"
+
+
 rows = []
 for name, lay in layouts.items():
     half = min(len(c) for c in lay.classes) // 2
@@ -129,8 +134,7 @@ for name, lay in layouts.items():
             sub = [c for c, m in zip(counts, mask, strict=True) if m]
             rest = [c for c, m in zip(counts, mask, strict=True) if not m]
             rows.append({"dataset": name, "gamma_D": n, "f": f,
-                         "per subsampled subclass": f"{min(sub)}–{max(sub)}",
-                         "per other subclass": f"{min(rest)}–{max(rest)}"})
+                         "per subsampled subclass": span(sub), "per other subclass": span(rest)})
 display(pd.DataFrame(rows).set_index(["dataset", "gamma_D", "f"]))
 
 # %% [markdown]

@@ -96,6 +96,14 @@ display(Markdown("\n".join(
     f"- **{v.verdict}**: {v.claim} *Measured:* {v.measured}" for v in found)))
 
 # %% [markdown]
+# Where the late gain comes from: test accuracy on all test samples and on the subsampled
+# subclasses alone, when training converged ($\alpha_0$) and at the end of the run (means over
+# seeds).
+
+# %% tags=["remove-input"]
+report.alpha0_vs_end(df, by=["n_train", "f"])
+
+# %% [markdown]
 # ## Provenance
 
 # %% tags=["remove-input"]

@@ -112,7 +112,7 @@ lr_report.norm_table(large, "weight_decay")
 # on every grokking run of this page.
 
 # %% tags=["remove-input"]
-found = claims_lisakib.norms(wd, df, page=PAGE)
+found = claims_lisakib.larger_norms(fracs, page=PAGE) + claims_lisakib.norms(wd, df, page=PAGE)
 verdicts.record(PAGE, found, profile=profile)
 display(Markdown("\n".join(
     f"- **{v.verdict}**: {v.claim} *Measured:* {v.measured}" for v in found)))

@@ -135,8 +135,9 @@ for ax, (key, title, t, traj) in zip(axes, panels, strict=True):
     r = rqi.rqi(traj[:, :, None], quads).numpy()
     hit = np.flatnonzero(r > rqi.RQI_THRESHOLD)
     steps_to[key] = float(t[hit[0]]) if hit.size else np.nan
-    if np.isfinite(n_h):
-        ax.axvline(3 * n_h, color="k", ls=":", lw=1)
+    for nh, ls in ((n_h, ":"), (n_h_sum, "-.")):
+        if np.isfinite(nh):
+            ax.axvline(3 * nh, color="k", ls=ls, lw=1)
     ax.set(xscale="log", xlabel="step", title=title, ylabel="$\\tilde E_k$")
     ax.title.set_fontsize(9)
     ax.grid(alpha=0.3)

@@ -78,12 +78,9 @@ liu_report.plot_phase_grid(ax, table, xlabel="decoder lr", ylabel="decoder weigh
                            title=f"transformer, p = {params.p}", marks=marks)
 liu_report.phase_legend(ax, fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
 liu_report.close(fig)
-both = liu_report.cell_table(df, "wd_dec", "t_train").round(0).astype("Int64").astype(str) \
-    + " / " + liu_report.cell_table(df, "wd_dec", "t_test").round(0).astype("Int64").astype(str)
-both.columns = [f"{c:.1e}" for c in both.columns]
 display(Markdown("Steps to 90% training / test accuracy (rows: decoder weight decay; columns: "
                  "decoder lr; –: not within the budget):"))
-both.replace("<NA>", "–", regex=True)
+liu_report.steps_table(df, "wd_dec")
 
 # %% [markdown]
 # ## Liu's phases against Definition 3.1
