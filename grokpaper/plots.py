@@ -46,3 +46,19 @@ def curves_by_condition(df: pd.DataFrame, *, by: str, panels: list[tuple[str, st
         fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+
+#: Carvalho's three panels: training curve, then test curves from convergence, on all test
+#: samples and on the subsampled subclasses alone.
+SHIFT_PANELS = [("train_acc", "training set"), ("test_acc", "test set"),
+                ("test_acc_subsampled", "test: subsampled subclasses")]
+
+
+def shift_curves(df: pd.DataFrame, *, rows: str, by: str, label_fmt: str,
+                 title_fmt: str) -> None:
+    """One :func:`curves_by_condition` figure with :data:`SHIFT_PANELS` per value of ``rows``
+    (titled ``title_fmt.format(value)``), one curve per value of ``by``; shown at once."""
+    for value, group in df.groupby(rows):
+        curves_by_condition(group, by=by, label_fmt=label_fmt, title=title_fmt.format(value),
+                            panels=SHIFT_PANELS, from_convergence=(False, True, True))
+        plt.show()

@@ -204,10 +204,20 @@ def execute(nb: Notebook, profile: str, params: dict[str, Any], *, layout: Layou
                 reason += f" (failed notebook: {_relative(failed, layout)})"
             return Outcome(nb, "FAILED", time.perf_counter() - start, reason)
     executed.metadata.papermill.update(record)
+    _fold_parameters(executed, remove=nb.name == SUMMARY)
     executed.metadata["grokpaper"] = {"input_hash": digest, "profile": profile,
                                       "parameters": params}
     atomic_write_text(nb.output, nbformat.writes(executed))
     return Outcome(nb, "ran", time.perf_counter() - start)
+
+
+def _fold_parameters(node: nbformat.NotebookNode, *, remove: bool) -> None:
+    """Fold the parameter cells (ours and papermill's injected record) on the page: they stay
+    one click away as provenance; the landing page (the summary) drops them."""
+    for cell in node.cells:
+        tags = cell.metadata.setdefault("tags", [])
+        if {"parameters", "injected-parameters"} & set(tags):
+            tags.append("remove-cell" if remove else "hide-cell")
 
 
 #: Attempts per notebook when the kernel itself fails (e.g. a port race when several kernels

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from grokpaper.paths import store_root
 from grokpaper.store import atomic_write_text
@@ -38,6 +39,20 @@ def record(chapter: str, verdicts: list[Verdict], *, profile: str,
     path = _folder(profile, root) / f"{chapter.replace('/', '__')}.json"
     atomic_write_text(path, json.dumps([asdict(v) for v in verdicts], indent=1))
     return path
+
+
+def as_markdown(verdicts: list[Verdict]) -> str:
+    """The verdicts as a Markdown list, for a chapter's "Verdict" section."""
+    return "\n".join(f"- **{v.verdict}**: {v.claim} *Measured:* {v.measured}" for v in verdicts)
+
+
+def publish(chapter: str, verdicts: list[Verdict], *, profile: str,
+            root: Path | None = None) -> Any:
+    """Record ``verdicts`` for the summary and return them as Markdown to show on the page."""
+    from IPython.display import Markdown
+
+    record(chapter, verdicts, profile=profile, root=root)
+    return Markdown(as_markdown(verdicts))
 
 
 def load_all(*, profile: str, root: Path | None = None) -> list[Verdict]:

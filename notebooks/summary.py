@@ -11,12 +11,25 @@
 # ---
 
 # %% [markdown]
-# # Summary: claims and verdicts
+# # grokpaper: grokking, reproduced and cross-examined
 #
-# Each chapter reproduces one figure of a paper, states the paper's claim next to what our run
-# measured, and gives a verdict (*supported*, *partly supported*, *not supported* or
-# *inconclusive*). This page collects the verdicts of every chapter for the profile the book was
-# built with; the figure links lead to the evidence.
+# *Grokking* is delayed generalization: a network fits its training set early, and its test
+# accuracy jumps only much later {cite:p}`power2022grokking`. This book reruns the key
+# experiments of three studies of grokking, {cite:t}`carvalho2025grokking` (grokking as a
+# distribution shift between training and test data), {cite:t}`liu2022towards` (grokking as
+# the slow learning of a structured representation) and {cite:t}`lisakib_ece826` (what makes
+# the grokking delay long on modular arithmetic and MNIST), and checks each of their claims
+# against our own measurements. Every chapter is a notebook executed from source under a
+# *profile* that sets the scale (`smoke`, `quick` or `paper`); each states the paper's claim,
+# what we ran (and how it is scaled down), the numbers we measured and a verdict:
+# *supported*, *partly supported*, *not supported* or *inconclusive*. A claim we fail to
+# reproduce is reported as such, often with the reason (a shorter budget, a smaller model).
+#
+# The table below collects every verdict of the profile this book was built with; the figure
+# links lead to the evidence. To rebuild the book from a fresh clone (CPU, `quick` profile):
+# `make book`; every page records the profile and parameters it ran with.
+#
+# ## Claims and verdicts
 
 # %% tags=["parameters"]
 profile = "quick"

@@ -57,3 +57,13 @@ def test_verdicts_roundtrip_and_reject_unknown_labels(tmp_path):
         assert "verdict must be one of" in str(exc)
     else:
         raise AssertionError("unknown verdict label accepted")
+
+
+def test_publish_records_and_shows_every_verdict(tmp_path):
+    found = [verdicts.Verdict("P", "Fig. 1", "claim one", "m1", "supported", "x/y"),
+             verdicts.Verdict("P", "Fig. 2", "claim two", "m2", "not supported", "x/y")]
+    shown = verdicts.publish("x/y", found, profile="smoke", root=tmp_path)
+    assert verdicts.load_all(profile="smoke", root=tmp_path) == found
+    assert shown.data.splitlines() == [
+        "- **supported**: claim one *Measured:* m1",
+        "- **not supported**: claim two *Measured:* m2"]

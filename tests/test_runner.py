@@ -136,6 +136,8 @@ def test_second_run_skips_unchanged_notebook(tmp_path: Path) -> None:
     assert meta["papermill"]["input_path"] == "notebooks/tiny.py"
     injected = [c for c in output["cells"] if "injected-parameters" in c["metadata"]["tags"]]
     assert 'profile = "smoke"' in "".join(injected[0]["source"])
+    params = [c for c in output["cells"] if "parameters" in c["metadata"]["tags"]]
+    assert all("hide-cell" in c["metadata"]["tags"] for c in params + injected)
     executed = nbformat.read(layout.book / "tiny.ipynb", as_version=4)
     printed = "".join(o.get("text", "") for c in executed.cells for o in c.get("outputs", []))
     assert "profile smoke" in printed
@@ -174,3 +176,14 @@ def test_nbval_prepare_injects_profile(tmp_path: Path) -> None:
     assert not any(c.get("outputs") for c in cells if c["cell_type"] == "code")
     injected = [c for c in cells if "injected-parameters" in c["metadata"]["tags"]]
     assert 'profile = "smoke"' in "".join(injected[0]["source"])
+
+
+def test_summary_drops_parameter_cells_from_the_landing_page(tmp_path: Path) -> None:
+    layout = make_layout(tmp_path, {"summary": TINY})
+    [out] = runner.run(runner.discover(layout), "smoke", layout=layout, quiet=True)
+    assert out.status == "ran", out.detail
+    cells = json.loads((layout.book / "summary.ipynb").read_text())["cells"]
+    fold = {"parameters", "injected-parameters"}
+    marked = [c for c in cells if fold & set(c["metadata"]["tags"])]
+    assert len(marked) == 2
+    assert all("remove-cell" in c["metadata"]["tags"] for c in marked)

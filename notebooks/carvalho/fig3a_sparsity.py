@@ -94,9 +94,7 @@ report.def31_table(df, by=["n_train"])
 
 # %% tags=["remove-input"]
 found = claims.carvalho_fig3a(df, page=PAGE)
-verdicts.record(PAGE, found, profile=profile)
-display(Markdown("\n".join(
-    f"- **{v.verdict}**: {v.claim} *Measured:* {v.measured}" for v in found)))
+display(verdicts.publish(PAGE, found, profile=profile))
 by_size = claims.delta_s_by_size(df)
 steps_by_size = df.groupby("n_train")[["def31_alpha0", "def31_alpha1"]].median()
 glue("n_small", f"{by_size.index[0]:,}", display=False)

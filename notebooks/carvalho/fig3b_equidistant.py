@@ -42,13 +42,12 @@ weight_decay = None
 n_test = None
 
 # %% tags=["remove-cell"]
-import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 from myst_nb import glue
 
 from grokpaper import claims, profiles, report, verdicts
 from grokpaper.experiments import synthetic, synthetic_design
-from grokpaper.plots import curves_by_condition
+from grokpaper.plots import shift_curves
 
 PAGE = "carvalho/fig3b_equidistant"
 FIGURE = "carvalho.fig3b"
@@ -77,13 +76,8 @@ display(Markdown(synthetic_design.paper_vs_ours_markdown(params, profile, FIGURE
 # paper plots them; the right panel is the test accuracy on the subsampled subclasses alone.
 
 # %% tags=["remove-input"]
-for n, group in df.groupby("n_train"):
-    fig = curves_by_condition(
-        group, by="f", label_fmt="f = {:g}", title=f"equidistant dataset, {n} training samples",
-        panels=[("train_acc", "training set"), ("test_acc", "test set"),
-                ("test_acc_subsampled", "test: subsampled subclasses")],
-        from_convergence=(False, True, True))
-    plt.show()
+shift_curves(df, rows="n_train", by="f", label_fmt="f = {:g}",
+             title_fmt="equidistant dataset, {} training samples")
 
 # %% [markdown]
 # ## Definition 3.1, per condition
@@ -108,9 +102,7 @@ report.def31_table(df, by=["n_train", "f"])
 
 # %% tags=["remove-input"]
 found = claims.carvalho_fig3b(df, page=PAGE)
-verdicts.record(PAGE, found, profile=profile)
-display(Markdown("\n".join(
-    f"- **{v.verdict}**: {v.claim} *Measured:* {v.measured}" for v in found)))
+display(verdicts.publish(PAGE, found, profile=profile))
 display(report.alpha0_vs_end(df, by=["n_train", "f"]))
 largest = df[df["n_train"] == df["n_train"].max()]
 final = largest.assign(final_test=report.final_value(largest, "test_acc"),

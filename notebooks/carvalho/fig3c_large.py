@@ -36,13 +36,12 @@ hidden = None
 n_test = None
 
 # %% tags=["remove-cell"]
-import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 from myst_nb import glue
 
 from grokpaper import claims, profiles, report, verdicts
 from grokpaper.experiments import synthetic, synthetic_design
-from grokpaper.plots import curves_by_condition
+from grokpaper.plots import shift_curves
 
 PAGE = "carvalho/fig3c_large"
 FIGURE = "carvalho.fig3c"
@@ -65,13 +64,8 @@ display(Markdown(synthetic_design.paper_vs_ours_markdown(params, profile, FIGURE
 # panel is the test accuracy on the subsampled subclasses alone.
 
 # %% tags=["remove-input"]
-for n, group in df.groupby("n_train"):
-    fig = curves_by_condition(
-        group, by="f", label_fmt="f = {:g}", title=f"equidistant dataset, {n} training samples",
-        panels=[("train_acc", "training set"), ("test_acc", "test set"),
-                ("test_acc_subsampled", "test: subsampled subclasses")],
-        from_convergence=(False, True, True))
-    plt.show()
+shift_curves(df, rows="n_train", by="f", label_fmt="f = {:g}",
+             title_fmt="equidistant dataset, {} training samples")
 
 # %% [markdown]
 # ## Definition 3.1, per condition
@@ -91,9 +85,7 @@ report.def31_table(df, by=["n_train", "f"])
 
 # %% tags=["remove-input"]
 found = claims.carvalho_fig3c(df, page=PAGE)
-verdicts.record(PAGE, found, profile=profile)
-display(Markdown("\n".join(
-    f"- **{v.verdict}**: {v.claim} *Measured:* {v.measured}" for v in found)))
+display(verdicts.publish(PAGE, found, profile=profile))
 
 # %% [markdown]
 # Where the late gain comes from: test accuracy on all test samples and on the subsampled

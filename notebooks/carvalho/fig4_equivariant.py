@@ -42,13 +42,12 @@ n_subsampled_per_class = None
 n_test = None
 
 # %% tags=["remove-cell"]
-import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 from myst_nb import glue
 
 from grokpaper import claims, profiles, report, verdicts
 from grokpaper.experiments import synthetic, synthetic_design
-from grokpaper.plots import curves_by_condition
+from grokpaper.plots import shift_curves
 
 PAGE = "carvalho/fig4_equivariant"
 FIGURE = "carvalho.fig4"
@@ -73,13 +72,8 @@ display(Markdown(synthetic_design.paper_vs_ours_markdown(params, profile, FIGURE
 # subsampled subclasses alone, the ones missing from training when $f = 0$.
 
 # %% tags=["remove-input"]
-for f, group in df.groupby("f"):
-    fig = curves_by_condition(
-        group, by="n_train", label_fmt="{} samples", title=f"equivariant dataset, f = {f:g}",
-        panels=[("train_acc", "training set"), ("test_acc", "test set"),
-                ("test_acc_subsampled", "test: subsampled subclasses")],
-        from_convergence=(False, True, True))
-    plt.show()
+shift_curves(df, rows="f", by="n_train", label_fmt="{} samples",
+             title_fmt="equivariant dataset, f = {:g}")
 
 # %% [markdown]
 # ## Definition 3.1, per condition
@@ -101,9 +95,7 @@ report.def31_table(df, by=["f", "n_train"])
 
 # %% tags=["remove-input"]
 found = claims.carvalho_fig4(df, page=PAGE)
-verdicts.record(PAGE, found, profile=profile)
-display(Markdown("\n".join(
-    f"- **{v.verdict}**: {v.claim} *Measured:* {v.measured}" for v in found)))
+display(verdicts.publish(PAGE, found, profile=profile))
 gains = report.alpha0_vs_end(df, by=["f", "n_train"])
 removed = gains.loc[0.0] if 0.0 in gains.index else gains.iloc[:0]
 glue("sub0_a0", ", ".join(f"{v:.2f}" for v in removed["subsampled at alpha0"]), display=False)

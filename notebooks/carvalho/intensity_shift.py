@@ -145,9 +145,7 @@ shift_table
 # %% tags=["remove-input"]
 found = (claims.carvalho_intensity_map(df, page=PAGE)
          + claims.carvalho_shift(df, page=PAGE))
-verdicts.record(PAGE, found, profile=profile)
-display(Markdown("\n".join(
-    f"- **{v.verdict}**: {v.claim} *Measured:* {v.measured}" for v in found)))
+display(verdicts.publish(PAGE, found, profile=profile))
 
 # %% [markdown]
 # ## Provenance

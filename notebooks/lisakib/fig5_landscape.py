@@ -126,9 +126,7 @@ table.round(3)
 
 # %% tags=["remove-input"]
 found = claims_lisakib.landscapes(table, page=PAGE)
-verdicts.record(PAGE, found, profile=profile)
-display(Markdown("\n".join(
-    f"- **{v.verdict}**: {v.claim} *Measured:* {v.measured}" for v in found)))
+display(verdicts.publish(PAGE, found, profile=profile))
 
 # %% [markdown]
 # ## Provenance

@@ -113,9 +113,7 @@ lr_report.norm_table(large, "weight_decay")
 
 # %% tags=["remove-input"]
 found = claims_lisakib.larger_norms(fracs, page=PAGE) + claims_lisakib.norms(wd, df, page=PAGE)
-verdicts.record(PAGE, found, profile=profile)
-display(Markdown("\n".join(
-    f"- **{v.verdict}**: {v.claim} *Measured:* {v.measured}" for v in found)))
+display(verdicts.publish(PAGE, found, profile=profile))
 
 # %% [markdown]
 # ## Provenance

@@ -144,9 +144,7 @@ defs
 # %% tags=["remove-input"]
 found = (claims_lisakib.correlations(corr, n_defined=n_delay, page=PAGE)
          + claims_lisakib.early_signal(df, page=PAGE))
-verdicts.record(PAGE, found, profile=profile)
-display(Markdown("\n".join(
-    f"- **{v.verdict}**: {v.claim} *Measured:* {v.measured}" for v in found)))
+display(verdicts.publish(PAGE, found, profile=profile))
 
 # %% [markdown]
 # ## Provenance

@@ -102,9 +102,7 @@ plt.show()
 
 # %% tags=["remove-input"]
 found = claims_lisakib.batch_size_table(df, page=PAGE)
-verdicts.record(PAGE, found, profile=profile)
-display(Markdown("\n".join(
-    f"- **{v.verdict}**: {v.claim} *Measured:* {v.measured}" for v in found)))
+display(verdicts.publish(PAGE, found, profile=profile))
 
 # %% [markdown]
 # ## Provenance

@@ -105,9 +105,7 @@ means.round(3).rename_axis("training fraction")
 
 # %% tags=["remove-input"]
 found = claims_liu.liu_fig3(df, page=PAGE)
-verdicts.record(PAGE, found, profile=profile)
-display(Markdown("\n".join(
-    f"- **{v.verdict}**: {v.claim} *Measured:* {v.measured}" for v in found)))
+display(verdicts.publish(PAGE, found, profile=profile))
 
 # %% [markdown]
 # ## Provenance

@@ -161,9 +161,7 @@ display(Markdown(
 found = claims_liu.liu_fig4(df, theory, steps_net=steps_to["network"],
                         steps_eff=steps_to["Eq. (5)"],
                         n_h=float(n_h), n_h_sum=float(n_h_sum), page=PAGE)
-verdicts.record(PAGE, found, profile=profile)
-display(Markdown("\n".join(
-    f"- **{v.verdict}**: {v.claim} *Measured:* {v.measured}" for v in found)))
+display(verdicts.publish(PAGE, found, profile=profile))
 
 # %% [markdown]
 # ## Provenance

@@ -106,9 +106,7 @@ liu_report.close(fig)
 
 # %% tags=["remove-input"]
 found = claims_liu.liu_fig5(df, theory, eta=eta, page=PAGE)
-verdicts.record(PAGE, found, profile=profile)
-display(Markdown("\n".join(
-    f"- **{v.verdict}**: {v.claim} *Measured:* {v.measured}" for v in found)))
+display(verdicts.publish(PAGE, found, profile=profile))
 
 # %% [markdown]
 # ## Provenance

@@ -126,9 +126,7 @@ liu_report.contingency(df)
 
 # %% tags=["remove-input"]
 found = claims_liu.liu_fig6(frames, tables, page=PAGE)
-verdicts.record(PAGE, found, profile=profile)
-display(Markdown("\n".join(
-    f"- **{v.verdict}**: {v.claim} *Measured:* {v.measured}" for v in found)))
+display(verdicts.publish(PAGE, found, profile=profile))
 
 # %% [markdown]
 # The paper's Fig. 8, grokking and the four phases on MNIST, is reproduced in the MNIST part

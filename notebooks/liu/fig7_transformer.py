@@ -159,9 +159,7 @@ pd.crosstab(drop["dropout"].round(3), drop["phase"])
 
 # %% tags=["remove-input"]
 found = claims_liu.liu_fig7(pca, drop, budget=budget, page=PAGE)
-verdicts.record(PAGE, found, profile=profile)
-display(Markdown("\n".join(
-    f"- **{v.verdict}**: {v.claim} *Measured:* {v.measured}" for v in found)))
+display(verdicts.publish(PAGE, found, profile=profile))
 
 # %% [markdown]
 # ## Provenance

@@ -98,9 +98,7 @@ liu_report.contingency(df)
 
 # %% tags=["remove-input"]
 found = claims_liu.liu_fig7_phases(df, table, budget=params.steps, page=PAGE)
-verdicts.record(PAGE, found, profile=profile)
-display(Markdown("\n".join(
-    f"- **{v.verdict}**: {v.claim} *Measured:* {v.measured}" for v in found)))
+display(verdicts.publish(PAGE, found, profile=profile))
 
 # %% [markdown]
 # ## Provenance

@@ -166,9 +166,7 @@ report.def31_table(df, by=["condition"])
 
 # %% tags=["remove-input"]
 found = claims_mnist.carvalho_mnist(df, page=PAGE)
-verdicts.record(PAGE, found, profile=profile)
-display(Markdown("\n".join(
-    f"- **{v.verdict}**: {v.claim} *Measured:* {v.measured}" for v in found)))
+display(verdicts.publish(PAGE, found, profile=profile))
 
 # %% [markdown]
 # ## Provenance

@@ -107,9 +107,7 @@ plt.show()
 
 # %% tags=["remove-input"]
 found = claims_mnist.liu_fig8_curves(df, page=PAGE)
-verdicts.record(PAGE, found, profile=profile)
-display(Markdown("\n".join(
-    f"- **{v.verdict}**: {v.claim} *Measured:* {v.measured}" for v in found)))
+display(verdicts.publish(PAGE, found, profile=profile))
 final = report.final_value(df, "test_acc")
 glue("final_test", f"{final.mean():.3f}", display=False)
 glue("steps_run", f"{params.steps:,}", display=False)

@@ -116,9 +116,7 @@ table
 
 # %% tags=["remove-input"]
 found = claims_mnist.liu_fig8_phases(grid, page=PAGE)
-verdicts.record(PAGE, found, profile=profile)
-display(Markdown("\n".join(
-    f"- **{v.verdict}**: {v.claim} *Measured:* {v.measured}" for v in found)))
+display(verdicts.publish(PAGE, found, profile=profile))
 
 # %% [markdown]
 # ## Provenance

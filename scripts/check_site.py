@@ -1,0 +1,95 @@
+"""Open every page of the built book in headless Chromium and fail on what a reader would see.
+
+Checks, per page: console errors, uncaught JavaScript errors, requests that failed, images
+that did not load, and any request to an outside host (the site must work offline). Saves a
+screenshot of the landing page. Exit status 1 lists every problem, one per line.
+
+    python scripts/check_site.py [book/_build/html] [--screenshot build/site/landing.png]
+
+Needs the `playwright` Python package (the `check` extra) and a Chromium: ``--browser``,
+``$CHROMIUM``, a ``chromium``/``chromium-browser``/``google-chrome`` on PATH (e.g. Debian's
+``apt install chromium``), or playwright's own (``playwright install chromium``, online).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+from pathlib import Path
+
+#: Theme pages that are not chapters (search needs a server for its index on some browsers).
+SKIP = {"search.html", "genindex.html"}
+BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+
+
+def find_browser(given: str | None) -> str | None:
+    """The Chromium to drive; None lets playwright use its own download."""
+    for candidate in (given, os.environ.get("CHROMIUM"), *map(shutil.which, BROWSERS)):
+        if candidate:
+            return candidate
+    return None
+
+
+def pages(site: Path) -> list[Path]:
+    """Every HTML page of the site, landing page first, theme assets left out."""
+    found = sorted(p for p in site.rglob("*.html")
+                   if "_static" not in p.parts and "_sources" not in p.parts and p.name not in SKIP)
+    return sorted(found, key=lambda p: p != site / "index.html")
+
+
+def check_page(page, url: str) -> list[str]:  # page: playwright.sync_api.Page
+    """Problems seen while loading ``url``."""
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(f"console error: {m.text}")
+            if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(f"JavaScript error: {e}"))
+    page.on("requestfailed", lambda r: problems.append(f"failed request: {r.url}"))
+    page.on("request", lambda r: problems.append(f"outside host: {r.url}")
+            if r.url.startswith(("http://", "https://")) else None)
+    page.goto(url)
+    page.wait_for_load_state("load")
+    # MathJax typesets after load: wait for it (evaluate awaits the promise).
+    page.evaluate("() => window.MathJax?.startup?.promise?.then(() => true) ?? true")
+    broken = page.evaluate("""() => [...document.images]
+        .filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src)""")
+    problems += [f"broken image: {src}" for src in broken]
+    return problems
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("site", nargs="?", default="book/_build/html", type=Path)
+    ap.add_argument("--screenshot", default="build/site/landing.png", type=Path)
+    ap.add_argument("--browser", help="Chromium executable (default: see module docstring)")
+    args = ap.parse_args(argv)
+    if not (args.site / "index.html").is_file():
+        print(f"check_site: no index.html under {args.site}; build the book first "
+              "(make book)", file=sys.stderr)
+        return 2
+    from playwright.sync_api import sync_playwright
+
+    failures = 0
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=find_browser(args.browser),
+                                     args=["--no-sandbox"])
+        all_pages = pages(args.site)
+        for path in all_pages:
+            page = browser.new_page()
+            problems = check_page(page, path.resolve().as_uri())
+            if path == args.site / "index.html":
+                args.screenshot.parent.mkdir(parents=True, exist_ok=True)
+                page.screenshot(path=str(args.screenshot), full_page=True)
+            page.close()
+            failures += len(problems)
+            for p in problems:
+                print(f"{path.relative_to(args.site)}: {p}")
+        browser.close()
+    print(f"check_site: {len(all_pages)} pages, {failures} problem(s); landing page screenshot "
+          f"in {args.screenshot}")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
