@@ -1,9 +1,17 @@
 """Result store: results cached under a hash of their full config, written atomically.
 
-Layout: ``<root>/<kind>/<key[:2]>/<key>.npz``. Each file holds named numpy arrays plus one JSON
-string ``__meta__`` with the config and provenance. A file appears only once complete
+Layout: ``<root>/<kind>/<key[:2]>/<key>.npz``. Each file holds named numpy arrays, one JSON
+string ``__meta__`` with the config and provenance, and ``__sha256__``, a checksum of the meta
+string and of every array (name, dtype, shape and bytes). A file appears only once complete
 (temp file + fsync + ``os.replace``), so several worker processes can share one store: two
 writers of the same key leave one complete result, and readers never see a partial file.
+
+:meth:`Store.load` verifies the checksum. A file that cannot be read or does not match (a
+truncated copy, flipped bits, an entry lost from the zip directory) is reported with a
+:class:`DamagedResultWarning` naming it (and a line in ``<root>/damaged.log``), moved aside to
+``<key>.npz.damaged`` and read as missing, so that the sweep recomputes it; it is never
+returned, hence never plotted. Files written before checksums existed (no ``__sha256__`` and no
+``store_format`` in their meta) are still read; numpy's zip CRC-32 is their only protection.
 """
 
 from __future__ import annotations
@@ -15,7 +23,7 @@ import os
 import socket
 import tempfile
 import time
-import zipfile
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -26,6 +34,10 @@ from grokpaper.paths import store_root
 
 #: Bump when training semantics change so that old cached results are not reused.
 STORE_VERSION = 1
+#: Files carrying a checksum say so in their meta, so a file whose checksum entry was lost is
+#: damaged rather than an old file without one.
+STORE_FORMAT = 2
+_META, _SUM, _FORMAT = "__meta__", "__sha256__", "store_format"
 #: A claim older than this is taken over even if its owner may still live (another host).
 CLAIM_STALE_S = float(os.environ.get("GROKPAPER_CLAIM_STALE_S", 6 * 3600))
 
@@ -74,6 +86,25 @@ def atomic_write_text(path: Path, text: str) -> None:
     atomic_write_bytes(path, text.encode())
 
 
+class DamagedResultWarning(UserWarning):
+    """A stored result failed to read or to verify; it is moved aside and recomputed."""
+
+
+def payload_sha256(meta_json: str, arrays: Mapping[str, np.ndarray]) -> str:
+    """Checksum of a result: its meta string and every array's name, dtype, shape and bytes."""
+    digest = hashlib.sha256()
+
+    def add(label: str, data: bytes) -> None:
+        digest.update(f"{label}\0{len(data)}\0".encode())
+        digest.update(data)
+
+    add(_META, meta_json.encode())
+    for name in sorted(arrays):
+        arr = np.ascontiguousarray(arrays[name])
+        add(f"array\0{name}\0{arr.dtype.str}\0{arr.shape}", arr.tobytes())
+    return digest.hexdigest()
+
+
 @dataclasses.dataclass(frozen=True)
 class Result:
     """A stored result: named arrays plus metadata (config and provenance)."""
@@ -96,31 +127,97 @@ class Store:
 
     def save(self, kind: str, key: str, arrays: Mapping[str, np.ndarray],
              meta: Mapping[str, Any]) -> Path:
-        """Atomically store ``arrays`` and ``meta`` under ``key``."""
-        if "__meta__" in arrays:
-            raise ValueError("array name '__meta__' is reserved")
+        """Atomically store ``arrays`` and ``meta`` under ``key``, with their checksum."""
+        reserved = {_META, _SUM} & set(arrays)
+        if reserved:
+            raise ValueError(f"array name(s) {sorted(reserved)} are reserved")
+        if _FORMAT in meta:
+            raise ValueError(f"meta key {_FORMAT!r} is reserved")
         import io
 
+        arrays = {k: np.asarray(v) for k, v in arrays.items()}
+        pickled = sorted(k for k, v in arrays.items() if v.dtype.hasobject)
+        if pickled:  # they would need pickle to load, which load() refuses
+            raise TypeError(f"array(s) {pickled} hold Python objects; store numbers or strings")
+        meta_json = json.dumps(_jsonable({**meta, _FORMAT: STORE_FORMAT}))
         buf = io.BytesIO()
-        np.savez(buf, __meta__=np.array(json.dumps(_jsonable(dict(meta)))),
-                 **{k: np.asarray(v) for k, v in arrays.items()})
+        np.savez(buf, **{_META: np.array(meta_json),
+                         _SUM: np.array(payload_sha256(meta_json, arrays))}, **arrays)
         path = self.path(kind, key)
         atomic_write_bytes(path, buf.getvalue())
         return path
 
     def load(self, kind: str, key: str) -> Result | None:
-        """The stored result, or ``None`` if absent."""
+        """The stored result, or ``None`` if absent or damaged (see the module docstring)."""
         path = self.path(kind, key)
-        if not path.exists():
+        for _ in range(2):
+            try:
+                seen = path.stat()
+            except FileNotFoundError:
+                return None
+            result, problem = self._read(path)
+            if problem is None:
+                return result
+            try:
+                now = path.stat()
+            except FileNotFoundError:
+                return None  # another reader has moved it aside already (and warned)
+            if (now.st_ino, now.st_mtime_ns, now.st_size) != (
+                    seen.st_ino, seen.st_mtime_ns, seen.st_size):
+                continue  # a writer has replaced it meanwhile: read the new file
+            # (A writer replacing the file between the stat above and this rename would see
+            # its fresh result moved aside too: that costs a recomputation, never a wrong one.)
+            aside = path.with_name(path.name + ".damaged")
+            try:
+                os.replace(path, aside)
+            except FileNotFoundError:
+                return None  # another reader moved it aside first (and warned)
+            message = (f"damaged result {path}: {problem}; moved to {aside.name}, it will be "
+                       f"recomputed")
+            warnings.warn(message, DamagedResultWarning, stacklevel=2)
+            self._log_damage(message)
             return None
+        return None
+
+    def _log_damage(self, message: str) -> None:
+        """Append to ``<root>/damaged.log``: inside a notebook kernel a warning is easy to miss."""
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S")
         try:
-            with np.load(path, allow_pickle=False) as npz:
-                meta = json.loads(str(npz["__meta__"]))
-                arrays = {k: npz[k] for k in npz.files if k != "__meta__"}
-        except (OSError, ValueError, KeyError, zipfile.BadZipFile, json.JSONDecodeError):
-            # A damaged file is treated as missing so that it is recomputed, never plotted.
-            return None
-        return Result(arrays=arrays, meta=meta)
+            with open(self.root / "damaged.log", "a") as fh:
+                fh.write(f"{stamp} pid {os.getpid()}: {message}\n")
+        except OSError:
+            pass  # the warning has been given; a read-only store just keeps no log
+
+    @staticmethod
+    def _read(path: Path) -> tuple[Result | None, str | None]:
+        """``(result, None)``, ``(None, None)`` if the file vanished, or ``(None, problem)``."""
+        try:
+            # The file is opened here: np.load leaks the handle it opens when the zip is bad.
+            with open(path, "rb") as fh, np.load(fh, allow_pickle=False) as npz:
+                names = set(npz.files)
+                meta_json = str(npz[_META])
+                stored_sum = str(npz[_SUM]) if _SUM in names else None
+                arrays = {k: npz[k] for k in npz.files if k not in (_META, _SUM)}
+            meta = json.loads(meta_json)
+            if not isinstance(meta, dict):
+                raise ValueError("the meta entry is not a JSON object")
+        except FileNotFoundError:
+            return None, None  # replaced or moved aside by another process just now
+        except PermissionError:
+            raise  # an unreadable store is the user's to fix, not damage to recompute
+        except Exception as exc:
+            # Damaged zips raise BadZipFile, ValueError, EOFError, NotImplementedError (a
+            # flipped compression method), RuntimeError, KeyError (a lost entry) ...: any of
+            # them means the file is treated as missing, so that it is recomputed, never plotted.
+            return None, f"unreadable ({type(exc).__name__}: {exc})"
+        if stored_sum is None:
+            if _FORMAT in meta:
+                return None, "its checksum entry is missing"
+            return Result(arrays=arrays, meta=meta), None  # written before checksums existed
+        if payload_sha256(meta_json, arrays) != stored_sum:
+            return None, "checksum mismatch"
+        meta.pop(_FORMAT, None)
+        return Result(arrays=arrays, meta=meta), None
 
     # Claims: a chunk of work is claimed by creating a file exclusively; the claim names its
     # owner so that a crashed owner on this host (dead pid) or a very old claim is taken over.

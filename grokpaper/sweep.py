@@ -4,7 +4,8 @@ A run is a frozen config (one ensemble member). Runs that can share one ensemble
 ``group_key``) are cut, in the order given, into fixed chunks of at most ``max_members``; a chunk
 with any run missing from the store is trained whole (so a resumed sweep trains exactly the
 ensembles an uninterrupted one would) and saved run by run before the next chunk starts, so an
-interrupted sweep resumes without losing finished runs.
+interrupted sweep resumes without losing finished runs. A stored run whose file fails its
+checksum counts as missing (see :mod:`grokpaper.store`).
 
 Chunks run in this process, or as tasks on a Dask cluster when one is active
 (:func:`grokpaper.cluster.current_client`). A claim file per chunk in the store keeps two
@@ -82,7 +83,13 @@ def run_cached(kind: str, runs: Sequence[R], train: TrainFn, *,
         groups.setdefault(group_key(r), []).append(i)
     chunks = [idx[j : j + max_members] for idx in groups.values()
               for j in range(0, len(idx), max_members)]
-    todo = [c for c in chunks if not all(store.has(kind, keys[i]) for i in c)]
+    # Stored runs are read (and their checksums verified) before anything trains: a damaged
+    # file is reported and moved aside by Store.load, so its chunk trains again.
+    loaded: dict[int, Result] = {}
+    for i, key in enumerate(keys):
+        if (res := store.load(kind, key)) is not None:
+            loaded[i] = res
+    todo = [c for c in chunks if not all(i in loaded for i in c)]
     show = sys.stderr.isatty() if progress is None else progress
     bar = tqdm(total=sum(map(len, todo)), desc=kind, unit="run", disable=not show)
 
@@ -110,7 +117,7 @@ def run_cached(kind: str, runs: Sequence[R], train: TrainFn, *,
         todo = [c for c in waiting if not all(store.has(kind, keys[i]) for i in c)]
         bar.update(sum(len(c) for c in waiting) - sum(len(c) for c in todo))
     bar.close()
-    results = [store.load(kind, k) for k in keys]
+    results = [loaded[i] if i in loaded else store.load(kind, k) for i, k in enumerate(keys)]
     missing = [k for k, r in zip(keys, results, strict=True) if r is None]
     if missing:
         raise RuntimeError(f"{len(missing)} run(s) of {kind} are missing or damaged in the "

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from grokpaper import sweep
-from grokpaper.store import Store, config_key
+from grokpaper.store import DamagedResultWarning, Store, config_key
 
 
 @dataclasses.dataclass(frozen=True)
@@ -40,7 +40,8 @@ def test_damaged_file_reads_as_missing(tmp_path):
     key = config_key("k", Cfg())
     path = store.save("k", key, {"x": np.ones(3)}, {})
     path.write_bytes(path.read_bytes()[:20])  # truncated write
-    assert store.load("k", key) is None
+    with pytest.warns(DamagedResultWarning, match=key):
+        assert store.load("k", key) is None
 
 
 def _fake_train(calls):
