@@ -5,6 +5,7 @@ Thresholds are fixed here, before looking at a run, and printed on the page with
 
 from __future__ import annotations
 
+import dataclasses
 import numbers
 
 import numpy as np
@@ -192,6 +193,24 @@ def carvalho_fig4(df: pd.DataFrame, *, page: str, figure: str = "Fig. 4") -> lis
     return verdicts
 
 
+#: A model whose mean final test accuracy trails the MLP's (same data) by more than this has not
+#: learned the task at the profile's scale: its grokking verdicts say nothing about the claims.
+WEAK_GAP = 0.2
+
+
+def demote_if_weak(found: list[Verdict], *, final: float, reference: float) -> list[Verdict]:
+    """``found`` unchanged, or every verdict made *inconclusive* (with the reason) when the
+    model's mean final test accuracy ``final`` is more than :data:`WEAK_GAP` below the
+    reference model's on the same data."""
+    if not final < reference - WEAK_GAP:
+        return found
+    why = (f" The model does not learn the task at this scale (mean final test accuracy "
+           f"{final:.2f} vs {reference:.2f} for the MLP on the same data), so this says nothing "
+           "about the claim.")
+    return [dataclasses.replace(v, verdict="inconclusive", measured=v.measured + why)
+            for v in found]
+
+
 def carvalho_architectures(mlp: list[Verdict], transformer: list[Verdict], *, page: str,
                            figure: str = "App. A") -> Verdict:
     """The transformer's verdicts against the MLP's, claim by claim (same conditions).
@@ -207,7 +226,8 @@ def carvalho_architectures(mlp: list[Verdict], transformer: list[Verdict], *, pa
     share = sum(same) / len(same)
     verdict = ("supported" if share == 1 else "partly supported" if share >= 0.5
                else "not supported")
-    if not any(a.verdict == "supported" for a in mlp):
+    if not any(a.verdict == "supported" for a in mlp) or all(
+            b.verdict == "inconclusive" for b in transformer):
         verdict = "inconclusive"
     return Verdict(
         paper=CARVALHO, figure=figure,

@@ -22,6 +22,10 @@ MIN_RUNS = 8
 PEAK_FALL = 1.05
 #: "much larger": ratio of median peak norms, grokking over the other runs.
 LARGER = 1.2
+#: "more uneven": the median loss range around grokking optima is at least this many times
+#: that around comprehension optima (the report saw up to 8x), with MIN_PER_CLASS runs each.
+UNEVEN = 2.0
+MIN_PER_CLASS = 2
 #: "about half": the delay ratio of weight decay 2 to 1 lies in this range.
 HALF = (0.35, 0.65)
 #: The comprehension band of Fig. 4 (training-set size / batch size).
@@ -167,7 +171,7 @@ def landscapes(table: pd.DataFrame, *, page: str) -> list[Verdict]:
 
     Confusion runs that learned nothing sit at a trivially flat point (uniform predictions),
     so they are reported but not used for the verdict."""
-    parts, ratios = [], []
+    parts, ratios, enough = [], [], True
     for norm, g in table.groupby("normalization", sort=False):
         grok = g[g["li_class"] == "grokking"]["range"]
         comp = g[g["li_class"] == "comprehension"]["range"]
@@ -178,19 +182,24 @@ def landscapes(table: pd.DataFrame, *, page: str) -> list[Verdict]:
         if len(grok) and len(comp):
             r = grok.median() / comp.median()
             ratios.append(r)
+            enough &= min(len(grok), len(comp)) >= MIN_PER_CLASS
             text += f"; grokking / comprehension {r:.2f}, max {grok.max() / comp.min():.1f}"
         parts.append(text)
     if not ratios:
         verdict = "inconclusive"
     else:
-        n_up = sum(r > 1 for r in ratios)
-        verdict = ("supported" if n_up == len(ratios) else "partly supported" if n_up
+        # Clearly more uneven under every normalization, on enough runs: supported; only
+        # somewhat (or on a single run per class): partly.
+        clear = enough and all(r >= UNEVEN for r in ratios)
+        verdict = ("supported" if clear else "partly supported" if any(r > 1 for r in ratios)
                    else "not supported")
     return [Verdict(paper=LI_SAKIB, figure="Fig. 5",
                     claim="Grokking optima are surrounded by a more uneven loss landscape than "
                           "non-grokking (comprehension) ones; the loss range can be eight times "
                           "larger.",
-                    measured="; ".join(parts) + ".", verdict=verdict, page=page)]
+                    measured="; ".join(parts) + f" ('clearly' means a median ratio >= {UNEVEN:g} "
+                             f"with >= {MIN_PER_CLASS} runs per class).",
+                    verdict=verdict, page=page)]
 
 
 def _delay_or_budget(g: pd.DataFrame) -> float:

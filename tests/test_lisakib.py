@@ -85,9 +85,16 @@ def test_verdicts_follow_the_numbers():
     found = claims_lisakib.curves(pd.DataFrame([rising, flat]), page="x")
     assert found[0].verdict == "supported"
     assert found[1].verdict == "partly supported" and "1/2" in found[1].measured
-    table = pd.DataFrame({"normalization": ["filter"] * 3,
-                          "li_class": ["grokking", "comprehension", "confusion"],
-                          "range": [4.0, 1.0, 9.0]})
+    table = pd.DataFrame({"normalization": ["filter"] * 5,
+                          "li_class": ["grokking", "grokking", "comprehension", "comprehension",
+                                       "confusion"],
+                          "range": [4.0, 5.0, 1.0, 1.5, 9.0]})
     assert claims_lisakib.landscapes(table, page="x")[0].verdict == "supported"
-    no_comprehension = table.drop(index=1)  # confusion runs do not count
+    one_each = table.drop(index=[1, 3])  # clear ratio, but a single run per class
+    assert claims_lisakib.landscapes(one_each, page="x")[0].verdict == "partly supported"
+    slight = table.assign(range=[1.2, 1.3, 1.0, 1.1, 9.0])  # higher, but not 2x
+    assert claims_lisakib.landscapes(slight, page="x")[0].verdict == "partly supported"
+    flatter = table.assign(range=[0.5, 0.6, 1.0, 1.1, 9.0])
+    assert claims_lisakib.landscapes(flatter, page="x")[0].verdict == "not supported"
+    no_comprehension = table.drop(index=[2, 3])  # confusion runs do not count
     assert claims_lisakib.landscapes(no_comprehension, page="x")[0].verdict == "inconclusive"

@@ -124,3 +124,15 @@ def test_run_reusing_trains_only_what_the_store_lacks(tmp_path):
     assert stamps == sorted(f.stat().st_mtime_ns for f in tmp_path.rglob("*.npz"))[:2]
     old = df[df["f"] < 1].sort_values("f")
     np.testing.assert_array_equal(np.stack(old["test_acc"]), np.stack(first["test_acc"]))
+
+
+def test_a_model_that_does_not_learn_gives_no_evidence():
+    df = pd.DataFrame([_row(n, f, s, gap) for f in (0.0, 0.2)
+                       for n, gap in ((100, 0.4), (800, 0.2)) for s in range(2)])
+    found = claims.carvalho_fig4(df, page="p")
+    flat = claims.carvalho_fig4(df.assign(def31_grokked=False, def31_delta_S=0.0), page="p")
+    assert claims.demote_if_weak(flat, final=0.8, reference=0.9) == flat  # close enough
+    weak = claims.demote_if_weak(flat, final=0.45, reference=0.87)
+    assert [v.verdict for v in weak] == ["inconclusive"] * 3
+    assert all("does not learn the task" in v.measured for v in weak)
+    assert claims.carvalho_architectures(found, weak, page="p").verdict == "inconclusive"
