@@ -14,7 +14,7 @@ ifneq ($(wildcard $(MNIST_DIR)),)
 export GROKPAPER_MNIST ?= $(MNIST_DIR)
 endif
 
-.PHONY: setup book test clean
+.PHONY: setup book test check-site clean
 
 setup: $(STAMP)
 
@@ -41,6 +41,12 @@ test: setup
 	$(BIN)/ruff check .
 	$(BIN)/grokpaper nbval-prepare --out $(NBVAL_DIR)
 	$(BIN)/pytest tests $(NBVAL_DIR) --nbval-lax -p no:cacheprovider
+
+# Every page of the built book in headless Chromium: console errors, broken images, requests
+# to outside hosts; saves build/site/landing.png. Needs a Chromium (e.g. apt install chromium).
+check-site: setup
+	$(BIN)/python -c "import playwright" 2>/dev/null || $(BIN)/python -m pip install -e ".[check]"
+	$(BIN)/python scripts/check_site.py book/_build/html --screenshot build/site/landing.png
 
 clean:
 	rm -rf build book/_build
