@@ -12,6 +12,7 @@ import datetime as dt
 import gc
 import importlib
 import json
+import os
 import platform
 import resource
 import sys
@@ -226,6 +227,9 @@ def header(device: str) -> dict[str, Any]:
     git = provenance.git_state()
     return {"device": device, "device_name": device_name(device), "torch": torch.__version__,
             "python": platform.python_version(), "threads": torch.get_num_threads(),
+            "cpu_count": os.cpu_count(),
+            # Other work on the machine slows every figure; the load says how much there was.
+            "load_avg_1m_at_start": round(os.getloadavg()[0], 2),
             "git_sha": git["sha"], "git_dirty": git["dirty"],
             "date_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
 

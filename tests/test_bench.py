@@ -69,6 +69,7 @@ def test_script_prints_header_and_notebook_times(tmp_path, capsys):
     assert main(["--device", "cpu", "--steps", "1", "--warmup", "0", "--sizes", "1",
                  "--families", "toy", "--notebooks", str(tmp_path)]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert {"device_name", "torch", "threads", "git_sha", "memory", "timing"} <= set(out)
+    assert {"device_name", "torch", "threads", "git_sha", "memory", "timing",
+            "load_avg_1m_at_start"} <= set(out)
     assert [f["family"] for f in out["families"]] == ["toy"]
     assert out["notebook_times"]["totals_by_profile"]["quick"]["total_s"] == 3.0
