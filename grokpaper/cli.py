@@ -97,6 +97,10 @@ def main(argv: list[str] | None = None, *, layout: runner.Layout | None = None) 
     with cluster(scheduler=args.scheduler, workers=args.workers) as client:
         outcomes = runner.run(chosen, args.profile, params, layout=layout, force=args.force,
                               quiet=args.quiet, client=client)
+    not_run = [o.notebook.name for o in outcomes if o.status == runner.NOT_RUN]
+    if not_run:
+        print(f"\nnot run, their data is missing (the book says so on their pages): "
+              f"{', '.join(not_run)}", file=sys.stderr)
     failed = [o for o in outcomes if o.status == "FAILED"]
     if failed:
         print(f"\n{len(failed)} of {len(outcomes)} notebook(s) failed:", file=sys.stderr)

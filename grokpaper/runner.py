@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import sys
 import tempfile
 import time
@@ -26,6 +27,8 @@ from grokpaper.paths import REPO_ROOT, store_root
 from grokpaper.store import atomic_write_text
 
 SUMMARY = "summary"
+#: Outcome status of a notebook whose data is missing (a page saying so is written instead).
+NOT_RUN = "not run"
 KERNEL = "python3"
 #: The kernel's own log (e.g. ipykernel 7's "running over TCP" notice) would clutter batch logs.
 KERNEL_ARGS = ["--IPKernelApp.log_level=ERROR"]
@@ -56,7 +59,7 @@ class Outcome:
     """What happened to one notebook in a run."""
 
     notebook: Notebook
-    status: str  # "ran", "skipped" or "FAILED"
+    status: str  # "ran", "skipped", "FAILED" or NOT_RUN (data missing)
     seconds: float
     detail: str = ""
 
@@ -126,6 +129,28 @@ def verdict_files(profile: str) -> list[Path]:
     return sorted(p for p in folder.glob("*") if p.is_file()) if folder.is_dir() else []
 
 
+#: A notebook whose parameters cell declares ``data_dir`` reads MNIST (see datasets/mnist.py).
+_DATA_DIR = re.compile(r"^data_dir\s*=", re.MULTILINE)
+
+
+def needs_mnist(nb: Notebook) -> bool:
+    """Whether ``nb`` reads MNIST (it takes a ``data_dir`` parameter)."""
+    return bool(_DATA_DIR.search(nb.source.read_text(encoding="utf-8")))
+
+
+def missing_data(nb: Notebook, params: dict[str, Any]) -> str | None:
+    """Why ``nb`` cannot run here (its data is missing), or None when it can."""
+    if not needs_mnist(nb):
+        return None
+    from grokpaper.datasets import mnist
+
+    try:
+        mnist.find_dir(params.get("data_dir"))
+    except mnist.MnistNotFound as exc:
+        return str(exc)
+    return None
+
+
 def input_hash(nb: Notebook, profile: str, params: dict[str, Any],
                layout: Layout | None = None) -> str:
     """Hash of everything a notebook's output depends on (see module docstring)."""
@@ -176,6 +201,11 @@ def execute(nb: Notebook, profile: str, params: dict[str, Any], *, layout: Layou
 
     layout = layout or Layout()
     start = time.perf_counter()
+    why = missing_data(nb, params)
+    if why is not None:
+        write_not_run(nb, profile, params, why)
+        return Outcome(nb, NOT_RUN, time.perf_counter() - start,
+                       "no MNIST data: set GROKPAPER_MNIST or -p data_dir=... (README: MNIST data)")
     digest = input_hash(nb, profile, params, layout)
     if not force and stored_hash(nb.output) == digest:
         return Outcome(nb, "skipped", time.perf_counter() - start, "unchanged")
@@ -209,6 +239,32 @@ def execute(nb: Notebook, profile: str, params: dict[str, Any], *, layout: Layou
                                       "parameters": params}
     atomic_write_text(nb.output, nbformat.writes(executed))
     return Outcome(nb, "ran", time.perf_counter() - start)
+
+
+def write_not_run(nb: Notebook, profile: str, params: dict[str, Any], why: str) -> None:
+    """Put a page in the book that says ``nb`` was not run and why, and replace the chapter's
+    verdicts with one "not run" row: the book still builds and says plainly what is missing,
+    and no verdict from an earlier run with the data outlives its page."""
+    from grokpaper import verdicts
+
+    source = jupytext.read(nb.source)
+    intro = next((c for c in source.cells if c.cell_type == "markdown"), None)
+    title = (intro.source.strip().splitlines() or ["#"])[0].lstrip("#").strip() if intro else ""
+    page = nbformat.v4.new_notebook()
+    page.metadata["kernelspec"] = KERNELSPEC
+    page.metadata["grokpaper"] = {"input_hash": None, "profile": profile, "parameters": params,
+                                  "not_run": why}
+    note = (f"**Not run in this build: its data is missing.** {why}\n\nThen rerun "
+            f"`grokpaper run --profile {profile} {nb.name}` and build the book again. The "
+            f"landing page lists this chapter's claims as *{NOT_RUN}*.")
+    page.cells = [*([nbformat.v4.new_markdown_cell(intro.source)] if intro else []),
+                  nbformat.v4.new_markdown_cell(note)]
+    nb.output.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(nb.output, nbformat.writes(page))
+    verdicts.record(nb.name, [verdicts.Verdict(
+        paper="(not run)", figure=title or nb.name, claim="every claim of this chapter",
+        measured=f"not run: {why.split('(')[0].strip()}", verdict=NOT_RUN, page=nb.name)],
+        profile=profile)
 
 
 def _fold_parameters(node: nbformat.NotebookNode, *, remove: bool) -> None:
@@ -302,12 +358,17 @@ def run(notebooks: list[Notebook], profile: str, params: dict[str, Any] | None =
 
 
 def nbval_prepare(out: Path, profile: str = "smoke", layout: Layout | None = None) -> list[Path]:
-    """Write every notebook, parameterized for ``profile`` but not executed, under ``out``."""
+    """Write every notebook, parameterized for ``profile`` but not executed, under ``out``;
+    notebooks whose data is missing are left out (and named on stderr)."""
     from papermill.parameterize import parameterize_notebook
 
     layout = layout or Layout()
     written = []
     for nb in discover(layout):
+        if missing_data(nb, {}) is not None:
+            print(f"nbval-prepare: {nb.name} left out: no MNIST data (set GROKPAPER_MNIST)",
+                  file=sys.stderr)
+            continue
         node = parameterize_notebook(load_source(nb), {"profile": profile},
                                      kernel_name=KERNEL, language="python")
         path = out / nb.output.relative_to(layout.book)

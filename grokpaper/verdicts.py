@@ -11,6 +11,8 @@ from grokpaper.paths import store_root
 from grokpaper.store import atomic_write_text
 
 VERDICTS = ("supported", "partly supported", "not supported", "inconclusive")
+#: Recorded by the runner, never by a chapter: the chapter could not run (e.g. no MNIST data).
+NOT_RUN = "not run"
 
 
 @dataclass(frozen=True)
@@ -25,7 +27,7 @@ class Verdict:
     page: str  # book page (docname) holding the evidence, e.g. "carvalho/fig3b_equidistant"
 
     def __post_init__(self) -> None:
-        if self.verdict not in VERDICTS:
+        if self.verdict not in (*VERDICTS, NOT_RUN):
             raise ValueError(f"verdict must be one of {VERDICTS}, got {self.verdict!r}")
 
 

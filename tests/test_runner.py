@@ -187,3 +187,57 @@ def test_summary_drops_parameter_cells_from_the_landing_page(tmp_path: Path) -> 
     marked = [c for c in cells if fold & set(c["metadata"]["tags"])]
     assert len(marked) == 2
     assert all("remove-cell" in c["metadata"]["tags"] for c in marked)
+
+
+MNIST_NB = ('# %% [markdown]\n# # Grokking on MNIST (a test chapter)\n#\n# The claim.\n\n'
+            '# %% tags=["parameters"]\nprofile = "quick"\ndata_dir = None\n\n'
+            '# %%\nraise RuntimeError("must not run without data")\n')
+
+
+def test_chapter_without_its_data_gets_a_not_run_page(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from grokpaper import verdicts
+
+    monkeypatch.delenv("GROKPAPER_MNIST", raising=False)
+    monkeypatch.setenv("GROKPAPER_STORE", str(tmp_path / "store"))
+    layout = make_layout(tmp_path, {"mnist/curves": MNIST_NB, "other": TINY})
+    stale = verdicts.Verdict(paper="Liu et al. 2022", figure="Fig. 8", claim="c", measured="m",
+                             verdict="supported", page="mnist/curves")
+    verdicts.record("mnist/curves", [stale], profile="smoke")
+
+    outcomes = runner.run(runner.discover(layout), "smoke", layout=layout, quiet=True)
+    assert [(o.notebook.name, o.status) for o in outcomes] == [
+        ("mnist/curves", runner.NOT_RUN), ("other", "ran")]
+    page = nbformat.read(layout.book / "mnist" / "curves.ipynb", as_version=4)
+    assert page.metadata["grokpaper"]["not_run"].startswith("No MNIST files found")
+    assert page.metadata["grokpaper"]["input_hash"] is None  # runs as soon as data appears
+    assert page.cells[0].source.startswith("# Grokking on MNIST")
+    assert "Not run in this build" in page.cells[1].source
+    assert "GROKPAPER_MNIST" in page.cells[1].source
+    [row] = verdicts.load_all(profile="smoke")  # the stale verdict is gone with its page
+    assert (row.verdict, row.page) == (verdicts.NOT_RUN, "mnist/curves")
+    assert row.figure == "Grokking on MNIST (a test chapter)"
+    assert not (layout.build / "failed").exists()
+
+
+def test_chapter_with_its_data_runs_and_nbval_leaves_out_only_missing(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
+    monkeypatch.delenv("GROKPAPER_MNIST", raising=False)
+    layout = make_layout(tmp_path, {"mnist/curves": MNIST_NB, "other": TINY})
+    [mnist_nb, other] = runner.discover(layout)
+    assert runner.needs_mnist(mnist_nb) and not runner.needs_mnist(other)
+    assert runner.missing_data(other, {}) is None
+    written = runner.nbval_prepare(tmp_path / "out", "smoke", layout)
+    assert written == [tmp_path / "out" / "other.ipynb"]
+    assert "mnist/curves left out: no MNIST data" in capsys.readouterr().err
+
+    data = tmp_path / "mnist"
+    data.mkdir()
+    for name in ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"):
+        (data / name).write_bytes(b"")
+    assert runner.missing_data(mnist_nb, {"data_dir": str(data)}) is None
+    monkeypatch.setenv("GROKPAPER_MNIST", str(data))
+    assert runner.missing_data(mnist_nb, {}) is None
+    assert len(runner.nbval_prepare(tmp_path / "out2", "smoke", layout)) == 2
+    [ran] = runner.run([mnist_nb], "smoke", layout=layout, quiet=True)
+    assert ran.status == "FAILED" and "must not run without data" in ran.detail
