@@ -19,6 +19,24 @@ def mean_band(ax: Axes, steps: np.ndarray, curves: np.ndarray, *, label: str,
     ax.fill_between(x, mean - std, mean + std, color=line.get_color(), alpha=0.2, lw=0)
 
 
+def _draw_panels(axes: np.ndarray, df: pd.DataFrame, *, by: str,
+                 panels: list[tuple[str, str]], flags: tuple[bool, ...], label_fmt: str) -> None:
+    """One panel per ``(column, title)`` on ``axes``; one mean curve per value of ``by``."""
+    colors = plt.get_cmap("viridis")(np.linspace(0, 0.9, df[by].nunique()))
+    for (value, group), color in zip(df.groupby(by, sort=True), colors, strict=True):
+        steps = group["steps"].iloc[0]
+        alpha0 = pd.to_numeric(group["def31_alpha0"], errors="coerce").median()
+        for ax, (col, _), flag in zip(axes, panels, flags, strict=True):
+            start = alpha0 if flag and np.isfinite(alpha0) else None
+            mean_band(ax, steps, np.stack(group[col].to_list()), label=label_fmt.format(value),
+                      color=color, start=start)
+    for ax, (_, name) in zip(axes, panels, strict=True):
+        ax.set(xscale="log", xlabel="optimizer step", ylabel="accuracy", title=name,
+               ylim=(0, 1.02))
+        ax.grid(alpha=0.3)
+    axes[-1].legend(loc="lower right", fontsize=8)
+
+
 def curves_by_condition(df: pd.DataFrame, *, by: str, panels: list[tuple[str, str]],
                         from_convergence: tuple[bool, ...] | None = None,
                         label_fmt: str = "{}", title: str = "") -> Figure:
@@ -29,22 +47,28 @@ def curves_by_condition(df: pd.DataFrame, *, by: str, panels: list[tuple[str, st
     """
     flags = from_convergence or (False,) * len(panels)
     fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.4), squeeze=False)
-    colors = plt.get_cmap("viridis")(np.linspace(0, 0.9, df[by].nunique()))
-    for (value, group), color in zip(df.groupby(by, sort=True), colors, strict=True):
-        steps = group["steps"].iloc[0]
-        alpha0 = pd.to_numeric(group["def31_alpha0"], errors="coerce").median()
-        for ax, (col, _), flag in zip(axes[0], panels, flags, strict=True):
-            start = alpha0 if flag and np.isfinite(alpha0) else None
-            mean_band(ax, steps, np.stack(group[col].to_list()), label=label_fmt.format(value),
-                      color=color, start=start)
-    for ax, (_, name) in zip(axes[0], panels, strict=True):
-        ax.set(xscale="log", xlabel="optimizer step", ylabel="accuracy", title=name,
-               ylim=(0, 1.02))
-        ax.grid(alpha=0.3)
-    axes[0][-1].legend(loc="lower right", fontsize=8)
+    _draw_panels(axes[0], df, by=by, panels=panels, flags=flags, label_fmt=label_fmt)
     if title:
         fig.suptitle(title)
     fig.tight_layout()
+    return fig
+
+
+def curves_grid(df: pd.DataFrame, *, rows: str, by: str, panels: list[tuple[str, str]],
+                from_convergence: tuple[bool, ...] | None = None, label_fmt: str = "{}",
+                title_fmt: str = "{}") -> Figure:
+    """:func:`curves_by_condition` for each value of ``rows``, stacked in ONE figure (one row
+    of panels each, titled ``title_fmt.format(value)``): a book cell then always shows one
+    image, so its caption and label hold for any number of sizes or factors."""
+    flags = from_convergence or (False,) * len(panels)
+    groups = list(df.groupby(rows, sort=True))
+    fig = plt.figure(figsize=(4.2 * len(panels), 3.6 * max(len(groups), 1)),
+                     layout="constrained")
+    subfigs = np.atleast_1d(fig.subfigures(max(len(groups), 1), 1))
+    for sub, (value, group) in zip(subfigs, groups, strict=False):
+        axes = sub.subplots(1, len(panels), squeeze=False)[0]
+        _draw_panels(axes, group, by=by, panels=panels, flags=flags, label_fmt=label_fmt)
+        sub.suptitle(title_fmt.format(value))
     return fig
 
 
@@ -56,9 +80,8 @@ SHIFT_PANELS = [("train_acc", "training set"), ("test_acc", "test set"),
 
 def shift_curves(df: pd.DataFrame, *, rows: str, by: str, label_fmt: str,
                  title_fmt: str) -> None:
-    """One :func:`curves_by_condition` figure with :data:`SHIFT_PANELS` per value of ``rows``
-    (titled ``title_fmt.format(value)``), one curve per value of ``by``; shown at once."""
-    for value, group in df.groupby(rows):
-        curves_by_condition(group, by=by, label_fmt=label_fmt, title=title_fmt.format(value),
-                            panels=SHIFT_PANELS, from_convergence=(False, True, True))
-        plt.show()
+    """:data:`SHIFT_PANELS` in one :func:`curves_grid` figure (a row per value of ``rows``,
+    a curve per value of ``by``), shown at once."""
+    curves_grid(df, rows=rows, by=by, panels=SHIFT_PANELS, from_convergence=(False, True, True),
+                label_fmt=label_fmt, title_fmt=title_fmt)
+    plt.show()

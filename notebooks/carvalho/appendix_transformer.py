@@ -50,14 +50,13 @@ n_test = None
 # %% tags=["remove-cell"]
 import dataclasses
 
-import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import Markdown, display
 from myst_nb import glue
 
 from grokpaper import claims, profiles, report, verdicts
 from grokpaper.experiments import synthetic, synthetic_design
-from grokpaper.plots import curves_by_condition
+from grokpaper.plots import shift_curves
 
 PAGE = "carvalho/appendix_transformer"
 FIGURES = {"Fig. 3b": "carvalho.appendix_fig3b", "Fig. 4": "carvalho.appendix_fig4"}
@@ -94,17 +93,31 @@ for name, key in FIGURES.items():
 # ## Learning curves
 #
 # Mean over seeds with a ±1 standard deviation band ({glue:text}`n_runs` transformer runs);
-# test panels start where training converged. For each dataset: the transformer (top) and the
-# MLP trained on the same data (bottom).
+# test panels start where training converged. Fig. 3b's equidistant dataset: the transformer
+# ({numref}`fig-carvalho-appendix-3b-transformer`) and the MLP trained on the same data
+# ({numref}`fig-carvalho-appendix-3b-mlp`); Fig. 4's equivariant dataset: the transformer
+# ({numref}`fig-carvalho-appendix-4-transformer`) and the MLP
+# ({numref}`fig-carvalho-appendix-4-mlp`).
 
-# %% tags=["remove-input"]
-for (dataset, model, n), group in df.groupby(["dataset", "model", "n_train"], sort=False):
-    fig = curves_by_condition(
-        group, by="f", label_fmt="f = {:g}", title=f"{model}, {dataset} dataset, {n} samples",
-        panels=[("train_acc", "training set"), ("test_acc", "test set"),
-                ("test_acc_subsampled", "test: subsampled subclasses")],
-        from_convergence=(False, True, True))
-    plt.show()
+# %% tags=["remove-cell"]
+def curves(dataset: str, model: str) -> None:
+    """Learning curves of ``model`` on ``dataset``: one row of panels per training-set size."""
+    runs = df[(df["dataset"] == dataset) & (df["model"] == model)]
+    shift_curves(runs, rows="n_train", by="f", label_fmt="f = {:g}",
+                 title_fmt=f"{model}, {dataset} dataset, {{}} samples")
+
+
+# %% tags=["remove-input"] mystnb={"figure": {"caption": "Transformer on the equidistant dataset (Fig. 3b), one row of panels per training-set size: accuracy against the optimizer step (log scale) on the training set, the test set, and the test samples of the subsampled subclasses alone, one colour per factor $f$. Lines: mean over seeds; bands: ±1 standard deviation over seeds; test panels start at the median $\\alpha_0$ of each $f$.", "name": "fig-carvalho-appendix-3b-transformer"}}
+curves("equidistant", "transformer")
+
+# %% tags=["remove-input"] mystnb={"figure": {"caption": "MLP on the same equidistant training sets, steps and minibatches as {numref}`fig-carvalho-appendix-3b-transformer`, one row of panels per training-set size: accuracy against the optimizer step (log scale) on the training set, the test set, and the test samples of the subsampled subclasses alone, one colour per factor $f$. Lines: mean over seeds; bands: ±1 standard deviation over seeds; test panels start at the median $\\alpha_0$ of each $f$.", "name": "fig-carvalho-appendix-3b-mlp"}}
+curves("equidistant", "mlp")
+
+# %% tags=["remove-input"] mystnb={"figure": {"caption": "Transformer on the equivariant dataset (Fig. 4), one row of panels per training-set size: accuracy against the optimizer step (log scale) on the training set, the test set, and the test samples of the subsampled subclasses alone, one colour per factor $f$. Lines: mean over seeds; bands: ±1 standard deviation over seeds; test panels start at the median $\\alpha_0$ of each $f$.", "name": "fig-carvalho-appendix-4-transformer"}}
+curves("equivariant", "transformer")
+
+# %% tags=["remove-input"] mystnb={"figure": {"caption": "MLP on the same equivariant training sets, steps and minibatches as {numref}`fig-carvalho-appendix-4-transformer`, one row of panels per training-set size: accuracy against the optimizer step (log scale) on the training set, the test set, and the test samples of the subsampled subclasses alone, one colour per factor $f$. Lines: mean over seeds; bands: ±1 standard deviation over seeds; test panels start at the median $\\alpha_0$ of each $f$.", "name": "fig-carvalho-appendix-4-mlp"}}
+curves("equivariant", "mlp")
 
 # %% [markdown]
 # ## Definition 3.1, per condition

@@ -55,11 +55,11 @@ layouts = {name: syn.layout(name) for name in syn.DATASETS}
 # %% [markdown]
 # ## Distances between subclasses
 #
-# Left: Hamming distance between the subclass codes (the paper's $D$); right: Euclidean
-# distance between the subclass centroids in $\mathbb{R}^{117}$. Subclasses are in
-# class-major order; white lines separate classes.
+# {numref}`fig-carvalho-datasets-distances`, left: Hamming distance between the subclass
+# codes (the paper's $D$); right: Euclidean distance between the subclass centroids in
+# $\mathbb{R}^{117}$. Subclasses are in class-major order; white lines separate classes.
 
-# %% tags=["remove-input"]
+# %% tags=["remove-input"] mystnb={"figure": {"caption": "Distances between the subclasses of the equidistant (top) and equivariant (bottom) datasets. Left: Hamming distance between the 9-bit subclass codes; right: Euclidean distance between the subclass centroids in $\\mathbb{R}^{117}$. Subclasses in class-major order; white lines separate classes.", "name": "fig-carvalho-datasets-distances"}}
 fig, axes = plt.subplots(2, 2, figsize=(10, 9))
 for row, (name, lay) in zip(axes, layouts.items(), strict=True):
     ham, euc = sp.centroid_distances(lay, base)
@@ -92,12 +92,12 @@ display(pd.DataFrame(rows).set_index("dataset"))
 # %% [markdown]
 # ## A sample, projected on its two principal components
 #
-# Colour = class, lighter shades = later subclasses of the class. Hollow markers are the
-# subclasses that the chapters subsample with the factor $f$ (half of each class's
-# subclasses: 1 of 2, or 5 of 10); at $f = 0$ they are absent from training but still make up
-# half of the balanced test set.
+# In {numref}`fig-carvalho-datasets-pca`, colour = class, lighter shades = later subclasses of
+# the class. Hollow markers are the subclasses that the chapters subsample with the factor
+# $f$ (half of each class's subclasses: 1 of 2, or 5 of 10); at $f = 0$ they are absent from
+# training but still make up half of the balanced test set.
 
-# %% tags=["remove-input"]
+# %% tags=["remove-input"] mystnb={"figure": {"caption": "One sample of each dataset, equidistant (left) and equivariant (right), projected on its first two principal components. Colour = class, lighter shades = later subclasses of a class; hollow markers = the subclasses subsampled by the factor $f$.", "name": "fig-carvalho-datasets-pca"}}
 fig, axes = plt.subplots(1, 2, figsize=(11, 4.6))
 g = torch.Generator().manual_seed(1)
 for ax, (name, lay) in zip(axes, layouts.items(), strict=True):
@@ -112,11 +112,18 @@ plt.show()
 # %% [markdown]
 # ## Eq. (1): how many samples each subclass gets
 #
-# For a training set of $\gamma_D$ samples, every subsampled subclass gets
-# $s_s = \lfloor f\gamma_D / (f\gamma_s + \gamma_r) \rfloor$ samples and every other one
-# $s_r = \lfloor \gamma_D / (f\gamma_s + \gamma_r) \rfloor$. We hand out the few samples the
-# floors lose so that the total is exactly $\gamma_D$ (which also reproduces the paper's own
-# example, 84 and 416 for $\gamma_D = 2000$, $f = 0.2$).
+# For a training set of $\gamma_D$ samples in which $\gamma_s$ subclasses are subsampled by
+# the factor $f$ and the $\gamma_r$ others are not, the paper's Eq. (1) gives every subsampled
+# subclass $s_s$ samples and every other one $s_r$:
+#
+# $$
+# s_s = \left\lfloor \frac{f\gamma_D}{f\gamma_s + \gamma_r} \right\rfloor, \qquad
+# s_r = \left\lfloor \frac{\gamma_D}{f\gamma_s + \gamma_r} \right\rfloor.
+# $$ (eq-carvalho-f)
+#
+# We hand out the few samples the floors of {eq}`eq-carvalho-f` lose so that the total is
+# exactly $\gamma_D$ (which also reproduces the paper's own example, 84 and 416 for
+# $\gamma_D = 2000$, $f = 0.2$, $\gamma_s = \gamma_r = 4$).
 
 # %% tags=["remove-input"]
 def span(counts: list[int]) -> str:

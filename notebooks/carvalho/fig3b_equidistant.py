@@ -22,7 +22,8 @@
 # **The experiment.** Four classes, each the union of two subclasses; all eight subclasses are
 # Gaussian blobs in $\mathbb{R}^{117}$ whose centroids are pairwise equidistant (Hamming distance
 # 2 between their 9-bit codes). One subclass of every class is subsampled by the factor $f$ of
-# Eq. (1) while the training set keeps exactly $\gamma_D$ samples; the test set is a fixed
+# Eq. {eq}`eq-carvalho-f` (the paper's Eq. (1)) while the training set keeps exactly
+# $\gamma_D$ samples; the test set is a fixed
 # balanced set in which the subsampled subclasses make up half of the samples (see
 # [the datasets page](datasets.ipynb)). We scan $f \in \{0, 0.01, 0.05, 0.2\}$ at two
 # training-set sizes, plus $f = 1$ (balanced) as the reference where the profile includes it.
@@ -71,11 +72,12 @@ display(Markdown(synthetic_design.paper_vs_ours_markdown(params, profile, FIGURE
 # %% [markdown]
 # ## Learning curves
 #
-# Mean over seeds with a ±1 standard deviation band ({glue:text}`n_runs` runs in all). The
-# test panels start where training converged (the median $\alpha_0$ of each condition), as the
-# paper plots them; the right panel is the test accuracy on the subsampled subclasses alone.
+# {numref}`fig-carvalho-3b-curves`, one row per training-set size: mean over seeds with a ±1
+# standard deviation band ({glue:text}`n_runs` runs in all). The test panels start where training converged (the
+# median $\alpha_0$ of each condition), as the paper plots them; the right panel is the test
+# accuracy on the subsampled subclasses alone.
 
-# %% tags=["remove-input"]
+# %% tags=["remove-input"] mystnb={"figure": {"caption": "Equidistant dataset, one row of panels per training-set size: accuracy against the optimizer step (log scale) on the training set, the test set, and the test samples of the subsampled subclasses alone, one colour per factor $f$. Lines: mean over seeds; bands: ±1 standard deviation over seeds; test panels start at the median $\\alpha_0$ of each $f$.", "name": "fig-carvalho-3b-curves"}}
 shift_curves(df, rows="n_train", by="f", label_fmt="f = {:g}",
              title_fmt="equidistant dataset, {} training samples")
 
@@ -119,8 +121,8 @@ glue("grokked_total", f"{int(df['def31_grokked'].sum())}/{len(df)}", display=Fal
 # %% [markdown]
 # The table: mean test accuracy on all test samples and on the subsampled subclasses alone,
 # when training converged ($\alpha_0$) and at the end of the run. In numbers, with
-# {glue:text}`n_max` training samples: without the subclass ($f = 0$) the
-# final test accuracy is {glue:text}`acc_f0` (on the removed subclasses alone
+# {glue:text}`n_max` training samples ({numref}`fig-carvalho-3b-curves`): without the subclass
+# ($f = 0$) the final test accuracy is {glue:text}`acc_f0` (on the removed subclasses alone
 # {glue:text}`sub_f0`, where chance is 0.25); with $f =$ {glue:text}`f_max` it is
 # {glue:text}`acc_fmax`. In all, {glue:text}`grokked_total` runs meet every clause of
 # Definition 3.1. Note that Definition 3.1 looks at the whole test set: an $f = 0$ run can

@@ -33,8 +33,8 @@
 #
 # MMD$^2$ is zero in expectation when the training set is an unbiased sample of the test
 # distribution (balanced sampling, $f = 1$, at any size), and grows as subsampled subclasses
-# go missing. It measures the shift of $p(x)$ only, which is all that Eq. (1) changes: the class
-# proportions stay balanced for every $f$.
+# go missing. It measures the shift of $p(x)$ only, which is all that Eq. {eq}`eq-carvalho-f`
+# (the paper's Eq. (1)) changes: the class proportions stay balanced for every $f$.
 
 # %% tags=["parameters"]
 profile = "quick"
@@ -85,11 +85,12 @@ display(Markdown(synthetic_design.paper_vs_ours_markdown(params, profile, FIGURE
 # %% [markdown]
 # ## The grokking-intensity map
 #
-# Top row: mean $\Delta_S = \sigma_E - \sigma_S$ over seeds per cell (a blank cell: training
-# never converged, so Definition 3.1 is undefined). Bottom row: the share of seeds that meet
-# every clause of Definition 3.1. {glue:text}`n_runs` runs in all.
+# {numref}`fig-carvalho-intensity-map`, top row: mean $\Delta_S = \sigma_E - \sigma_S$ over
+# seeds per cell (a blank cell: training never converged, so Definition 3.1 is undefined).
+# Bottom row: the share of seeds that meet every clause of Definition 3.1.
+# {glue:text}`n_runs` runs in all.
 
-# %% tags=["remove-input"]
+# %% tags=["remove-input"] mystnb={"figure": {"caption": "Grid of training-set size (rows) against the factor $f$ (columns), equidistant dataset (left) and equivariant dataset (right). Top: mean grokking intensity $\\Delta_S$ of Definition 3.1 over seeds (blank: undefined); bottom: share of seeds that meet every clause of Definition 3.1.", "name": "fig-carvalho-intensity-map"}}
 fig, axes = plt.subplots(2, 2, figsize=(11, 8))
 vmax = float(np.nanmax(df["delta_S"])) if df["delta_S"].notna().any() else 1.0
 for col, ds in zip(axes.T, DATASETS, strict=True):
@@ -108,10 +109,10 @@ report.def31_table(df, by=["dataset", "n_train", "f"])
 # %% [markdown]
 # ## Shift against intensity
 #
-# One point per run: MMD$^2$ between its training set and the test set (x) against its
-# $\Delta_S$ (y); colour = $f$, size = training-set size.
+# {numref}`fig-carvalho-intensity-shift`: one point per run, MMD$^2$ between its training set
+# and the test set (x) against its $\Delta_S$ (y); colour = $f$, size = training-set size.
 
-# %% tags=["remove-input"]
+# %% tags=["remove-input"] mystnb={"figure": {"caption": "One point per run: unbiased MMD$^2$ between its training set and the test set (x) against its grokking intensity $\\Delta_S$ (y), equidistant dataset (left) and equivariant dataset (right). Colour = factor $f$; marker size grows with the training-set size.", "name": "fig-carvalho-intensity-shift"}}
 fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True)
 cmap = plt.get_cmap("viridis")
 levels = sorted(df["f"].unique())

@@ -75,10 +75,11 @@ display(Markdown(lr_report.params_markdown(params, lisakib_figs.CurvesParams(),
 # %% [markdown]
 # ## Learning curves
 #
-# Left: accuracy (dashed: training set, solid: validation set); right: cross-entropy on a log
-# scale. Dotted vertical lines: first step at 95% training and 95% validation accuracy.
+# {numref}`fig-lisakib-2-curves`, left: accuracy (dashed: training set, solid: validation set);
+# right: cross-entropy on a log scale. Dotted vertical lines: first step at 95% training and
+# 95% validation accuracy.
 
-# %% tags=["remove-input"]
+# %% tags=["remove-input"] mystnb={"figure": {"caption": "One row per operation (delays in the panel titles). Left: training (dashed) and validation (solid) accuracy against the optimizer step; right: training (dashed) and validation (solid) cross-entropy (log scale). One colour per seed; dotted vertical lines: first steps at 95% training and 95% validation accuracy.", "name": "fig-lisakib-2-curves"}}
 fig = lr_report.curves_figure(df, title=f"p = {params.p}, {params.train_frac:.0%} of the pairs "
                                         "for training")
 plt.show()

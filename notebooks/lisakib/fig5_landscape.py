@@ -97,12 +97,13 @@ display(Markdown(lr_report.params_markdown(params, lisakib_figs.LandscapeParams(
 # %% [markdown]
 # ## Landscapes
 #
-# One row per run (its operation, batch size, seed and class in the title), one column per
-# normalization; colour is the training cross-entropy, the red cross the final weights. The
+# {numref}`fig-lisakib-5-landscapes`: one row per run (its operation, batch size, seed and
+# class in the title), one column per normalization; colour is the training cross-entropy,
+# the red cross the final weights. The
 # tensor-normalized window is narrower (see the parameter table): a unit step moves a bias
 # vector by far more than its own norm.
 
-# %% tags=["remove-input"]
+# %% tags=["remove-input"] mystnb={"figure": {"caption": "Training cross-entropy around the final weights of each run (red cross) on the plane of two random directions, one row per run (operation, batch size, seed and class in the title, with the loss range), one column per normalization of the directions (tensor, filter).", "name": "fig-lisakib-5-landscapes"}}
 fig = lr_report.landscape_figure(found_surfaces)
 plt.show()
 

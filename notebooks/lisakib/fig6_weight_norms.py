@@ -76,33 +76,46 @@ display(Markdown(lr_report.params_markdown(params, lisakib_figs.NormParams(),
 # %% [markdown]
 # ## Fig. 6: training fractions
 #
-# Accuracy (dashed: training) and the mean Q/K/V norm; dots mark each norm's peak, dotted
-# lines the step where validation accuracy reaches 95%.
+# {numref}`fig-lisakib-6-norms`: accuracy (dashed: training) and the mean Q/K/V norm; dots
+# mark each norm's peak, dotted lines the step where validation accuracy reaches 95%. The
+# same for weight decays up to 1 in {numref}`fig-lisakib-7-norms` and from 1 up in
+# {numref}`fig-lisakib-8-norms`.
 
-# %% tags=["remove-input"]
+# %% tags=["remove-input"] mystnb={"figure": {"caption": "Division, one colour per training fraction (first seed of each). Left: training (dashed) and validation (solid) accuracy against the optimizer step; right: mean Frobenius norm of the attention Q, K and V matrices, with its peak (dot) and the step at which validation accuracy reaches 95% (dotted line).", "name": "fig-lisakib-6-norms"}}
 fig = lr_report.norm_figure(fracs, by="train_frac",
                             title=f"weight decay {params.weight_decay:g}, by training fraction")
 plt.show()
+
+# %% tags=["remove-input"]
 lr_report.norm_table(fracs, "train_frac")
 
 # %% [markdown]
 # ## Fig. 7: weight decay up to 1
+#
+# {numref}`fig-lisakib-7-norms`, as {numref}`fig-lisakib-6-norms` for the weight decays up to 1.
 
-# %% tags=["remove-input"]
+# %% tags=["remove-input"] mystnb={"figure": {"caption": "As {numref}`fig-lisakib-6-norms`, one colour per weight decay up to 1 (fixed training fraction).", "name": "fig-lisakib-7-norms"}}
 small = wd[wd["weight_decay"] <= 1]
 fig = lr_report.norm_figure(small, by="weight_decay",
                             title=f"training fraction {params.train_frac:g}, weight decay <= 1")
 plt.show()
+
+# %% tags=["remove-input"]
 lr_report.norm_table(small, "weight_decay")
 
 # %% [markdown]
 # ## Fig. 8: weight decay from 1 up
+#
+# {numref}`fig-lisakib-8-norms`, as {numref}`fig-lisakib-6-norms` for the weight decays from 1
+# up.
 
-# %% tags=["remove-input"]
+# %% tags=["remove-input"] mystnb={"figure": {"caption": "As {numref}`fig-lisakib-6-norms`, one colour per weight decay from 1 up (fixed training fraction).", "name": "fig-lisakib-8-norms"}}
 large = wd[wd["weight_decay"] >= 1]
 fig = lr_report.norm_figure(large, by="weight_decay",
                             title=f"training fraction {params.train_frac:g}, weight decay >= 1")
 plt.show()
+
+# %% tags=["remove-input"]
 lr_report.norm_table(large, "weight_decay")
 
 # %% [markdown]

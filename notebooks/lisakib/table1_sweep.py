@@ -91,10 +91,10 @@ corr.round(3)
 # %% [markdown]
 # ## Fig. 3: parallel coordinates
 #
-# Every run, from the epochs to 95% training and validation accuracy through the
-# hyperparameters to the delay (colour). Grey lines: runs without a delay.
+# {numref}`fig-lisakib-3-parallel`: every run, from the epochs to 95% training and validation
+# accuracy through the hyperparameters to the delay (colour). Grey lines: runs without a delay.
 
-# %% tags=["remove-input"]
+# %% tags=["remove-input"] mystnb={"figure": {"caption": "Parallel coordinates, one line per run of the sweep: epochs to 95% training and validation accuracy, the five swept hyperparameters and the delay in epochs, each axis on a log scale from its minimum to its maximum (range under its name; 'never': not reached). Colour: the delay; grey: runs without a delay.", "name": "fig-lisakib-3-parallel"}}
 fig = lr_report.parallel_coordinates(df)
 plt.show()
 

@@ -86,11 +86,11 @@ for label, value in [("Epochs to 95% training accuracy", "epoch_train95"),
 # %% [markdown]
 # ## Fig. 4: share of each class
 #
-# Left three panels: the share of confusion, comprehension and grokking runs per cell; right:
-# the ratio training-set size / batch size (log scale; the report's comprehension band is
-# 20-800).
+# {numref}`fig-lisakib-4-shares`, left three panels: the share of confusion, comprehension and
+# grokking runs per cell; right: the ratio training-set size / batch size (log scale; the
+# report's comprehension band is 20-800).
 
-# %% tags=["remove-input"]
+# %% tags=["remove-input"] mystnb={"figure": {"caption": "Grid of batch size (x) against training-set size (y). First three panels: share of the runs of each cell classified as confusion, comprehension and grokking; last panel: log10 of training-set size / batch size (numbers: the ratio).", "name": "fig-lisakib-4-shares"}}
 shares = lr_report.class_shares(df)
 fig = lr_report.class_share_figure(shares)
 plt.show()

@@ -25,10 +25,21 @@
 # decoder's most likely class on a grid of inputs (one colour per class, repeated colours are
 # different classes).
 #
-# Two structure measures are computed on the final embeddings: the RQI of Eq. (3) (share of
-# the parallelograms $i + j = m + n$ present) for addition, and for modular addition the
-# *circularity* $1 - \text{std}(r)/\text{mean}(r)$ of the radii of the centred, whitened
-# embeddings (1 for points on an ellipse, about 0.5 for a random cloud).
+# Two structure measures are computed on the final embeddings. For addition, the
+# representation quality index of the paper's Eq. (3): the share of the permissible
+# parallelograms $P_0$ (every $(i, j, m, n)$ with $i + j = m + n$) that are present in the
+# representation $\mathbf{R} = (\mathbf{E}_0, \dots, \mathbf{E}_{p-1})$,
+#
+# $$
+# \text{RQI}(\mathbf{R}) = \frac{|P(\mathbf{R})|}{|P_0|}, \qquad
+# P(\mathbf{R}) = \{(i, j, m, n) \in P_0 :
+# \lvert \mathbf{E}_i + \mathbf{E}_j - \mathbf{E}_m - \mathbf{E}_n \rvert \leq \delta\}
+# $$ (eq-liu-rqi)
+#
+# (as in the authors' code, `grokpaper/rqi.py` takes the residual of the standardized
+# embeddings and counts a parallelogram as present when its mean square is below 0.01). For
+# modular addition, the *circularity* $1 - \text{std}(r)/\text{mean}(r)$ of the radii of the
+# centred, whitened embeddings (1 for points on an ellipse, about 0.5 for a random cloud).
 
 # %% tags=["parameters"]
 profile = "quick"
@@ -61,8 +72,12 @@ display(Markdown(liu_report.params_markdown(params, profile, liu_report.REPR_NOT
 
 # %% [markdown]
 # ## Embeddings and decoder regions
+#
+# {numref}`fig-liu-2-embeddings`: the final embeddings of every run, with the decoder's regions
+# behind them; each panel's title gives the run's test accuracy and its structure measure
+# (RQI {eq}`eq-liu-rqi` for addition, circularity for modular addition).
 
-# %% tags=["remove-input"]
+# %% tags=["remove-input"] mystnb={"figure": {"caption": "Final 2-D embeddings $E_k$ (black dots, labelled with $k$), one panel per task and seed, over the decoder's most likely class for each input point of a grid (background; one colour per class, colours repeat). Axes: the two embedding coordinates.", "name": "fig-liu-2-embeddings"}}
 fig, axes = plt.subplots(1, len(df), figsize=(4.2 * len(df), 4.0), squeeze=False)
 for ax, (_, r) in zip(axes[0], df.iterrows(), strict=True):
     x0, x1, y0, y1 = r["map_extent"]

@@ -67,11 +67,13 @@ display(Markdown(liu_report.params_markdown(params, profile, liu_report.FRACTION
 # %% [markdown]
 # ## Acc and $\widehat{\text{Acc}}$ against the training fraction
 #
-# One dot per run ({glue:text}`n_runs` runs), lines through the means per fraction. Left: over
-# all 55 samples, as the paper. Right: over the test samples alone, where the two cannot agree
-# merely because both count the training set as correct.
+# {numref}`fig-liu-3-accuracy`: one dot per run ({glue:text}`n_runs` runs), lines through the
+# means per fraction. Left: over all 55 samples, as the paper. Middle: over the test samples
+# alone, where the two cannot agree merely because both count the training set as correct.
+# Right: the two accuracies of every run against each other. The table gives the means per
+# fraction.
 
-# %% tags=["remove-input"]
+# %% tags=["remove-input"] mystnb={"figure": {"caption": "Left and middle: measured accuracy Acc (blue circles) and accuracy predicted from the representation $\\widehat{\\text{Acc}}$ (orange squares) against the training fraction, one marker per run, lines through the means per fraction; grey dashed: the ideal $\\overline{\\text{Acc}}$. Left: over all 55 samples; middle: over the test samples only. Right: Acc against $\\widehat{\\text{Acc}}$ per run, coloured by training fraction; grey line: equality.", "name": "fig-liu-3-accuracy"}}
 fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
 means = df.groupby("frac")[["acc_final", "acc_hat", "test_final", "acc_hat_test",
                             "acc_ideal", "acc_ideal_test"]].mean()
@@ -93,6 +95,8 @@ ax.set(xlabel=r"$\widehat{Acc}$", ylabel="Acc", title="agreement (Fig. 3c)", xli
        ylim=(0, 1.02))
 fig.colorbar(sc, ax=ax, label="training fraction")
 liu_report.close(fig)
+
+# %% tags=["remove-input"]
 means.round(3).rename_axis("training fraction")
 
 # %% [markdown]

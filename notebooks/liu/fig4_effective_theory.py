@@ -29,15 +29,24 @@
 #
 # **Training (b).** The runs of [Fig. 3](fig3_predicted_accuracy.ipynb) (toy addition,
 # regression, 1-D embeddings), with the first step at which the representation quality index
-# RQI (share of the 70 parallelograms of $P_0$ present, Eq. 3) exceeds 0.95, tracked at every
-# step.
+# RQI (share of the 70 parallelograms of $P_0$ present: the paper's Eq. (3), shown as
+# {eq}`eq-liu-rqi` on [the Fig. 2 page](fig2_representations.ipynb)) exceeds 0.95, tracked at
+# every step.
 #
-# **Trajectories (c, d).** Gradient descent on the effective loss of Eq. (5),
-# $\ell_\text{eff} = \ell_0 / Z_0$, from the network's (standardized) initial embeddings,
-# with the embeddings' step size $\eta = 10^{-3}$, next to the standardized embeddings of the
-# network itself. The paper's Eq. (5) averages $\ell_0$ over $P_0(D)$; the authors' code sums
-# it over all of $P_0$ (every parallelogram, even those the training set does not imply),
-# which makes it about $|P_0(D)|$ times faster and blind to $D$. We show both.
+# **Trajectories (c, d).** Gradient descent on the effective loss of the paper's Eq. (5),
+#
+# $$
+# \ell_\text{eff} = \frac{\ell_0}{Z_0}, \qquad
+# \ell_0 = \frac{1}{|P_0(D)|} \sum_{(i, j, m, n) \in P_0(D)}
+# \lvert \tilde E_i + \tilde E_j - \tilde E_m - \tilde E_n \rvert^2, \qquad
+# Z_0 = \sum_k \lvert \tilde E_k \rvert^2,
+# $$ (eq-liu-eff-loss)
+#
+# from the network's (standardized) initial embeddings $\tilde E_k$, with the embeddings' step
+# size $\eta = 10^{-3}$, next to the standardized embeddings of the network itself. The paper's
+# Eq. (5), {eq}`eq-liu-eff-loss` above, averages $\ell_0$ over $P_0(D)$; the authors' code
+# sums it over all of $P_0$ (every parallelogram, even those the training set does not
+# imply), which makes it about $|P_0(D)|$ times faster and blind to $D$. We show both.
 # $n_h = 1/(\lambda_3 \eta)$ with $\lambda_3$ the third eigenvalue of the Hessian of Eq. (8)
 # (with $Z_0 = p$, the sum of squares of $p$ standardized embeddings).
 
@@ -73,8 +82,11 @@ display(Markdown(liu_report.params_markdown(params, profile, liu_report.FRACTION
 
 # %% [markdown]
 # ## (a) Theory and (b) training: the critical fraction
+#
+# {numref}`fig-liu-4ab-critical`: left, how often a random training set implies a unique
+# linear structure; right, when the network's representation gets there.
 
-# %% tags=["remove-input"]
+# %% tags=["remove-input"] mystnb={"figure": {"caption": "(a) Share of random training sets of each training fraction whose equations $A(P_0(D))$ have nullity 2 (a unique linear structure, no training). (b) Steps until RQI > 0.95 for each network run against its training fraction (log scale; crosses: not reached within the budget, drawn at the budget) and their median. Dotted lines: the paper's $r_c = 0.4$.", "name": "fig-liu-4ab-critical"}}
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
 p_unique = theory.assign(u=theory["nullity"] == 2).groupby("frac")["u"].mean()
 axes[0].plot(p_unique.index, p_unique.to_numpy(), "o-")
@@ -99,10 +111,11 @@ liu_report.close(fig)
 # ## (c, d) Trajectories: effective theory and network
 #
 # One run with the paper's default split (45 training samples, or the closest size on this
-# page), seed 0. Each line is one symbol $k$, coloured from 0 (dark) to 9 (light); the dotted
-# line marks $3 n_h$.
+# page), seed 0, in {numref}`fig-liu-4cd-trajectories`. Each line is one symbol $k$, coloured
+# from 0 (dark) to 9 (light); the dotted line marks $3 n_h$ for the mean of
+# {eq}`eq-liu-eff-loss`, the dash-dotted one for the authors' sum.
 
-# %% tags=["remove-input"]
+# %% tags=["remove-input"] mystnb={"figure": {"caption": "Standardized embeddings $\\tilde E_k$ against the step (log scale), one line per symbol $k$: the network (left), gradient descent on the effective loss {eq}`eq-liu-eff-loss`, mean over $P_0(D)$ (middle), and on the authors' variant, summed over all of $P_0$ (right). Vertical lines: $3 n_h$ for the mean (dotted) and for the sum (dash-dotted).", "name": "fig-liu-4cd-trajectories"}}
 n_ref = min(df["n_train"].unique(), key=lambda n: abs(n - 45))
 ref = df[(df["n_train"] == n_ref) & (df["seed"] == 0)].iloc[0]
 task = toydata.addition(params.p)
@@ -142,6 +155,8 @@ for ax, (key, title, t, traj) in zip(axes, panels, strict=True):
     ax.title.set_fontsize(9)
     ax.grid(alpha=0.3)
 liu_report.close(fig)
+
+# %% tags=["remove-input"]
 steps_to["network"] = float(ref["t_rqi"])  # tracked at every step, not only at the frames
 display(Markdown(
     f"Run: {n_ref} training samples, seed 0. $\\lambda_3$ = {ref['lambda3']:.4f} with Eq. (5)'s "

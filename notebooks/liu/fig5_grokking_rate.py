@@ -23,11 +23,13 @@
 # neural networks, showing the trend of decreasing grokking steps as increasing data size."
 #
 # **The experiment.** $\lambda_3$ is the third smallest eigenvalue of the Hessian of the
-# effective loss, $H = 2 A^\top A / (|P_0(D)|\, Z_0)$ with $A = A(P_0(D))$ (Eq. 8; $Z_0 = p$
-# for standardized 1-D embeddings), computed for random training sets of each size (a, no
-# training) and for the training sets of the runs of [Fig. 3](fig3_predicted_accuracy.ipynb)
-# (b). Eq. (5) averages over $P_0(D)$; the authors' code sums, which multiplies $\lambda_3$ by
-# $|P_0(D)|$ (growing with the data), so both normalizations are shown.
+# effective loss {eq}`eq-liu-eff-loss` (the paper's Eq. (5), stated on
+# [the Fig. 4 page](fig4_effective_theory.ipynb)), $H = 2 A^\top A / (|P_0(D)|\, Z_0)$ with
+# $A = A(P_0(D))$ (Eq. 8; $Z_0 = p$ for standardized 1-D embeddings), computed for random
+# training sets of each size (a, no training) and for the training sets of the runs of
+# [Fig. 3](fig3_predicted_accuracy.ipynb) (b). Eq. (5) averages over $P_0(D)$; the authors'
+# code sums, which multiplies $\lambda_3$ by $|P_0(D)|$ (growing with the data), so both
+# normalizations are shown.
 
 # %% tags=["parameters"]
 profile = "quick"
@@ -60,8 +62,10 @@ display(Markdown(liu_report.params_markdown(params, profile, liu_report.FRACTION
 
 # %% [markdown]
 # ## (a) $\lambda_3$ against the training fraction; (b) predicted against measured steps
+#
+# {numref}`fig-liu-5-lambda3`; the table after it gives the medians per training fraction.
 
-# %% tags=["remove-input"]
+# %% tags=["remove-input"] mystnb={"figure": {"caption": "(a) $\\lambda_3$ of random training sets against the training fraction (dots, slightly jittered; red: mean over training sets), with the mean over $P_0(D)$ of the effective loss {eq}`eq-liu-eff-loss` (left) and the authors' sum (middle); dotted line: fraction 0.4. (b, right) Measured steps to RQI > 0.95 against the predicted $1/(\\lambda_3 \\eta)$ for each run that reached it, for both normalizations (circles: mean; squares: sum), coloured by training fraction; grey line: equality.", "name": "fig-liu-5-lambda3"}}
 fig, axes = plt.subplots(1, 3, figsize=(14, 3.8))
 for ax, col, name in ((axes[0], "lambda3", "Eq. (5): mean over $P_0(D)$"),
                       (axes[1], "lambda3_sum", "authors' code: sum over $P_0(D)$")):
@@ -86,15 +90,17 @@ ax.set(xscale="log", yscale="log", xlabel=r"predicted $1/(\lambda_3 \eta)$",
 ax.legend(fontsize=7)
 fig.colorbar(sc, ax=ax, label="training fraction")
 liu_report.close(fig)
+
+# %% tags=["remove-input"]
 (df.assign(pred=1 / (df["lambda3"] * eta), pred_sum=1 / (df["lambda3_sum"] * eta))
    .groupby("frac")[["t_rqi", "pred", "pred_sum"]].median().round(0)
    .rename(columns={"t_rqi": "measured (median)", "pred": "1/(λ3 η), Eq. 5",
                     "pred_sum": "1/(λ3 η), authors"}))
 
 # %% [markdown]
-# Runs whose representation never reached RQI > 0.95 within the budget are left out of (b)
-# (see [Fig. 4b](fig4_effective_theory.ipynb)); "inf" marks training sets with
-# $\lambda_3 = 0$.
+# Runs whose representation never reached RQI > 0.95 within the budget are left out of
+# {numref}`fig-liu-5-lambda3` (b) (see [Fig. 4b](fig4_effective_theory.ipynb)); "inf" marks
+# training sets with $\lambda_3 = 0$.
 #
 # ## Verdict
 #

@@ -72,8 +72,8 @@ display(Markdown(liu_report.params_markdown(params, profile, liu_report.PHASE_NO
 # %% [markdown]
 # ## Phase diagrams
 #
-# Colour: the phase; number: Definition 3.1's $\Delta_S$ where Definition 3.1 says the run
-# grokked. Budget: the `steps` parameter above.
+# {numref}`fig-liu-6bcd-phases`. Colour: the phase; number: Definition 3.1's $\Delta_S$ where
+# Definition 3.1 says the run grokked. Budget: the `steps` parameter above.
 #
 # ```{note}
 # The phases depend on the budget. Grokking needs test accuracy to trail training accuracy by
@@ -83,7 +83,7 @@ display(Markdown(liu_report.params_markdown(params, profile, liu_report.PHASE_NO
 # page are verdicts at that scale, not on the paper's diagram (the `paper` profile runs it).
 # ```
 
-# %% tags=["remove-input"]
+# %% tags=["remove-input"] mystnb={"figure": {"caption": "Phase of each run of the toy model over a grid of decoder learning rate (x, log-spaced) and decoder weight decay (y), one panel per task: (b) addition, regression; (c) addition, classification; (d) $S_3$, regression. Colours: comprehension, grokking, memorization or confusion (legend at the right); numbers: Definition 3.1's $\\Delta_S$ where Definition 3.1 says the run grokked.", "name": "fig-liu-6bcd-phases"}}
 tables = {}
 fig, axes = plt.subplots(1, len(frames), figsize=(4.2 * len(frames), 3.9), squeeze=False)
 for ax, (p, f) in zip(axes[0], frames.items(), strict=True):

@@ -69,8 +69,8 @@ display(Markdown(liu_report.params_markdown(params, profile, liu_report.PHASE_A_
 # %% [markdown]
 # ## Phase diagram
 #
-# Colour: the phase; number: Definition 3.1's $\Delta_S$ where Definition 3.1 says the run
-# grokked. Budget: the `steps` parameter above.
+# {numref}`fig-liu-6a-phases`. Colour: the phase; number: Definition 3.1's $\Delta_S$ where
+# Definition 3.1 says the run grokked. Budget: the `steps` parameter above.
 #
 # ```{note}
 # The `quick` profile trains for $4 \times 10^3$ steps (the paper: $10^5$) on a $4 \times 4$
@@ -78,7 +78,7 @@ display(Markdown(liu_report.params_markdown(params, profile, liu_report.PHASE_A_
 # trail training accuracy by more than $10^3$ steps within the budget.
 # ```
 
-# %% tags=["remove-input"]
+# %% tags=["remove-input"] mystnb={"figure": {"caption": "Phase of each run of the toy model on addition (regression) over a grid of decoder learning rate (x) and representation learning rate (y), both log-spaced: comprehension, grokking, memorization or confusion (colours, legend at the right). Numbers: Definition 3.1's $\\Delta_S$ where Definition 3.1 says the run grokked.", "name": "fig-liu-6a-phases"}}
 tables = {}
 fig, axes = plt.subplots(1, len(frames), figsize=(4.2 * len(frames), 3.9), squeeze=False)
 for ax, (p, f) in zip(axes[0], frames.items(), strict=True):

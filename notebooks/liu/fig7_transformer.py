@@ -74,11 +74,12 @@ display(Markdown(liu_report.params_markdown(params, profile, liu_report.TRANSFOR
 # %% [markdown]
 # ## Fig. 1: the first two principal components of the embeddings over training
 #
-# Seed 0. Each frame is the PCA of the embeddings at that step; points are coloured by the
-# symbol's value on a cyclic colour map, so a circle ordered by colour is the Fourier-like
-# structure of modular addition. Bottom: accuracy, with the frames' steps marked.
+# Seed 0. In {numref}`fig-liu-1-pca` each frame is the PCA of the embeddings at that step;
+# points are coloured by the symbol's value on a cyclic colour map, so a circle ordered by
+# colour is the Fourier-like structure of modular addition. {numref}`fig-liu-1-accuracy`:
+# accuracy, with the frames' steps marked.
 
-# %% tags=["remove-input"]
+# %% tags=["remove-input"] mystnb={"figure": {"caption": "Embeddings of seed 0 projected on their first two principal components at initialization and at log-spaced steps from before generalization to the end of the run (one panel per step), one point per symbol coloured by its value on a cyclic colour map. Panel titles: the step and the test accuracy.", "name": "fig-liu-1-pca"}}
 r = pca.iloc[0]
 steps_ = r["steps"]
 t_gen = r["t_test"] if np.isfinite(r["t_test"]) else steps_[-1]
@@ -91,6 +92,8 @@ for ax, f, i in zip(np.atleast_1d(axes), frames, idx, strict=True):
     ax.set(title=f"step {steps_[i]}\ntest acc {r['test_acc'][i]:.2f}", xticks=[], yticks=[])
     ax.title.set_fontsize(9)
 liu_report.close(fig)
+
+# %% tags=["remove-input"] mystnb={"figure": {"caption": "Training and test accuracy of the run of {numref}`fig-liu-1-pca` against the step (log scale); dotted vertical lines: the steps of its frames.", "name": "fig-liu-1-accuracy"}}
 fig, ax = plt.subplots(figsize=(6, 2.6))
 ax.plot(np.maximum(steps_, 1), r["train_acc"], label="train")
 ax.plot(np.maximum(steps_, 1), r["test_acc"], label="test")
@@ -103,11 +106,11 @@ liu_report.close(fig)
 # %% [markdown]
 # ## Fig. 7 left: effective dimension of the embeddings
 #
-# $e^S$, $S = -\sum_i \sigma_i \log \sigma_i$ over the PCA explained-variance ratios
-# $\sigma_i$; mean $\pm$ one standard deviation over seeds. The dotted line is the median
-# step at which test accuracy first reaches 90%.
+# {numref}`fig-liu-7-effdim`: $e^S$, $S = -\sum_i \sigma_i \log \sigma_i$ over the PCA
+# explained-variance ratios $\sigma_i$; mean $\pm$ one standard deviation over seeds. The
+# dotted line is the median step at which test accuracy first reaches 90%.
 
-# %% tags=["remove-input"]
+# %% tags=["remove-input"] mystnb={"figure": {"caption": "Effective dimension $e^S$ of the embeddings against the step (log scale). Line: mean over seeds; band: ±1 standard deviation over seeds; dotted line: the median step at which test accuracy first reaches 90%.", "name": "fig-liu-7-effdim"}}
 fig, ax = plt.subplots(figsize=(6, 3))
 curves = np.stack(pca["eff_dim"].to_list())
 x = np.maximum(pca["steps"].iloc[0], 1)
@@ -124,10 +127,11 @@ liu_report.close(fig)
 # %% [markdown]
 # ## Fig. 7 centre: dropout
 #
-# Test accuracy over training per dropout rate (mean over seeds), and the steps to 90%
-# training and test accuracy (crosses: not within the budget).
+# {numref}`fig-liu-7-dropout`: test accuracy over training per dropout rate (mean over
+# seeds), and the steps to 90% training and test accuracy (crosses: not within the budget).
+# The table counts the runs per dropout rate and phase.
 
-# %% tags=["remove-input"]
+# %% tags=["remove-input"] mystnb={"figure": {"caption": "Left: test accuracy against the step (log scale), mean over seeds, one colour per dropout rate. Right: steps to 90% training (blue) and test (red) accuracy against the dropout rate, one marker per run (crosses: not reached, drawn at the budget).", "name": "fig-liu-7-dropout"}}
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.4))
 colors = plt.get_cmap("plasma")(np.linspace(0, 0.85, drop["dropout"].nunique()))
 for (rate, g), c in zip(drop.groupby("dropout"), colors, strict=True):
@@ -143,6 +147,8 @@ liu_report.step_scatter(axes[1], drop["dropout"].to_numpy(), drop["t_test"].to_n
 axes[1].set(yscale="log", xlabel="dropout rate", ylabel="steps")
 axes[1].legend(fontsize=7)
 liu_report.close(fig)
+
+# %% tags=["remove-input"]
 pd.crosstab(drop["dropout"].round(3), drop["phase"])
 
 # %% [markdown]

@@ -69,8 +69,10 @@ display(Markdown(liu_report.params_markdown(params, profile,
 
 # %% [markdown]
 # ## Phase diagram
+#
+# {numref}`fig-liu-7-phases`; the table after it gives the steps behind each cell's phase.
 
-# %% tags=["remove-input"]
+# %% tags=["remove-input"] mystnb={"figure": {"caption": "Phase of each transformer run on addition modulo $p$ over a grid of decoder learning rate (x) and decoder weight decay (y): comprehension, grokking, memorization or confusion (colours, legend at the right). Numbers: Definition 3.1's $\\Delta_S$ where Definition 3.1 says the run grokked.", "name": "fig-liu-7-phases"}}
 fig, ax = plt.subplots(figsize=(5.5, 4))
 marks = liu_report.cell_table(df.assign(ds=np.where(df["def31_grokked"] == True,  # noqa: E712
                                                     df["def31_delta_S"], np.nan)), "wd_dec", "ds")
@@ -78,6 +80,8 @@ liu_report.plot_phase_grid(ax, table, xlabel="decoder lr", ylabel="decoder weigh
                            title=f"transformer, p = {params.p}", marks=marks)
 liu_report.phase_legend(ax, fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
 liu_report.close(fig)
+
+# %% tags=["remove-input"]
 display(Markdown("Steps to 90% training / test accuracy (rows: decoder weight decay; columns: "
                  "decoder lr; –: not within the budget):"))
 liu_report.steps_table(df, "wd_dec")

@@ -27,11 +27,11 @@
 # its penultimate layer. (2) Split each digit's training-pool embeddings into $k$ clusters with
 # k-means; every image then joins the nearest centroid of its own digit. (3) Mark the smallest
 # cluster of every digit as *subsampled* and draw a training set of $\gamma_D$ images with the
-# Eq. (1) counts of the synthetic chapters: every digit is kept, the subsampled clusters get
-# $f$ times as many images as the others. (4) Train the grokking MLP on it, with the paper's
-# hyperparameters, and compare with $f = 0$ (those clusters removed) and with a random
-# class-balanced subsample of the same size. All conditions and seeds train as one ensemble;
-# the test set is the untouched test pool.
+# counts of Eq. {eq}`eq-carvalho-f` (the paper's Eq. (1), as in the synthetic chapters): every
+# digit is kept, the subsampled clusters get $f$ times as many images as the others. (4) Train
+# the grokking MLP on it, with the paper's hyperparameters, and compare with $f = 0$ (those
+# clusters removed) and with a random class-balanced subsample of the same size. All
+# conditions and seeds train as one ensemble; the test set is the untouched test pool.
 
 # %% tags=["parameters"]
 profile = "quick"
@@ -127,20 +127,25 @@ display(Markdown(f"The ResNet reaches test accuracy {emb['test_acc'][-1]:.3f} on
 
 # %% [markdown]
 # ## The clusters
+#
+# {numref}`fig-mnist-clusters-samples` shows images of every cluster,
+# {numref}`fig-mnist-clusters-projection` where the clusters lie in the ResNet's feature space.
 
-# %% tags=["remove-input"]
+# %% tags=["remove-input"] mystnb={"figure": {"caption": "Random training-pool images of every cluster: one row per digit, one block of images per cluster; the downsampled cluster of each digit is drawn inverted.", "name": "fig-mnist-clusters-samples"}}
 mnist_report.cluster_samples(data.train_images, clusters.train, clusters.k, clusters.subsampled)
 plt.show()
+
+# %% tags=["remove-input"] mystnb={"figure": {"caption": "ResNet penultimate-layer embeddings of (up to 3,000) training-pool images projected on their first two principal components, coloured by digit (left) and by whether the image's cluster is downsampled (right, red) or kept (grey).", "name": "fig-mnist-clusters-projection"}}
 mnist_report.projection(train_emb, data.train_labels, clusters.train, clusters.subsampled)
 plt.show()
 
 # %% [markdown]
 # ## Learning curves
 #
-# Mean over seeds with a ±1 standard deviation band. Middle: the whole test pool; right: the
-# test images that fall into the subsampled clusters.
+# {numref}`fig-mnist-clusters-curves`: mean over seeds with a ±1 standard deviation band.
+# Middle: the whole test pool; right: the test images that fall into the subsampled clusters.
 
-# %% tags=["remove-input"]
+# %% tags=["remove-input"] mystnb={"figure": {"caption": "Accuracy against the optimizer step (log scale) on the training set, the test pool, and the test images of the subsampled clusters alone, one colour per condition (factor $f$, or the random class-balanced subsample). Lines: mean over seeds; bands: ±1 standard deviation over seeds.", "name": "fig-mnist-clusters-curves"}}
 fig = curves_by_condition(
     df, by="condition", panels=[("train_acc", "training set"), ("test_acc", "test pool"),
                                 ("test_acc_subsampled", "test: subsampled clusters")],

@@ -107,7 +107,10 @@ for _, r in df.iterrows():
                  f"{fmt(r['t_mem'])} | {fmt(r['test_at_mem'], 3)} | {r['test_end']:.3f} |")
 display(Markdown("\n".join(lines)))
 
-# %% tags=["remove-input"]
+# %% [markdown]
+# {numref}`fig-mnist-lisakib-outcomes` shows the curves behind each row's outcome.
+
+# %% tags=["remove-input"] mystnb={"figure": {"caption": "Training (blue) and test (orange) accuracy against the optimizer step (log scale), one panel per row of the table above (the row's name in the title), seeds overlaid.", "name": "fig-mnist-lisakib-outcomes"}}
 mnist_report.outcome_grid(df, title=f"training (blue) and test (orange) accuracy, "
                           f"{params.steps:,} steps")
 plt.show()

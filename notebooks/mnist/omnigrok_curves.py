@@ -89,9 +89,9 @@ display(Markdown(mnist_report.paper_vs_ours(params, SAYS, profile)))
 #
 # ## Accuracy and weight norm
 #
-# Mean over seeds with a ±1 standard deviation band.
+# {numref}`fig-mnist-omnigrok-curves`: mean over seeds with a ±1 standard deviation band.
 
-# %% tags=["remove-input"]
+# %% tags=["remove-input"] mystnb={"figure": {"caption": "Left: training (blue) and test (orange) accuracy on MNIST against the optimizer step (log scale); right: L2 norm of all parameters. Lines: mean over seeds; bands: ±1 standard deviation over seeds.", "name": "fig-mnist-omnigrok-curves"}}
 mnist_report.curves_with_norm(df, title=f"MNIST, {params.n_train:,} training images, "
                               f"init scale {params.alpha:g}")
 plt.show()
@@ -113,7 +113,8 @@ glue("final_test", f"{final.mean():.3f}", display=False)
 glue("steps_run", f"{params.steps:,}", display=False)
 
 # %% [markdown]
-# After {glue:text}`steps_run` steps the mean test accuracy is {glue:text}`final_test`. The
+# After {glue:text}`steps_run` steps the mean test accuracy is {glue:text}`final_test`
+# ({numref}`fig-mnist-omnigrok-curves`). The
 # Omnigrok run reaches about 0.9 after $10^5$ steps; a shorter budget (the `quick` profile
 # stops at $2 \times 10^4$) shows only the beginning of the rise.
 #

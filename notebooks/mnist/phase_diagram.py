@@ -96,9 +96,10 @@ display(Markdown(mnist_report.paper_vs_ours(params, SAYS, profile)))
 #
 # ## Phase diagram
 #
-# Majority phase over seeds per cell.
+# {numref}`fig-mnist-phases`: the majority phase over seeds per cell; the table after it lists
+# every run.
 
-# %% tags=["remove-input"]
+# %% tags=["remove-input"] mystnb={"figure": {"caption": "Phase of each cell of the grid of weight decay (x) and learning rate (y) on MNIST, the majority over seeds: comprehension, grokking, memorization or confusion (colour and abbreviated name, legend at the right).", "name": "fig-mnist-phases"}}
 mnist_report.phase_diagram(grid, title=f"MNIST, threshold {level:.0%}, {params.steps:,} steps")
 plt.show()
 
