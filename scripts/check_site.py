@@ -21,6 +21,8 @@ from pathlib import Path
 
 #: Theme pages that are not chapters (search needs a server for its index on some browsers).
 SKIP = {"search.html", "genindex.html"}
+#: Redirects followed per page (index.html -> the landing page).
+REDIRECTS = 3
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 
 
@@ -48,12 +50,22 @@ def check_page(page, url: str) -> list[str]:  # page: playwright.sync_api.Page
     page.on("requestfailed", lambda r: problems.append(f"failed request: {r.url}"))
     page.on("request", lambda r: problems.append(f"outside host: {r.url}")
             if r.url.startswith(("http://", "https://")) else None)
+    from playwright.sync_api import Error
+
     page.goto(url)
-    page.wait_for_load_state("load")
-    # MathJax typesets after load: wait for it (evaluate awaits the promise).
-    page.evaluate("() => window.MathJax?.startup?.promise?.then(() => true) ?? true")
-    broken = page.evaluate("""() => [...document.images]
-        .filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src)""")
+    for attempt in range(REDIRECTS + 1):
+        try:
+            page.wait_for_load_state("load")
+            # MathJax typesets after load: wait for it (evaluate awaits the promise).
+            page.evaluate("() => window.MathJax?.startup?.promise?.then(() => true) ?? true")
+            broken = page.evaluate("""() => [...document.images]
+                .filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src)""")
+            break
+        except Error as exc:
+            # Jupyter Book's index.html is a meta-refresh redirect to the landing page: the
+            # page navigated while we looked at it; look again at where it went.
+            if "context was destroyed" not in str(exc) or attempt == REDIRECTS:
+                raise
     problems += [f"broken image: {src}" for src in broken]
     return problems
 

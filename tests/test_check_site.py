@@ -18,6 +18,9 @@ spec.loader.exec_module(check_site)
 GOOD = "<html><body><h1>ok</h1><img src='pic.svg'></body></html>"
 BAD = ("<html><body><img src='missing.png'><script>console.error('boom')</script>"
        "<img src='https://example.invalid/x.png'></body></html>")
+#: What Jupyter Book writes as index.html when the root page has another name.
+REDIRECT = ('<!DOCTYPE html><html><head><meta http-equiv="Refresh" content="0; url=landing.html" />'
+            '</head></html>')
 SVG = "<svg xmlns='http://www.w3.org/2000/svg' width='4' height='4'></svg>"
 
 
@@ -60,3 +63,13 @@ def test_broken_pages_fail_and_good_ones_pass(tmp_path: Path,
     assert "ch/two.html: console error: boom" in out
     assert "broken image" in out and "missing.png" in out
     assert "outside host: https://example.invalid/x.png" in out
+
+
+@needs_browser
+def test_redirecting_index_is_followed_to_the_landing_page(tmp_path: Path) -> None:
+    site = _site(tmp_path / "site", {"index.html": REDIRECT, "landing.html": GOOD})
+    shot = tmp_path / "landing.png"
+    assert check_site.main([str(site), "--screenshot", str(shot)]) == 0
+    assert shot.stat().st_size > 0
+    broken = _site(tmp_path / "broken", {"index.html": REDIRECT, "landing.html": BAD})
+    assert check_site.main([str(broken), "--screenshot", str(shot)]) == 1
