@@ -17,6 +17,7 @@ import tempfile
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -312,13 +313,19 @@ def _execute_on_worker(nb: Notebook, profile: str, params: dict[str, Any], layou
     return execute(nb, profile, params, layout=layout, force=force)
 
 
+def notebook_slots(client: Any) -> int:
+    """How many notebooks run at once on ``client``'s cluster: one per worker thread."""
+    return max(1, sum(client.nthreads().values()))
+
+
 def run(notebooks: list[Notebook], profile: str, params: dict[str, Any] | None = None, *,
         layout: Layout | None = None, force: bool = False, quiet: bool = False,
         client: Any = None) -> list[Outcome]:
     """Execute ``notebooks``, reporting one line each; returns every outcome.
 
-    With a Dask ``client`` the chapters run as tasks on its workers (in any order) and the
-    summary runs here once they are done; without one, in order in this process.
+    With a Dask ``client`` the chapters run as tasks on its workers (in any order, at most
+    :func:`notebook_slots` at a time) and the summary runs here once they are done; without
+    one, in order in this process.
     """
     from tqdm import tqdm
 
@@ -339,15 +346,29 @@ def run(notebooks: list[Notebook], profile: str, params: dict[str, Any] | None =
         from distributed import as_completed
 
         layout = layout or Layout()
-        futures = {client.submit(_execute_on_worker, nb, profile, params or {}, layout, force,
-                                 pure=False, retries=1): nb for nb in chapters}
-        for fut in as_completed(futures):
-            nb = futures[fut]
+        waiting: dict[Any, Notebook] = {}
+
+        def submit(nb: Notebook) -> Any:
+            fut = client.submit(_execute_on_worker, nb, profile, params or {}, layout, force,
+                                pure=False, retries=1)
+            waiting[fut] = nb
+            return fut
+
+        # A notebook task secedes from its worker thread (its kernel's sweep shards need the
+        # thread), so the cluster alone would start every notebook at once: keep at most one
+        # notebook per worker thread in flight.
+        queue = iter(chapters)
+        running = as_completed([submit(nb) for nb in islice(queue, notebook_slots(client))])
+        for fut in running:
+            nb = waiting.pop(fut)
             try:
                 report(fut.result())
             except Exception as exc:  # the worker died on every retry: report, go on
                 report(Outcome(nb, "FAILED", 0.0, f"{type(exc).__name__}: {exc} "
                                f"(parameters {params or {}})"))
+            following = next(queue, None)
+            if following is not None:
+                running.add(submit(following))
         chapters = []
     for nb in chapters + [nb for nb in notebooks if nb.name == SUMMARY]:
         bar.set_postfix_str(nb.name)

@@ -86,6 +86,28 @@ def test_notebooks_run_as_tasks_with_summary_last(client, tmp_path: Path):
     assert all((layout.book / f"{n}.ipynb").exists() for n in ("a", "b", "summary"))
 
 
+def _timed_notebook(log: Path, name: str) -> str:
+    return ('# %% tags=["parameters"]\nprofile = "quick"\n\n# %%\nimport time\n'
+            f'start = time.time()\ntime.sleep(1.0)\n'
+            f'open({str(log / name)!r}, "w").write(f"{{start}} {{time.time()}}")\n')
+
+
+def test_at_most_one_notebook_per_worker_thread_at_once(client, tmp_path: Path):
+    # Notebook tasks secede from their threads, so without a limit all six would run at once.
+    log = tmp_path / "log"
+    log.mkdir()
+    names = [f"nb{i}" for i in range(6)]
+    layout = make_layout(tmp_path, {n: _timed_notebook(log, n) for n in names})
+    assert runner.notebook_slots(client) == 2
+    outcomes = runner.run(runner.discover(layout), "smoke", layout=layout, quiet=True,
+                          client=client)
+    assert sorted(o.notebook.name for o in outcomes) == names
+    assert all(o.status == "ran" for o in outcomes), [o.detail for o in outcomes]
+    spans = [tuple(map(float, (log / n).read_text().split())) for n in names]
+    most = max(sum(a <= t < b for a, b in spans) for t, _ in spans)
+    assert most <= 2, spans
+
+
 def test_cluster_arguments_are_validated(monkeypatch):
     monkeypatch.delenv(cluster.ENV, raising=False)  # the module's cluster may still be up
     with pytest.raises(ValueError, match="not both"), cluster.cluster(scheduler="tcp://x:1",
