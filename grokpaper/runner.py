@@ -358,7 +358,8 @@ def run(notebooks: list[Notebook], profile: str, params: dict[str, Any] | None =
         # thread), so the cluster alone would start every notebook at once: keep at most one
         # notebook per worker thread in flight.
         queue = iter(chapters)
-        running = as_completed([submit(nb) for nb in islice(queue, notebook_slots(client))])
+        running = as_completed([submit(nb) for nb in islice(queue, notebook_slots(client))],
+                               loop=client.loop)
         for fut in running:
             nb = waiting.pop(fut)
             try:

@@ -108,7 +108,8 @@ def run_cached(kind: str, runs: Sequence[R], train: TrainFn, *,
 
             futures = {client.submit(train_chunk, *unit(c), root=str(store.root), device=device,
                                      seed_of=seed_of, pure=False, retries=2): c for c in todo}
-            for fut in as_completed(futures):
+            # loop=: in a notebook kernel our client is not Dask's default one.
+            for fut in as_completed(futures, loop=client.loop):
                 status = fut.result()  # a unit that failed on every retry raises here
                 chunk = futures[fut]
                 (waiting.append(chunk) if status == "claimed" else bar.update(len(chunk)))

@@ -86,6 +86,30 @@ def test_notebooks_run_as_tasks_with_summary_last(client, tmp_path: Path):
     assert all((layout.book / f"{n}.ipynb").exists() for n in ("a", "b", "summary"))
 
 
+def _sweeping_notebook(store: Path) -> str:
+    return ('# %% tags=["parameters"]\nprofile = "quick"\n\n# %%\nimport numpy as np\n'
+            'from grokpaper import cluster, sweep\nfrom grokpaper.store import Store\n\n\n'
+            'def train(runs, device):\n'
+            '    return [{"value": np.array([3.0 * r["a"]])} for r in runs]\n\n\n'
+            'assert cluster.current_client() is not None\n'
+            'res = sweep.run_cached("nb", [{"a": i} for i in range(4)], train,\n'
+            '                       group_key=lambda r: 0, seed_of=lambda r: r["a"],\n'
+            f'                       store=Store({str(store)!r}), device="cpu", max_members=1,\n'
+            '                       progress=False)\n'
+            'assert [float(r.arrays["value"][0]) for r in res] == [0, 3, 6, 9]\n')
+
+
+def test_a_notebook_kernel_shards_its_sweep_over_the_cluster(client, tmp_path: Path):
+    # The kernel is a process of its own with no default Dask client: the sweep must use the
+    # one it made for $GROKPAPER_SCHEDULER (this failed with "No clients found").
+    store = tmp_path / "store"
+    layout = make_layout(tmp_path, {"sweeping": _sweeping_notebook(store)})
+    [out] = runner.run(runner.discover(layout), "smoke", layout=layout, quiet=True,
+                       client=client)
+    assert out.status == "ran", out.detail
+    assert len(list(Store(store).root.rglob("*.npz"))) == 4
+
+
 def _timed_notebook(log: Path, name: str) -> str:
     return ('# %% tags=["parameters"]\nprofile = "quick"\n\n# %%\nimport time\n'
             f'start = time.time()\ntime.sleep(1.0)\n'
