@@ -260,6 +260,12 @@ def _effdim_peaks(pca: pd.DataFrame) -> tuple[int, int]:
     return n_ok, n
 
 
+def _never(runs: pd.DataFrame, budget: int) -> str:
+    """A note when no run reached 90% test accuracy (the verdict is then inconclusive)."""
+    return (f" No run reached 90% test accuracy within the {budget:,}-step budget, so this "
+            f"says nothing about the claim." if runs["t_test"].isna().all() else "")
+
+
 def liu_fig7(pca: pd.DataFrame, drop: pd.DataFrame, *, budget: int, page: str
              ) -> list[Verdict]:
     """Figs. 1 and 7 (left, centre) on the transformer runs."""
@@ -299,8 +305,10 @@ def liu_fig7(pca: pd.DataFrame, drop: pd.DataFrame, *, budget: int, page: str
                 measured="median steps to 90% test accuracy by dropout rate: "
                          + ", ".join(f"{k:.2f}: {v:.0f}" for k, v in med.items())
                          + f" (Spearman rho = {rho:.2f}); comprehension at the largest rate in "
-                           f"{comp:.0%} of seeds.",
-                verdict="supported" if falls and vanishes else
+                           f"{comp:.0%} of seeds." + _never(drop, budget),
+                # A transformer that never generalizes says nothing about what speeds it up.
+                verdict="inconclusive" if drop["t_test"].isna().all() else
+                        "supported" if falls and vanishes else
                         ("partly supported" if falls or vanishes else "not supported"),
                 page=page),
     ]
@@ -329,8 +337,10 @@ def liu_fig7_phases(df: pd.DataFrame, table: pd.DataFrame, *, budget: int, page:
                 measured=f"fastest generalization {t0:.0f} steps at weight decay {wd0:g} vs "
                          f"{t1.min() if len(t1) else float('nan'):.0f} at {best_wd:g}; share of "
                          f"learning rates that generalize: {gen0:.0%} at {wd0:g}, up to "
-                         f"{gen1.max() if len(gen1) else float('nan'):.0%} with weight decay.",
-                verdict="supported" if faster and more else
+                         f"{gen1.max() if len(gen1) else float('nan'):.0%} with weight decay."
+                         + _never(df, budget),
+                verdict="inconclusive" if df["t_test"].isna().all() else
+                        "supported" if faster and more else
                         ("partly supported" if faster or more else "not supported"),
                 page=page),
         Verdict(paper=LIU, figure="Fig. 7 right",

@@ -161,7 +161,8 @@ pd.crosstab(drop["dropout"].round(3), drop["phase"])
 # a factor 3 of the generalization step and end at most 80% of its peak, for at least half
 # of the generalizing seeds; Fig. 7 centre, the steps to 90% test accuracy must fall with
 # the dropout rate (Spearman $\rho \leq -0.5$, not-reached counted as the budget) and the
-# largest rate must be in the comprehension phase (one of the two: *partly*).
+# largest rate must be in the comprehension phase (one of the two: *partly*); if no run
+# reaches 90% test accuracy within the budget, the dropout claim is *inconclusive*.
 
 # %% tags=["remove-input"]
 found = claims_liu.liu_fig7(pca, drop, budget=budget, page=PAGE)

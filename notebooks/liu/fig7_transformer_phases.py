@@ -97,8 +97,9 @@ liu_report.contingency(df)
 #
 # Thresholds fixed in `grokpaper/claims_liu.py`: weight decay "helps" if some weight decay both
 # generalizes at more learning rates than the smallest weight decay and at least halves the
-# fastest generalization time (one of the two: *partly*); grokking is "closer to
-# memorization" if its cells border more memorization than comprehension cells.
+# fastest generalization time (one of the two: *partly*; *inconclusive* if no cell reaches 90%
+# test accuracy within the budget); grokking is "closer to memorization" if its cells border
+# more memorization than comprehension cells.
 
 # %% tags=["remove-input"]
 found = claims_liu.liu_fig7_phases(df, table, budget=params.steps, page=PAGE)
