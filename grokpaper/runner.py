@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import sys
 import tempfile
@@ -297,11 +298,14 @@ def _execute_with_retries(call: Any) -> Any:
     raise AssertionError("unreachable")
 
 
-def _execute_on_worker(nb: Notebook, profile: str, params: dict[str, Any], layout: Layout,
-                       force: bool) -> Outcome:
-    """A notebook as a Dask task; its kernel shards sweeps over the same cluster."""
-    import os
+#: Settings a user gives where they type ``grokpaper run``; a worker started elsewhere (or
+#: before they were set) would not see them, so notebook tasks carry them along.
+FORWARDED_ENV = ("GROKPAPER_STORE", "GROKPAPER_MNIST", "GROKPAPER_DEVICE")
 
+
+def _execute_on_worker(nb: Notebook, profile: str, params: dict[str, Any], layout: Layout,
+                       force: bool, env: dict[str, str] | None = None) -> Outcome:
+    """A notebook as a Dask task; its kernel shards sweeps over the same cluster."""
     from distributed import get_worker, secede
 
     from grokpaper.cluster import ENV
@@ -309,6 +313,7 @@ def _execute_on_worker(nb: Notebook, profile: str, params: dict[str, Any], layou
     # This task only waits for its kernel: give its thread back so that the sweep shards the
     # kernel submits can run on this worker too (otherwise notebooks could starve their shards).
     secede()
+    os.environ.update(env or {})  # the kernel inherits them
     os.environ[ENV] = get_worker().scheduler.address
     return execute(nb, profile, params, layout=layout, force=force)
 
@@ -346,11 +351,12 @@ def run(notebooks: list[Notebook], profile: str, params: dict[str, Any] | None =
         from distributed import as_completed
 
         layout = layout or Layout()
+        env = {k: os.environ[k] for k in FORWARDED_ENV if k in os.environ}
         waiting: dict[Any, Notebook] = {}
 
         def submit(nb: Notebook) -> Any:
             fut = client.submit(_execute_on_worker, nb, profile, params or {}, layout, force,
-                                pure=False, retries=1)
+                                env, pure=False, retries=1)
             waiting[fut] = nb
             return fut
 

@@ -110,6 +110,22 @@ def test_a_notebook_kernel_shards_its_sweep_over_the_cluster(client, tmp_path: P
     assert len(list(Store(store).root.rglob("*.npz"))) == 4
 
 
+def test_settings_typed_on_the_client_reach_the_notebook_kernels(
+        client, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    # The workers started before these were set: only the task can hand them over.
+    seen = tmp_path / "seen.txt"
+    source = ('# %% tags=["parameters"]\nprofile = "quick"\n\n# %%\nimport os\n'
+              f'open({str(seen)!r}, "w").write(os.environ["GROKPAPER_STORE"] + " " '
+              '+ os.environ["GROKPAPER_MNIST"])\n')
+    monkeypatch.setenv("GROKPAPER_STORE", str(tmp_path / "store"))
+    monkeypatch.setenv("GROKPAPER_MNIST", str(tmp_path / "mnist"))
+    layout = make_layout(tmp_path, {"env": source})
+    [out] = runner.run(runner.discover(layout), "smoke", layout=layout, quiet=True,
+                       client=client)
+    assert out.status == "ran", out.detail
+    assert seen.read_text() == f"{tmp_path / 'store'} {tmp_path / 'mnist'}"
+
+
 def _timed_notebook(log: Path, name: str) -> str:
     return ('# %% tags=["parameters"]\nprofile = "quick"\n\n# %%\nimport time\n'
             f'start = time.time()\ntime.sleep(1.0)\n'
