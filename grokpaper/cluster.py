@@ -11,8 +11,12 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from itertools import islice
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from grokpaper.runner import Layout, Notebook, Outcome
 
 ENV = "GROKPAPER_SCHEDULER"
 
@@ -78,3 +82,64 @@ def current_client() -> Any:
 
 
 current_client.cache_clear = _client_for.cache_clear  # type: ignore[attr-defined]
+
+
+#: Settings a user gives where they type ``grokpaper run``; a worker started elsewhere (or
+#: before they were set) would not see them, so notebook tasks carry them along.
+FORWARDED_ENV = ("GROKPAPER_STORE", "GROKPAPER_MNIST", "GROKPAPER_DEVICE")
+
+
+def _execute_on_worker(nb: Notebook, profile: str, params: dict[str, Any], layout: Layout,
+                       force: bool, env: dict[str, str]) -> Outcome:
+    """A notebook as a Dask task; its kernel shards sweeps over the same cluster."""
+    from distributed import get_worker, secede
+
+    from grokpaper.runner import execute
+
+    # This task only waits for its kernel: give its thread back so that the sweep shards the
+    # kernel submits can run on this worker too (otherwise notebooks could starve their shards).
+    secede()
+    os.environ.update(env)  # the kernel inherits them
+    os.environ[ENV] = get_worker().scheduler.address
+    return execute(nb, profile, params, layout=layout, force=force)
+
+
+def notebook_slots(client: Any) -> int:
+    """How many notebooks run at once on ``client``'s cluster: one per worker thread."""
+    return max(1, sum(client.nthreads().values()))
+
+
+def run_notebooks(client: Any, notebooks: list[Notebook], profile: str, params: dict[str, Any],
+                  *, layout: Layout, force: bool, report: Callable[[Outcome], None]) -> None:
+    """Run ``notebooks`` as tasks on ``client``'s cluster, reporting each outcome as it ends.
+
+    A notebook task secedes from its worker thread (its kernel's sweep shards need the thread),
+    so the cluster alone would start every notebook at once: at most :func:`notebook_slots`
+    are in flight. A task whose worker died on every retry is reported as FAILED.
+    """
+    from distributed import as_completed
+
+    from grokpaper.runner import Outcome
+
+    env = {k: os.environ[k] for k in FORWARDED_ENV if k in os.environ}
+    waiting: dict[Any, Notebook] = {}
+
+    def submit(nb: Notebook) -> Any:
+        fut = client.submit(_execute_on_worker, nb, profile, params, layout, force, env,
+                            pure=False, retries=1)
+        waiting[fut] = nb
+        return fut
+
+    queue = iter(notebooks)
+    running = as_completed([submit(nb) for nb in islice(queue, notebook_slots(client))],
+                           loop=client.loop)
+    for fut in running:
+        nb = waiting.pop(fut)
+        try:
+            report(fut.result())
+        except Exception as exc:  # the worker died on every retry: report, go on
+            report(Outcome(nb, "FAILED", 0.0, f"{type(exc).__name__}: {exc} "
+                           f"(parameters {params})"))
+        following = next(queue, None)
+        if following is not None:
+            running.add(submit(following))

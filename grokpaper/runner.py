@@ -11,14 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import re
 import sys
 import tempfile
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -27,10 +24,9 @@ import nbformat
 
 from grokpaper.paths import REPO_ROOT, store_root
 from grokpaper.store import atomic_write_text
+from grokpaper.verdicts import NOT_RUN  # also the status of a notebook whose data is missing
 
 SUMMARY = "summary"
-#: Outcome status of a notebook whose data is missing (a page saying so is written instead).
-NOT_RUN = "not run"
 KERNEL = "python3"
 #: The kernel's own log (e.g. ipykernel 7's "running over TCP" notice) would clutter batch logs.
 KERNEL_ARGS = ["--IPKernelApp.log_level=ERROR"]
@@ -131,28 +127,6 @@ def verdict_files(profile: str) -> list[Path]:
     return sorted(p for p in folder.glob("*") if p.is_file()) if folder.is_dir() else []
 
 
-#: A notebook whose parameters cell declares ``data_dir`` reads MNIST (see datasets/mnist.py).
-_DATA_DIR = re.compile(r"^data_dir\s*=", re.MULTILINE)
-
-
-def needs_mnist(nb: Notebook) -> bool:
-    """Whether ``nb`` reads MNIST (it takes a ``data_dir`` parameter)."""
-    return bool(_DATA_DIR.search(nb.source.read_text(encoding="utf-8")))
-
-
-def missing_data(nb: Notebook, params: dict[str, Any]) -> str | None:
-    """Why ``nb`` cannot run here (its data is missing), or None when it can."""
-    if not needs_mnist(nb):
-        return None
-    from grokpaper.datasets import mnist
-
-    try:
-        mnist.find_dir(params.get("data_dir"))
-    except mnist.MnistNotFound as exc:
-        return str(exc)
-    return None
-
-
 def input_hash(nb: Notebook, profile: str, params: dict[str, Any],
                layout: Layout | None = None) -> str:
     """Hash of everything a notebook's output depends on (see module docstring)."""
@@ -203,9 +177,11 @@ def execute(nb: Notebook, profile: str, params: dict[str, Any], *, layout: Layou
 
     layout = layout or Layout()
     start = time.perf_counter()
-    why = missing_data(nb, params)
+    from grokpaper import missing_data
+
+    why = missing_data.why_missing(nb, params)
     if why is not None:
-        write_not_run(nb, profile, params, why)
+        missing_data.write_not_run_page(nb, profile, params, why)
         return Outcome(nb, NOT_RUN, time.perf_counter() - start,
                        "no MNIST data: set GROKPAPER_MNIST or -p data_dir=... (README: MNIST data)")
     digest = input_hash(nb, profile, params, layout)
@@ -243,32 +219,6 @@ def execute(nb: Notebook, profile: str, params: dict[str, Any], *, layout: Layou
     return Outcome(nb, "ran", time.perf_counter() - start)
 
 
-def write_not_run(nb: Notebook, profile: str, params: dict[str, Any], why: str) -> None:
-    """Put a page in the book that says ``nb`` was not run and why, and replace the chapter's
-    verdicts with one "not run" row: the book still builds and says plainly what is missing,
-    and no verdict from an earlier run with the data outlives its page."""
-    from grokpaper import verdicts
-
-    source = jupytext.read(nb.source)
-    intro = next((c for c in source.cells if c.cell_type == "markdown"), None)
-    title = (intro.source.strip().splitlines() or ["#"])[0].lstrip("#").strip() if intro else ""
-    page = nbformat.v4.new_notebook()
-    page.metadata["kernelspec"] = KERNELSPEC
-    page.metadata["grokpaper"] = {"input_hash": None, "profile": profile, "parameters": params,
-                                  "not_run": why}
-    note = (f"**Not run in this build: its data is missing.** {why}\n\nThen rerun "
-            f"`grokpaper run --profile {profile} {nb.name}` and build the book again. The "
-            f"landing page lists this chapter's claims as *{NOT_RUN}*.")
-    page.cells = [*([nbformat.v4.new_markdown_cell(intro.source)] if intro else []),
-                  nbformat.v4.new_markdown_cell(note)]
-    nb.output.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(nb.output, nbformat.writes(page))
-    verdicts.record(nb.name, [verdicts.Verdict(
-        paper="(not run)", figure=title or nb.name, claim="every claim of this chapter",
-        measured=f"not run: {why.split('(')[0].strip()}", verdict=NOT_RUN, page=nb.name)],
-        profile=profile)
-
-
 def _fold_parameters(node: nbformat.NotebookNode, *, remove: bool) -> None:
     """Fold the parameter cells (ours and papermill's injected record) on the page: they stay
     one click away as provenance; the landing page (the summary) drops them."""
@@ -298,39 +248,14 @@ def _execute_with_retries(call: Any) -> Any:
     raise AssertionError("unreachable")
 
 
-#: Settings a user gives where they type ``grokpaper run``; a worker started elsewhere (or
-#: before they were set) would not see them, so notebook tasks carry them along.
-FORWARDED_ENV = ("GROKPAPER_STORE", "GROKPAPER_MNIST", "GROKPAPER_DEVICE")
-
-
-def _execute_on_worker(nb: Notebook, profile: str, params: dict[str, Any], layout: Layout,
-                       force: bool, env: dict[str, str] | None = None) -> Outcome:
-    """A notebook as a Dask task; its kernel shards sweeps over the same cluster."""
-    from distributed import get_worker, secede
-
-    from grokpaper.cluster import ENV
-
-    # This task only waits for its kernel: give its thread back so that the sweep shards the
-    # kernel submits can run on this worker too (otherwise notebooks could starve their shards).
-    secede()
-    os.environ.update(env or {})  # the kernel inherits them
-    os.environ[ENV] = get_worker().scheduler.address
-    return execute(nb, profile, params, layout=layout, force=force)
-
-
-def notebook_slots(client: Any) -> int:
-    """How many notebooks run at once on ``client``'s cluster: one per worker thread."""
-    return max(1, sum(client.nthreads().values()))
-
-
 def run(notebooks: list[Notebook], profile: str, params: dict[str, Any] | None = None, *,
         layout: Layout | None = None, force: bool = False, quiet: bool = False,
         client: Any = None) -> list[Outcome]:
     """Execute ``notebooks``, reporting one line each; returns every outcome.
 
-    With a Dask ``client`` the chapters run as tasks on its workers (in any order, at most
-    :func:`notebook_slots` at a time) and the summary runs here once they are done; without
-    one, in order in this process.
+    With a Dask ``client`` the chapters run as tasks on its workers (in any order, see
+    :func:`grokpaper.cluster.run_notebooks`) and the summary runs here once they are done;
+    without one, in order in this process.
     """
     from tqdm import tqdm
 
@@ -348,34 +273,10 @@ def run(notebooks: list[Notebook], profile: str, params: dict[str, Any] | None =
 
     chapters = [nb for nb in notebooks if nb.name != SUMMARY]
     if client is not None and chapters:
-        from distributed import as_completed
+        from grokpaper.cluster import run_notebooks
 
-        layout = layout or Layout()
-        env = {k: os.environ[k] for k in FORWARDED_ENV if k in os.environ}
-        waiting: dict[Any, Notebook] = {}
-
-        def submit(nb: Notebook) -> Any:
-            fut = client.submit(_execute_on_worker, nb, profile, params or {}, layout, force,
-                                env, pure=False, retries=1)
-            waiting[fut] = nb
-            return fut
-
-        # A notebook task secedes from its worker thread (its kernel's sweep shards need the
-        # thread), so the cluster alone would start every notebook at once: keep at most one
-        # notebook per worker thread in flight.
-        queue = iter(chapters)
-        running = as_completed([submit(nb) for nb in islice(queue, notebook_slots(client))],
-                               loop=client.loop)
-        for fut in running:
-            nb = waiting.pop(fut)
-            try:
-                report(fut.result())
-            except Exception as exc:  # the worker died on every retry: report, go on
-                report(Outcome(nb, "FAILED", 0.0, f"{type(exc).__name__}: {exc} "
-                               f"(parameters {params or {}})"))
-            following = next(queue, None)
-            if following is not None:
-                running.add(submit(following))
+        run_notebooks(client, chapters, profile, params or {}, layout=layout or Layout(),
+                      force=force, report=report)
         chapters = []
     for nb in chapters + [nb for nb in notebooks if nb.name == SUMMARY]:
         bar.set_postfix_str(nb.name)
@@ -390,10 +291,12 @@ def nbval_prepare(out: Path, profile: str = "smoke", layout: Layout | None = Non
     notebooks whose data is missing are left out (and named on stderr)."""
     from papermill.parameterize import parameterize_notebook
 
+    from grokpaper.missing_data import why_missing
+
     layout = layout or Layout()
     written = []
     for nb in discover(layout):
-        if missing_data(nb, {}) is not None:
+        if why_missing(nb, {}) is not None:
             print(f"nbval-prepare: {nb.name} left out: no MNIST data (set GROKPAPER_MNIST)",
                   file=sys.stderr)
             continue

@@ -51,25 +51,19 @@ needs_browser = pytest.mark.skipif(
 
 
 @needs_browser
-def test_broken_pages_fail_and_good_ones_pass(tmp_path: Path,
-                                              capsys: pytest.CaptureFixture) -> None:
-    good = _site(tmp_path / "good", {"index.html": GOOD, "ch/one.html": GOOD})
+@pytest.mark.parametrize("index", [GOOD, REDIRECT], ids=["index", "redirecting-index"])
+def test_broken_pages_fail_and_good_ones_pass(tmp_path: Path, capsys: pytest.CaptureFixture,
+                                              index: str) -> None:
+    # Jupyter Book's index.html redirects to the landing page: the check must follow it.
+    good = _site(tmp_path / "good", {"index.html": index, "landing.html": GOOD,
+                                     "ch/one.html": GOOD})
     shot = tmp_path / "landing.png"
     assert check_site.main([str(good), "--screenshot", str(shot)]) == 0
     assert shot.stat().st_size > 0
-    bad = _site(tmp_path / "bad", {"index.html": GOOD, "ch/two.html": BAD})
+    bad = _site(tmp_path / "bad", {"index.html": index, "landing.html": GOOD,
+                                   "ch/two.html": BAD})
     assert check_site.main([str(bad), "--screenshot", str(shot)]) == 1
     out = capsys.readouterr().out
     assert "ch/two.html: console error: boom" in out
     assert "broken image" in out and "missing.png" in out
     assert "outside host: https://example.invalid/x.png" in out
-
-
-@needs_browser
-def test_redirecting_index_is_followed_to_the_landing_page(tmp_path: Path) -> None:
-    site = _site(tmp_path / "site", {"index.html": REDIRECT, "landing.html": GOOD})
-    shot = tmp_path / "landing.png"
-    assert check_site.main([str(site), "--screenshot", str(shot)]) == 0
-    assert shot.stat().st_size > 0
-    broken = _site(tmp_path / "broken", {"index.html": REDIRECT, "landing.html": BAD})
-    assert check_site.main([str(broken), "--screenshot", str(shot)]) == 1

@@ -138,7 +138,7 @@ def test_at_most_one_notebook_per_worker_thread_at_once(client, tmp_path: Path):
     log.mkdir()
     names = [f"nb{i}" for i in range(6)]
     layout = make_layout(tmp_path, {n: _timed_notebook(log, n) for n in names})
-    assert runner.notebook_slots(client) == 2
+    assert cluster.notebook_slots(client) == 2
     outcomes = runner.run(runner.discover(layout), "smoke", layout=layout, quiet=True,
                           client=client)
     assert sorted(o.notebook.name for o in outcomes) == names

@@ -9,6 +9,7 @@ import nbformat
 import pytest
 
 from grokpaper import cli, runner
+from grokpaper.missing_data import why_missing
 
 TINY = '# %% tags=["parameters"]\nprofile = "quick"\n\n# %%\nprint("profile", profile)\n'
 FAILING = '# %% tags=["parameters"]\nprofile = "quick"\n\n# %%\nraise RuntimeError("boom")\n'
@@ -225,8 +226,8 @@ def test_chapter_with_its_data_runs_and_nbval_leaves_out_only_missing(
     monkeypatch.delenv("GROKPAPER_MNIST", raising=False)
     layout = make_layout(tmp_path, {"mnist/curves": MNIST_NB, "other": TINY})
     [mnist_nb, other] = runner.discover(layout)
-    assert runner.needs_mnist(mnist_nb) and not runner.needs_mnist(other)
-    assert runner.missing_data(other, {}) is None
+    assert why_missing(mnist_nb, {}).startswith("No MNIST files found")
+    assert why_missing(other, {}) is None
     written = runner.nbval_prepare(tmp_path / "out", "smoke", layout)
     assert written == [tmp_path / "out" / "other.ipynb"]
     assert "mnist/curves left out: no MNIST data" in capsys.readouterr().err
@@ -235,9 +236,9 @@ def test_chapter_with_its_data_runs_and_nbval_leaves_out_only_missing(
     data.mkdir()
     for name in ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"):
         (data / name).write_bytes(b"")
-    assert runner.missing_data(mnist_nb, {"data_dir": str(data)}) is None
+    assert why_missing(mnist_nb, {"data_dir": str(data)}) is None
     monkeypatch.setenv("GROKPAPER_MNIST", str(data))
-    assert runner.missing_data(mnist_nb, {}) is None
+    assert why_missing(mnist_nb, {}) is None
     assert len(runner.nbval_prepare(tmp_path / "out2", "smoke", layout)) == 2
     [ran] = runner.run([mnist_nb], "smoke", layout=layout, quiet=True)
     assert ran.status == "FAILED" and "must not run without data" in ran.detail
