@@ -40,7 +40,7 @@ from pathlib import Path
 
 from IPython.display import Markdown
 
-from grokpaper.verdicts import load_all
+from grokpaper.core.verdicts import load_all
 
 
 def cell(text: str) -> str:

@@ -19,7 +19,7 @@ import json
 import sys
 
 from grokpaper import bench
-from grokpaper.paths import REPO_ROOT, default_device
+from grokpaper.core.paths import REPO_ROOT, default_device
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:

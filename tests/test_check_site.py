@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from grokpaper.paths import REPO_ROOT
+from grokpaper.core.paths import REPO_ROOT
 
 spec = importlib.util.spec_from_file_location("check_site", REPO_ROOT / "scripts" / "check_site.py")
 check_site = importlib.util.module_from_spec(spec)

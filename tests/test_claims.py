@@ -3,8 +3,9 @@
 import numpy as np
 import pandas as pd
 
-from grokpaper import claims, verdicts
-from grokpaper.metrics import definition31
+from grokpaper.carvalho import claims
+from grokpaper.core import verdicts
+from grokpaper.core.metrics import definition31
 
 STEPS = np.unique(np.geomspace(1, 20_000, 60).astype(int))
 
@@ -78,7 +79,7 @@ def _liu_fig7_frames(t_test: list[float]) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def test_liu_fig7_transformer_that_never_generalizes_is_inconclusive() -> None:
-    from grokpaper.claims_liu import liu_fig7, liu_fig7_phases
+    from grokpaper.liu.claims import liu_fig7, liu_fig7_phases
 
     pca, drop = _liu_fig7_frames([np.nan] * 4)
     centre = liu_fig7(pca, drop, budget=4000, page="p")[2]

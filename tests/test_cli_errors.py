@@ -19,7 +19,7 @@ The cases tried (see ``BAD`` below, one test each):
   no folder set at all; an unreadable file (skipped as root);
 * ``--workers``: 0, negative, not a number, together with ``--scheduler``; an unknown option.
 
-Each runs ``grokpaper.cli.main`` on the repository's notebooks with the book, build folder
+Each runs ``grokpaper.book.cli.main`` on the repository's notebooks with the book, build folder
 and store pointed at a temporary folder, and with notebook execution replaced by a stand-in
 that writes into the book: a bad input that slipped through would show up as a written book
 (and exit status 0). Valid inputs are checked to get through (so the checks are not simply
@@ -37,8 +37,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from grokpaper import cli, preflight, runner
-from grokpaper.paths import REPO_ROOT
+from grokpaper.book import cli, preflight, runner
+from grokpaper.core.paths import REPO_ROOT
 
 N_NOTEBOOKS = len(runner.discover())
 
@@ -67,7 +67,7 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
 
 def _mnist_folder(root: Path, *, good: bool = True) -> Path:
     """A folder with the t10k files: tiny but valid IDX files, or junk with the right names."""
-    from grokpaper.datasets import mnist
+    from grokpaper.core import mnist_data as mnist
 
     root.mkdir(parents=True, exist_ok=True)
     images, labels = mnist.FILES["t10k"]
@@ -267,7 +267,7 @@ def test_command_line_error_in_a_subprocess(tmp_path):
     before = page.stat().st_mtime_ns if page.exists() else None
     envvars = {**os.environ, "GROKPAPER_STORE": str(tmp_path / "store")}
     proc = subprocess.run(
-        [sys.executable, "-m", "grokpaper.cli", "run", "--profile", "smoke", "-p", "seeds=abc",
+        [sys.executable, "-m", "grokpaper.book.cli", "run", "--profile", "smoke", "-p", "seeds=abc",
          "carvalho/fig3b_equidistant"], capture_output=True, text=True, env=envvars,
         cwd=tmp_path, timeout=120)
     assert proc.returncode == 2

@@ -12,9 +12,10 @@ import cloudpickle
 import numpy as np
 import pytest
 
-from grokpaper import cluster, profiles, runner, sweep
-from grokpaper.experiments import synthetic
-from grokpaper.store import Store, config_key
+from grokpaper.book import cluster, runner
+from grokpaper.carvalho import experiments as synthetic
+from grokpaper.core import profiles, sweep
+from grokpaper.core.store import Store, config_key
 from tests.test_runner import TINY, make_layout
 
 distributed = pytest.importorskip("distributed")
@@ -88,7 +89,8 @@ def test_notebooks_run_as_tasks_with_summary_last(client, tmp_path: Path):
 
 def _sweeping_notebook(store: Path) -> str:
     return ('# %% tags=["parameters"]\nprofile = "quick"\n\n# %%\nimport numpy as np\n'
-            'from grokpaper import cluster, sweep\nfrom grokpaper.store import Store\n\n\n'
+            'from grokpaper.book import cluster\nfrom grokpaper.core import sweep\n'
+            'from grokpaper.core.store import Store\n\n\n'
             'def train(runs, device):\n'
             '    return [{"value": np.array([3.0 * r["a"]])} for r in runs]\n\n\n'
             'assert cluster.current_client() is not None\n'

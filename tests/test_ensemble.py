@@ -5,8 +5,8 @@ import pytest
 import torch
 from torch import nn
 
-from grokpaper.ensemble import VmapEnsemble
-from grokpaper.train import EnsembleData, TrainConfig, train_ensemble
+from grokpaper.core.ensemble import VmapEnsemble
+from grokpaper.core.train import EnsembleData, TrainConfig, train_ensemble
 
 
 class Tiny(nn.Module):

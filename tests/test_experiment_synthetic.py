@@ -2,9 +2,9 @@
 
 import numpy as np
 
-from grokpaper import profiles
-from grokpaper.experiments import synthetic
-from grokpaper.store import Store
+from grokpaper.carvalho import experiments as synthetic
+from grokpaper.core import profiles
+from grokpaper.core.store import Store
 
 
 def test_smoke_sweep_trains_once_then_loads(tmp_path):

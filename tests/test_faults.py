@@ -30,8 +30,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from grokpaper import sweep
-from grokpaper.store import DamagedResultWarning, Store, config_key
+from grokpaper.core import sweep
+from grokpaper.core.store import DamagedResultWarning, Store, config_key
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 KIND = "tiny-mlp"
@@ -54,8 +54,8 @@ def tiny_runs(n: int, steps: int = 40) -> list[TinyRun]:
 def tiny_train(runs: list[TinyRun], device: str) -> list[dict[str, np.ndarray]]:
     import torch
 
-    from grokpaper.models import EnsembleMLP, MLPConfig
-    from grokpaper.train import EnsembleData, TrainConfig, train_ensemble
+    from grokpaper.core.models import EnsembleMLP, MLPConfig
+    from grokpaper.core.train import EnsembleData, TrainConfig, train_ensemble
 
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # the same arithmetic in this process and in the sweep children
@@ -436,8 +436,8 @@ def test_two_writers_of_one_key_leave_one_complete_result(tmp_path):
 def test_diverging_member_is_recorded_and_the_others_go_on(one_thread):
     import torch
 
-    from grokpaper.models import EnsembleMLP, MLPConfig
-    from grokpaper.train import EnsembleData, TrainConfig, train_ensemble
+    from grokpaper.core.models import EnsembleMLP, MLPConfig
+    from grokpaper.core.train import EnsembleData, TrainConfig, train_ensemble
 
     def data(seeds: list[int]) -> EnsembleData:
         xs, ys = [], []

@@ -5,8 +5,8 @@ import pytest
 import torch
 from torch import nn
 
-from grokpaper import landscape
-from grokpaper.modular_transformer import ModularTransformer, ModularTransformerConfig
+from grokpaper.core import landscape
+from grokpaper.lisakib.transformer import ModularTransformer, ModularTransformerConfig
 
 
 def _model() -> ModularTransformer:

@@ -7,10 +7,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from grokpaper import claims_lisakib
-from grokpaper.experiments import lisakib, lisakib_figs
-from grokpaper.metrics import grokking_delay
-from grokpaper.store import Store
+from grokpaper.core.metrics import grokking_delay
+from grokpaper.core.store import Store
+from grokpaper.lisakib import claims as claims_lisakib
+from grokpaper.lisakib import experiments as lisakib
+from grokpaper.lisakib import figures as lisakib_figs
 
 TINY = {"p": 5, "d_model": 8, "steps": 6, "batch_size": 4, "n_evals": 4, "train_frac": 0.5}
 

@@ -5,10 +5,16 @@ import pytest
 import torch
 from torch import nn
 
-from grokpaper.datasets import toy as toydata
-from grokpaper.member_adamw import MemberAdamW
-from grokpaper.toy import ToyConfig, ToyEnsemble, ToyTrainConfig, decoder_map, train_toy
-from grokpaper.transformer_liu import (
+from grokpaper.core.member_adamw import MemberAdamW
+from grokpaper.liu import data as toydata
+from grokpaper.liu.toy import (
+    ToyConfig,
+    ToyEnsemble,
+    ToyTrainConfig,
+    decoder_map,
+    train_toy,
+)
+from grokpaper.liu.transformer import (
     ModAddTransformer,
     PreNormLayer,
     TransformerConfig,

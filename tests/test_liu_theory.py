@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 import torch
 
-from grokpaper import phases, rqi
-from grokpaper.datasets import toy
+from grokpaper.core import phases
+from grokpaper.liu import data as toy
+from grokpaper.liu import rqi
 
 
 @pytest.fixture(autouse=True)
@@ -118,7 +119,7 @@ def test_phase_grid_and_sandwich():
 
 
 def test_crossing_fraction_interpolates():
-    from grokpaper.claims_liu import crossing_fraction
+    from grokpaper.liu.claims import crossing_fraction
 
     assert crossing_fraction([0.2, 0.4, 0.6], [0.0, 0.25, 0.75]) == pytest.approx(0.5)
     assert crossing_fraction([0.2, 0.4], [0.6, 1.0]) == 0.2
@@ -128,7 +129,7 @@ def test_crossing_fraction_interpolates():
 def test_fig6_verdicts_on_a_hand_made_diagram():
     import pandas as pd
 
-    from grokpaper.claims_liu import liu_fig6
+    from grokpaper.liu.claims import liu_fig6
 
     grid = pd.DataFrame([["comprehension", "grokking", "memorization"],
                          ["comprehension", "grokking", "confusion"]],

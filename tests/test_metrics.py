@@ -1,11 +1,11 @@
-"""Tests for grokpaper.metrics: Definition 3.1 on synthetic curves with known answers."""
+"""Tests for grokpaper.core.metrics: Definition 3.1 on synthetic curves with known answers."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from grokpaper.metrics import (
+from grokpaper.core.metrics import (
     GrokkingStats,
     definition31,
     definition31_batch,

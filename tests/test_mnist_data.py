@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from grokpaper.datasets import mnist
+from grokpaper.core import mnist_data as mnist
 
 
 def _fake_folder(folder, n=6, *, gz=True, train=False, layout=""):

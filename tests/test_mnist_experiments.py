@@ -4,12 +4,13 @@ differ in init scale, and the per-run outcome rule."""
 import numpy as np
 import pytest
 
-from grokpaper import claims_mnist, clustershift
-from grokpaper.datasets import mnist
-from grokpaper.datasets.synthetic import subsample_counts
-from grokpaper.experiments import mnist as em
-from grokpaper.experiments import mnist_shift as ms
-from grokpaper.store import Store
+from grokpaper.carvalho.data import subsample_counts
+from grokpaper.core import mnist_data as mnist
+from grokpaper.core.store import Store
+from grokpaper.mnist import claims as claims_mnist
+from grokpaper.mnist import cluster_shift as ms
+from grokpaper.mnist import clusters as clustershift
+from grokpaper.mnist import experiments as em
 
 
 def _blobs(n_per: int, k: int = 2, seed: int = 0, sizes=(0.7, 0.3)):
@@ -146,7 +147,7 @@ def test_outcome_rule(train, test, kind):
     ("mnist.omnigrok", em.OmnigrokCurves), ("mnist.phases", em.PhaseGrid),
     ("lisakib.mnist", em.LiSakibTable), ("carvalho.mnist", ms.ClusterShift)])
 def test_mnist_profiles_resolve_and_paper_is_the_default(figure, cls):
-    from grokpaper import profiles
+    from grokpaper.core import profiles
 
     assert profiles.resolve(figure, cls, "paper") == cls()
     for name in ("smoke", "quick"):

@@ -5,14 +5,14 @@ import pytest
 import torch
 from torch import nn
 
-from grokpaper.datasets import modular as md
-from grokpaper.modular_transformer import (
+from grokpaper.core.train import EnsembleData, TrainConfig, train_ensemble
+from grokpaper.lisakib import data as md
+from grokpaper.lisakib.transformer import (
     ModularTransformer,
     ModularTransformerConfig,
     ensemble,
     qkv_norms,
 )
-from grokpaper.train import EnsembleData, TrainConfig, train_ensemble
 
 
 @pytest.mark.parametrize("op", md.OPERATIONS)

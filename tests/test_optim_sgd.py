@@ -3,8 +3,8 @@
 import torch
 from torch import nn
 
-from grokpaper.models import EnsembleMLP, MLPConfig
-from grokpaper.train import EnsembleData, TrainConfig, train_ensemble
+from grokpaper.core.models import EnsembleMLP, MLPConfig
+from grokpaper.core.train import EnsembleData, TrainConfig, train_ensemble
 
 
 def _data(e=2, n=10, n_in=7, k=3):

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from grokpaper.plots import SHIFT_PANELS, curves_grid, shift_curves
+from grokpaper.core.plots import SHIFT_PANELS, curves_grid, shift_curves
 
 
 def _runs(sizes: list[int], fs: list[float], seeds: int = 2) -> pd.DataFrame:

@@ -2,8 +2,8 @@
 
 import pytest
 
-from grokpaper import profiles
-from grokpaper.experiments.synthetic import ShiftSweep
+from grokpaper.carvalho.experiments import ShiftSweep
+from grokpaper.core import profiles
 
 
 def test_paper_profile_is_the_paper_defaults():

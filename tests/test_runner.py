@@ -8,8 +8,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grokpaper import cli, runner
-from grokpaper.missing_data import why_missing
+from grokpaper.book import cli, runner
+from grokpaper.book.missing_data import why_missing
 
 TINY = '# %% tags=["parameters"]\nprofile = "quick"\n\n# %%\nprint("profile", profile)\n'
 FAILING = '# %% tags=["parameters"]\nprofile = "quick"\n\n# %%\nraise RuntimeError("boom")\n'
@@ -197,7 +197,7 @@ MNIST_NB = ('# %% [markdown]\n# # Grokking on MNIST (a test chapter)\n#\n# The c
 
 def test_chapter_without_its_data_gets_a_not_run_page(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from grokpaper import verdicts
+    from grokpaper.core import verdicts
 
     monkeypatch.delenv("GROKPAPER_MNIST", raising=False)
     monkeypatch.setenv("GROKPAPER_STORE", str(tmp_path / "store"))

@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from grokpaper import shift
+from grokpaper.core import shift
 
 
 def _mmd2_reference(x: torch.Tensor, y: torch.Tensor, bandwidth: float) -> float:

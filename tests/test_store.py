@@ -5,8 +5,8 @@ import dataclasses
 import numpy as np
 import pytest
 
-from grokpaper import sweep
-from grokpaper.store import DamagedResultWarning, Store, config_key
+from grokpaper.core import sweep
+from grokpaper.core.store import DamagedResultWarning, Store, config_key
 
 
 @dataclasses.dataclass(frozen=True)

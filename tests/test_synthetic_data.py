@@ -6,7 +6,7 @@ import networkx as nx
 import pytest
 import torch
 
-from grokpaper.datasets import synthetic as syn
+from grokpaper.carvalho import data as syn
 
 
 def test_eq1_worked_example_as_printed_and_exact():

@@ -6,12 +6,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from grokpaper import claims, profiles
-from grokpaper.experiments import synthetic, synthetic_design, synthetic_shift
-from grokpaper.metrics import definition31
-from grokpaper.models import MLPConfig
-from grokpaper.store import Store
-from grokpaper.token_transformer import TransformerConfig
+from grokpaper.carvalho import claims
+from grokpaper.carvalho import design as synthetic_design
+from grokpaper.carvalho import experiments as synthetic
+from grokpaper.carvalho import shift as synthetic_shift
+from grokpaper.carvalho.transformer import TransformerConfig
+from grokpaper.core import profiles
+from grokpaper.core.metrics import definition31
+from grokpaper.core.models import MLPConfig
+from grokpaper.core.store import Store
 
 TINY = dict(seeds=1, sizes=(40,), fs=(0.0, 0.2), n_test=80, steps=6, n_evals=3, batch_size=20,
             hidden=(8,), d_model=8, n_heads=2)

@@ -5,8 +5,8 @@ import pytest
 import torch
 from torch import nn
 
-from grokpaper import token_transformer as tt
-from grokpaper.train import EnsembleData, TrainConfig, train_ensemble
+from grokpaper.carvalho import transformer as tt
+from grokpaper.core.train import EnsembleData, TrainConfig, train_ensemble
 
 SMALL = tt.TransformerConfig(d_model=8, n_heads=2, d_ff=16, alpha=2.0)
 

@@ -5,9 +5,14 @@ import pytest
 import torch
 from torch import nn
 
-from grokpaper import optim
-from grokpaper.models import EnsembleMLP, MLPConfig
-from grokpaper.train import EnsembleData, TrainConfig, eval_steps, train_ensemble
+from grokpaper.core import optim
+from grokpaper.core.models import EnsembleMLP, MLPConfig
+from grokpaper.core.train import (
+    EnsembleData,
+    TrainConfig,
+    eval_steps,
+    train_ensemble,
+)
 
 
 def _data(e: int, n: list[int], n_in: int = 7, n_classes: int = 3, seed: int = 0):

@@ -6,8 +6,13 @@ import pytest
 import torch
 from torch import nn
 
-from grokpaper.models import EnsembleMLP, MLPConfig
-from grokpaper.train import EnsembleData, TrainConfig, eval_steps, train_ensemble
+from grokpaper.core.models import EnsembleMLP, MLPConfig
+from grokpaper.core.train import (
+    EnsembleData,
+    TrainConfig,
+    eval_steps,
+    train_ensemble,
+)
 
 
 def _data(e: int = 2, n: int = 10):

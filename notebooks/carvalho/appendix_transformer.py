@@ -21,7 +21,7 @@
 #
 # **The experiment.** We read $x \in \mathbb{R}^{117}$ as 9 tokens of 13 dims, one per binary
 # position of App. A (so a token *is* one of the 9 blocks $d_i^0$ / $d_i^1$), and train a small
-# pre-LayerNorm transformer (`grokpaper/token_transformer.py`: linear token embedding plus a
+# pre-LayerNorm transformer (`grokpaper/carvalho/transformer.py`: linear token embedding plus a
 # learned position embedding, 2 blocks of multi-head self-attention and a ReLU feed-forward,
 # mean pooling, linear read-out). The initialization scale 8 multiplies the weights and
 # biases of every layer as for the MLP, but not the LayerNorm gains: scaling those as well
@@ -39,7 +39,7 @@
 
 # %% tags=["parameters"]
 profile = "quick"
-# Any of these overrides the profile's value (None keeps it); see grokpaper/profiles.py.
+# Any of these overrides the profile's value (None keeps it); see grokpaper/core/profiles.py.
 seeds = None
 sizes = None
 steps = None
@@ -54,9 +54,11 @@ import pandas as pd
 from IPython.display import Markdown, display
 from myst_nb import glue
 
-from grokpaper import claims, profiles, report, verdicts
-from grokpaper.experiments import synthetic, synthetic_design
-from grokpaper.plots import shift_curves
+from grokpaper.carvalho import claims
+from grokpaper.carvalho import design as synthetic_design
+from grokpaper.carvalho import experiments as synthetic
+from grokpaper.core import profiles, report, verdicts
+from grokpaper.core.plots import shift_curves
 
 PAGE = "carvalho/appendix_transformer"
 FIGURES = {"Fig. 3b": "carvalho.appendix_fig3b", "Fig. 4": "carvalho.appendix_fig4"}
@@ -129,7 +131,7 @@ report.def31_table(df, by=["dataset", "model", "n_train", "f"])
 # ## Verdicts
 #
 # The Fig. 3b and Fig. 4 claims are judged with the same rules as on their own pages
-# (`grokpaper/claims.py`), once for the transformer and once for the MLP on the same data;
+# (`grokpaper/carvalho/claims.py`), once for the transformer and once for the MLP on the same data;
 # the architecture claim is *supported* if every claim gets the same verdict for both models
 # (*partly*: at least half of them). If the transformer's mean final test accuracy trails the
 # MLP's by more than 0.2 (`claims.WEAK_GAP`), it has not learned the task at this scale and its

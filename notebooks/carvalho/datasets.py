@@ -30,7 +30,7 @@
 #   class are at most 2 apart, subclasses of different classes at least 4.
 #
 # This page draws both datasets with the code the chapters train on
-# (`grokpaper/datasets/synthetic.py`); nothing is trained here.
+# (`grokpaper/carvalho/data.py`); nothing is trained here.
 
 # %% tags=["parameters"]
 profile = "quick"
@@ -44,8 +44,8 @@ import pandas as pd
 import torch
 from IPython.display import Markdown, display
 
-from grokpaper import synthetic_plots as sp
-from grokpaper.datasets import synthetic as syn
+from grokpaper.carvalho import data as syn
+from grokpaper.carvalho import plots as sp
 
 if per_subclass is None:
     per_subclass = {"smoke": 5, "quick": 60, "paper": 120}[profile]

@@ -25,11 +25,11 @@
 # seed and size trains in one vectorized ensemble of MLPs; since one ensemble shares the
 # minibatch size, which cannot exceed the smallest training set, all sizes use minibatches of
 # 100 (the authors' thesis uses 100 for 100 samples and 200 otherwise). Grokking is judged per
-# run with Definition 3.1 (`grokpaper/metrics.py`).
+# run with Definition 3.1 (`grokpaper/core/metrics.py`).
 
 # %% tags=["parameters"]
 profile = "quick"
-# Any of these overrides the profile's value (None keeps it); see grokpaper/profiles.py.
+# Any of these overrides the profile's value (None keeps it); see grokpaper/core/profiles.py.
 seeds = None
 sizes = None
 steps = None
@@ -42,9 +42,11 @@ import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 from myst_nb import glue
 
-from grokpaper import claims, profiles, report, verdicts
-from grokpaper.experiments import synthetic, synthetic_design
-from grokpaper.plots import curves_by_condition
+from grokpaper.carvalho import claims
+from grokpaper.carvalho import design as synthetic_design
+from grokpaper.carvalho import experiments as synthetic
+from grokpaper.core import profiles, report, verdicts
+from grokpaper.core.plots import curves_by_condition
 
 PAGE = "carvalho/fig3a_sparsity"
 FIGURE = "carvalho.fig3a"
@@ -78,7 +80,7 @@ plt.show()
 #
 # Mean ± standard deviation over seeds; steps for $\alpha_0$, $\alpha_1$ and the support
 # interval $S$, accuracies for the rest. "grokked" counts the seeds that meet every clause of
-# Definition 3.1 as operationalized in `grokpaper/metrics.py` ($\alpha_1 > \alpha_0$,
+# Definition 3.1 as operationalized in `grokpaper/core/metrics.py` ($\alpha_1 > \alpha_0$,
 # $\Delta_S \geq 0.1$, $|S| \geq 2(\alpha_1 - \alpha_0)$).
 
 # %% tags=["remove-input"]
@@ -87,7 +89,7 @@ report.def31_table(df, by=["n_train"])
 # %% [markdown]
 # ## Verdicts
 #
-# Computed from the numbers above with the rules fixed in `grokpaper/claims.py`: a size
+# Computed from the numbers above with the rules fixed in `grokpaper/carvalho/claims.py`: a size
 # "groks" if most of its seeds do; $\Delta_S$ "grows as the size shrinks" if its mean falls at
 # every step from the smallest to the largest size, by more than twice the standard error
 # of the difference end to end.

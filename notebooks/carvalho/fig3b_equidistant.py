@@ -28,11 +28,11 @@
 # [the datasets page](datasets.ipynb)). We scan $f \in \{0, 0.01, 0.05, 0.2\}$ at two
 # training-set sizes, plus $f = 1$ (balanced) as the reference where the profile includes it.
 # Every seed, size and $f$ trains as one vectorized ensemble of MLPs. Grokking is judged per
-# run with Definition 3.1 (see `grokpaper/metrics.py` for how each quantity is computed).
+# run with Definition 3.1 (see `grokpaper/core/metrics.py` for how each quantity is computed).
 
 # %% tags=["parameters"]
 profile = "quick"
-# Any of these overrides the profile's value (None keeps it); see grokpaper/profiles.py.
+# Any of these overrides the profile's value (None keeps it); see grokpaper/core/profiles.py.
 seeds = None
 sizes = None
 fs = None
@@ -46,9 +46,11 @@ n_test = None
 from IPython.display import Markdown, display
 from myst_nb import glue
 
-from grokpaper import claims, profiles, report, verdicts
-from grokpaper.experiments import synthetic, synthetic_design
-from grokpaper.plots import shift_curves
+from grokpaper.carvalho import claims
+from grokpaper.carvalho import design as synthetic_design
+from grokpaper.carvalho import experiments as synthetic
+from grokpaper.core import profiles, report, verdicts
+from grokpaper.core.plots import shift_curves
 
 PAGE = "carvalho/fig3b_equidistant"
 FIGURE = "carvalho.fig3b"
@@ -87,7 +89,7 @@ shift_curves(df, rows="n_train", by="f", label_fmt="f = {:g}",
 # Mean ± standard deviation over seeds; steps for $\alpha_0$, $\alpha_1$ and the support
 # interval $S = [\text{support\_start}, \text{support\_end}]$, accuracies for the rest.
 # "grokked" counts the seeds that meet every clause of Definition 3.1 as operationalized in
-# `grokpaper/metrics.py` ($\alpha_1 > \alpha_0$, $\Delta_S \geq 0.1$,
+# `grokpaper/core/metrics.py` ($\alpha_1 > \alpha_0$, $\Delta_S \geq 0.1$,
 # $|S| \geq 2(\alpha_1 - \alpha_0)$).
 
 # %% tags=["remove-input"]
@@ -96,7 +98,7 @@ report.def31_table(df, by=["n_train", "f"])
 # %% [markdown]
 # ## Verdict
 #
-# Computed from the numbers above with the thresholds fixed in `grokpaper/claims.py`: $f = 0$
+# Computed from the numbers above with the thresholds fixed in `grokpaper/carvalho/claims.py`: $f = 0$
 # is "stuck on a plateau" if none of its runs grok and, at each size, its final test accuracy
 # is at least 0.05 below the best $0 < f < 1$; a value of $f$ "groks" if most of its seeds do
 # (*partly supported*: some do, or all gain at least 0.05 after convergence). $f = 1$ is the

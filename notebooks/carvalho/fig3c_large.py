@@ -23,11 +23,11 @@
 # subclass of every class keeps only 1% or 5% of its share. With 5,000 samples that is still
 # 13 or 60 samples of each subsampled subclass (against 1,237 or 1,190 of the others). All
 # seeds and conditions train as one vectorized ensemble; grokking is judged per run with
-# Definition 3.1 (`grokpaper/metrics.py`).
+# Definition 3.1 (`grokpaper/core/metrics.py`).
 
 # %% tags=["parameters"]
 profile = "quick"
-# Any of these overrides the profile's value (None keeps it); see grokpaper/profiles.py.
+# Any of these overrides the profile's value (None keeps it); see grokpaper/core/profiles.py.
 seeds = None
 sizes = None
 fs = None
@@ -39,9 +39,11 @@ n_test = None
 from IPython.display import Markdown, display
 from myst_nb import glue
 
-from grokpaper import claims, profiles, report, verdicts
-from grokpaper.experiments import synthetic, synthetic_design
-from grokpaper.plots import shift_curves
+from grokpaper.carvalho import claims
+from grokpaper.carvalho import design as synthetic_design
+from grokpaper.carvalho import experiments as synthetic
+from grokpaper.core import profiles, report, verdicts
+from grokpaper.core.plots import shift_curves
 
 PAGE = "carvalho/fig3c_large"
 FIGURE = "carvalho.fig3c"
@@ -82,7 +84,7 @@ report.def31_table(df, by=["n_train", "f"])
 #
 # A condition "groks" if most of its seeds meet Definition 3.1; the claim is *supported* if
 # every condition groks and *partly supported* if some do, or if every condition at least
-# gains 0.05 test accuracy after training converged (`grokpaper/claims.py`).
+# gains 0.05 test accuracy after training converged (`grokpaper/carvalho/claims.py`).
 
 # %% tags=["remove-input"]
 found = claims.carvalho_fig3c(df, page=PAGE)

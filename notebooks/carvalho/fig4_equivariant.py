@@ -27,11 +27,11 @@
 # subsampled with $f = 0$ or $f = 0.2$, at several training-set sizes; the test set is balanced,
 # so the subsampled subclasses are half of it. All seeds, sizes and factors train as one
 # vectorized ensemble of MLPs with minibatches of 100 (the smallest training set has 100
-# samples). Grokking is judged per run with Definition 3.1 (`grokpaper/metrics.py`).
+# samples). Grokking is judged per run with Definition 3.1 (`grokpaper/core/metrics.py`).
 
 # %% tags=["parameters"]
 profile = "quick"
-# Any of these overrides the profile's value (None keeps it); see grokpaper/profiles.py.
+# Any of these overrides the profile's value (None keeps it); see grokpaper/core/profiles.py.
 seeds = None
 sizes = None
 fs = None
@@ -45,9 +45,11 @@ n_test = None
 from IPython.display import Markdown, display
 from myst_nb import glue
 
-from grokpaper import claims, profiles, report, verdicts
-from grokpaper.experiments import synthetic, synthetic_design
-from grokpaper.plots import shift_curves
+from grokpaper.carvalho import claims
+from grokpaper.carvalho import design as synthetic_design
+from grokpaper.carvalho import experiments as synthetic
+from grokpaper.core import profiles, report, verdicts
+from grokpaper.core.plots import shift_curves
 
 PAGE = "carvalho/fig4_equivariant"
 FIGURE = "carvalho.fig4"
@@ -89,7 +91,7 @@ report.def31_table(df, by=["f", "n_train"])
 # %% [markdown]
 # ## Verdicts
 #
-# Rules fixed in `grokpaper/claims.py`: a condition "groks" if most of its seeds meet
+# Rules fixed in `grokpaper/carvalho/claims.py`: a condition "groks" if most of its seeds meet
 # Definition 3.1 (a claim about several sizes is *partly supported* if only some grok, or if
 # all at least gain 0.05 test accuracy after convergence); "smaller samples grok more
 # intensely" needs the mean $\Delta_S$ to fall at every step from the smallest to the largest

@@ -24,7 +24,7 @@
 #    that grokking "is a statistical phenomenon derived from a distribution shift between test
 #    data and training data". We measure the shift of every training set from the test set
 #    with the maximum mean discrepancy {cite}`gretton2012kernel` (unbiased MMD$^2$, RBF
-#    kernel, bandwidth from the median heuristic on the test set; `grokpaper/shift.py`) and
+#    kernel, bandwidth from the median heuristic on the test set; `grokpaper/core/shift.py`) and
 #    plot it against $\Delta_S$.
 #
 # The map uses the settings of the figure chapters, so the cells those chapters trained (Fig.
@@ -38,7 +38,7 @@
 
 # %% tags=["parameters"]
 profile = "quick"
-# Any of these overrides the profile's value (None keeps it); see grokpaper/profiles.py.
+# Any of these overrides the profile's value (None keeps it); see grokpaper/core/profiles.py.
 seeds = None
 sizes = None
 fs = None
@@ -56,10 +56,13 @@ import pandas as pd
 from IPython.display import Markdown, display
 from myst_nb import glue
 
-from grokpaper import claims, profiles, report, verdicts
-from grokpaper.datasets.synthetic import DATASETS
-from grokpaper.experiments import synthetic, synthetic_design, synthetic_shift
-from grokpaper.synthetic_plots import heatmap
+from grokpaper.carvalho import claims
+from grokpaper.carvalho import design as synthetic_design
+from grokpaper.carvalho import experiments as synthetic
+from grokpaper.carvalho import shift as synthetic_shift
+from grokpaper.carvalho.data import DATASETS
+from grokpaper.carvalho.plots import heatmap
+from grokpaper.core import profiles, report, verdicts
 
 PAGE = "carvalho/intensity_shift"
 FIGURE = "carvalho.intensity"
@@ -137,7 +140,7 @@ shift_table
 # %% [markdown]
 # ## Verdicts
 #
-# Rules fixed in `grokpaper/claims.py`. Intensity: for each dataset and each $f$, the mean
+# Rules fixed in `grokpaper/carvalho/claims.py`. Intensity: for each dataset and each $f$, the mean
 # $\Delta_S$ must fall at every step from the smallest to the largest training set, by more
 # than twice the standard error end to end. Shift: the Spearman rank correlation between
 # MMD$^2$ and $\Delta_S$ over all runs of a dataset must be at least 0.5 with $p < 0.05$

@@ -23,7 +23,7 @@
 # **The experiment.** The task of {cite}`power2022grokking`: the input is the token sequence
 # `[x, op, y, =]`; the model (token and learned position embeddings, two post-LayerNorm blocks
 # of 4-head causal self-attention and a GELU feed-forward, a final LayerNorm, a linear read-out
-# at the last position; `grokpaper/modular_transformer.py`) is the one of the Power et al.
+# at the last position; `grokpaper/lisakib/transformer.py`) is the one of the Power et al.
 # reimplementation the report forked, trained with AdamW (betas 0.9, 0.98), a 10-step linear
 # warm-up and cross-entropy. Pairs: all $p^2$ for $+, -, \times$ and $y \neq 0$ for $\div$
 # ($p(p-1)$ pairs; the report's Table 2 sizes are $0.3\,p(p-1)$). Every label is reduced mod
@@ -35,7 +35,7 @@
 
 # %% tags=["parameters"]
 profile = "quick"
-# Any of these overrides the profile's value (None keeps it); see grokpaper/profiles.py.
+# Any of these overrides the profile's value (None keeps it); see grokpaper/core/profiles.py.
 ops = None
 p = None
 train_frac = None
@@ -51,9 +51,11 @@ import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 from myst_nb import glue
 
-from grokpaper import claims_lisakib, profiles, report, verdicts
-from grokpaper import lisakib_report as lr_report
-from grokpaper.experiments import lisakib, lisakib_figs
+from grokpaper.core import profiles, report, verdicts
+from grokpaper.lisakib import claims as claims_lisakib
+from grokpaper.lisakib import experiments as lisakib
+from grokpaper.lisakib import figures as lisakib_figs
+from grokpaper.lisakib import report as lr_report
 
 PAGE = "lisakib/fig2_curves"
 params = profiles.resolve("lisakib.curves", lisakib_figs.CurvesParams, profile, ops=ops, p=p,
@@ -98,7 +100,7 @@ df[cols].round(3)
 # %% [markdown]
 # ## Verdict
 #
-# Computed with the thresholds fixed in `grokpaper/claims_lisakib.py`.
+# Computed with the thresholds fixed in `grokpaper/lisakib/claims.py`.
 
 # %% tags=["remove-input"]
 found = claims_lisakib.curves(df, page=PAGE)

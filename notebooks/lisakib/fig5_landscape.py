@@ -24,7 +24,7 @@
 # comprehend where division groks, see Fig. 2) keep their final weights in the result store.
 # Around each, the training loss is evaluated on a grid $\theta + a\,d_1 + b\,d_2$, all
 # grid points of a chunk at once as a vectorized ensemble of weight sets
-# (`grokpaper/landscape.py`). The random Gaussian directions are scaled in two ways:
+# (`grokpaper/core/landscape.py`). The random Gaussian directions are scaled in two ways:
 #
 # - **tensor** (the report's description): each parameter tensor's direction has unit
 #   Frobenius norm, so a step of 1 moves every tensor by the same absolute amount;
@@ -38,7 +38,7 @@
 
 # %% tags=["parameters"]
 profile = "quick"
-# Any of these overrides the profile's value (None keeps it); see grokpaper/profiles.py.
+# Any of these overrides the profile's value (None keeps it); see grokpaper/core/profiles.py.
 p = None
 train_frac = None
 d_model = None
@@ -55,9 +55,11 @@ import pandas as pd
 from IPython.display import Markdown, display
 from myst_nb import glue
 
-from grokpaper import claims_lisakib, landscape, profiles, report, verdicts
-from grokpaper import lisakib_report as lr_report
-from grokpaper.experiments import lisakib, lisakib_figs
+from grokpaper.core import landscape, profiles, report, verdicts
+from grokpaper.lisakib import claims as claims_lisakib
+from grokpaper.lisakib import experiments as lisakib
+from grokpaper.lisakib import figures as lisakib_figs
+from grokpaper.lisakib import report as lr_report
 
 PAGE = "lisakib/fig5_landscape"
 params = profiles.resolve("lisakib.landscape", lisakib_figs.LandscapeParams, profile, p=p,
@@ -120,7 +122,7 @@ table.round(3)
 # %% [markdown]
 # ## Verdict
 #
-# Computed with the thresholds fixed in `grokpaper/claims_lisakib.py`: the claim holds for a
+# Computed with the thresholds fixed in `grokpaper/lisakib/claims.py`: the claim holds for a
 # normalization if the median loss range of grokking runs exceeds that of comprehension runs.
 # Confusion runs are listed but not compared: a run that learned nothing sits at a flat point
 # of uniform predictions, which says nothing about grokking.

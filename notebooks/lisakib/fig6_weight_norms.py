@@ -34,7 +34,7 @@
 
 # %% tags=["parameters"]
 profile = "quick"
-# Any of these overrides the profile's value (None keeps it); see grokpaper/profiles.py.
+# Any of these overrides the profile's value (None keeps it); see grokpaper/core/profiles.py.
 p = None
 train_frac = None
 d_model = None
@@ -51,9 +51,11 @@ import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 from myst_nb import glue
 
-from grokpaper import claims_lisakib, profiles, report, verdicts
-from grokpaper import lisakib_report as lr_report
-from grokpaper.experiments import lisakib, lisakib_figs
+from grokpaper.core import profiles, report, verdicts
+from grokpaper.lisakib import claims as claims_lisakib
+from grokpaper.lisakib import experiments as lisakib
+from grokpaper.lisakib import figures as lisakib_figs
+from grokpaper.lisakib import report as lr_report
 
 PAGE = "lisakib/fig6_weight_norms"
 params = profiles.resolve("lisakib.norms", lisakib_figs.NormParams, profile, p=p,
@@ -121,7 +123,7 @@ lr_report.norm_table(large, "weight_decay")
 # %% [markdown]
 # ## Verdict
 #
-# Computed with the thresholds fixed in `grokpaper/claims_lisakib.py`. The norm claim is judged
+# Computed with the thresholds fixed in `grokpaper/lisakib/claims.py`. The norm claim is judged
 # on every grokking run of this page.
 
 # %% tags=["remove-input"]

@@ -36,7 +36,7 @@
 
 # %% tags=["parameters"]
 profile = "quick"
-# Any of these overrides the profile's value (None keeps it); see grokpaper/profiles.py.
+# Any of these overrides the profile's value (None keeps it); see grokpaper/core/profiles.py.
 p = None
 train_frac = None
 d_model = None
@@ -55,9 +55,11 @@ import numpy as np
 from IPython.display import Markdown, display
 from myst_nb import glue
 
-from grokpaper import claims_lisakib, profiles, report, verdicts
-from grokpaper import lisakib_report as lr_report
-from grokpaper.experiments import lisakib, lisakib_figs
+from grokpaper.core import profiles, report, verdicts
+from grokpaper.lisakib import claims as claims_lisakib
+from grokpaper.lisakib import experiments as lisakib
+from grokpaper.lisakib import figures as lisakib_figs
+from grokpaper.lisakib import report as lr_report
 
 PAGE = "lisakib/table1_sweep"
 params = profiles.resolve("lisakib.sweep", lisakib_figs.SweepParams, profile, p=p,
@@ -113,10 +115,10 @@ lr_report.early_signal_table(df).round(2)
 # ## Going further: three definitions of grokking on the same runs
 #
 # *Li & Sakib*: the 95% delay classes above. *Liu et al.* {cite}`liu2022towards` (their phase
-# rule, `grokpaper/phases.py`): comprehension if training and validation accuracy both reach
+# rule, `grokpaper/core/phases.py`): comprehension if training and validation accuracy both reach
 # 90% within the budget less than 1,000 steps apart, grokking if further apart, memorization if
 # only training does, confusion otherwise. *Carvalho et al.* {cite}`carvalho2025grokking`
-# Definition 3.1 (`grokpaper/metrics.py`): training converges, then the test curve rises into
+# Definition 3.1 (`grokpaper/core/metrics.py`): training converges, then the test curve rises into
 # the training limit's neighbourhood and stays there for long. Each row counts the runs with
 # that combination of verdicts.
 
@@ -139,7 +141,7 @@ defs
 # %% [markdown]
 # ## Verdict
 #
-# Computed with the thresholds fixed in `grokpaper/claims_lisakib.py`.
+# Computed with the thresholds fixed in `grokpaper/lisakib/claims.py`.
 
 # %% tags=["remove-input"]
 found = (claims_lisakib.correlations(corr, n_defined=n_delay, page=PAGE)

@@ -30,7 +30,7 @@
 
 # %% tags=["parameters"]
 profile = "quick"
-# Any of these overrides the profile's value (None keeps it); see grokpaper/profiles.py.
+# Any of these overrides the profile's value (None keeps it); see grokpaper/core/profiles.py.
 ps = None
 batch_sizes = None
 train_frac = None
@@ -45,9 +45,11 @@ import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 from myst_nb import glue
 
-from grokpaper import claims_lisakib, profiles, report, verdicts
-from grokpaper import lisakib_report as lr_report
-from grokpaper.experiments import lisakib, lisakib_figs
+from grokpaper.core import profiles, report, verdicts
+from grokpaper.lisakib import claims as claims_lisakib
+from grokpaper.lisakib import experiments as lisakib
+from grokpaper.lisakib import figures as lisakib_figs
+from grokpaper.lisakib import report as lr_report
 
 PAGE = "lisakib/table2_batch_size"
 params = profiles.resolve("lisakib.batch", lisakib_figs.BatchGridParams, profile, ps=ps,
@@ -98,7 +100,7 @@ plt.show()
 # %% [markdown]
 # ## Verdict
 #
-# Computed with the thresholds fixed in `grokpaper/claims_lisakib.py`.
+# Computed with the thresholds fixed in `grokpaper/lisakib/claims.py`.
 
 # %% tags=["remove-input"]
 found = claims_lisakib.batch_size_table(df, page=PAGE)

@@ -36,7 +36,7 @@
 # \lvert \mathbf{E}_i + \mathbf{E}_j - \mathbf{E}_m - \mathbf{E}_n \rvert \leq \delta\}
 # $$ (eq-liu-rqi)
 #
-# (as in the authors' code, `grokpaper/rqi.py` takes the residual of the standardized
+# (as in the authors' code, `grokpaper/liu/rqi.py` takes the residual of the standardized
 # embeddings and counts a parallelogram as present when its mean square is below 0.01). For
 # modular addition, the *circularity* $1 - \text{std}(r)/\text{mean}(r)$ of the radii of the
 # centred, whitened embeddings (1 for points on an ellipse, about 0.5 for a random cloud).
@@ -51,9 +51,12 @@ width = None
 import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 
-from grokpaper import claims_liu, liu_report, profiles, report, rqi, verdicts
-from grokpaper.datasets import toy as toydata
-from grokpaper.experiments import liu
+from grokpaper.core import profiles, report, verdicts
+from grokpaper.liu import claims as claims_liu
+from grokpaper.liu import data as toydata
+from grokpaper.liu import experiments as liu
+from grokpaper.liu import report as liu_report
+from grokpaper.liu import rqi
 
 PAGE = "liu/fig2_representations"
 params = profiles.resolve("liu.fig2", liu.Representations, profile, seeds=seeds, steps=steps,
@@ -96,7 +99,7 @@ liu_report.close(fig)
 # %% [markdown]
 # ## Verdict
 #
-# Thresholds fixed in `grokpaper/claims_liu.py`: every run that generalizes (test accuracy at
+# Thresholds fixed in `grokpaper/liu/claims.py`: every run that generalizes (test accuracy at
 # least 0.9) must be structured (RQI at least 0.95 for addition, circularity at least 0.85
 # for modular addition), with at least one generalizing run per task, for *supported*.
 

@@ -25,7 +25,7 @@
 # seed is one member of a single vectorized ensemble.
 #
 # - **Acc** is the measured accuracy over all 55 samples at the end of training.
-# - $\widehat{\text{Acc}}$ (App. D, `grokpaper/rqi.py`) assumes the decoder fits every training
+# - $\widehat{\text{Acc}}$ (App. D, `grokpaper/liu/rqi.py`) assumes the decoder fits every training
 #   sample, then counts a test sample as correct when a *parallelogram present in the learned
 #   representation* joins it to a training sample with the same sum: $(i, j, m, n)$ with
 #   $i + j = m + n$ and mean squared residual of the standardized embeddings
@@ -38,7 +38,7 @@
 
 # %% tags=["parameters"]
 profile = "quick"
-# Any of these overrides the profile's value (None keeps it); see grokpaper/profiles.py.
+# Any of these overrides the profile's value (None keeps it); see grokpaper/core/profiles.py.
 seeds = None
 sizes = None
 steps = None
@@ -49,8 +49,10 @@ import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 from myst_nb import glue
 
-from grokpaper import claims_liu, liu_report, profiles, report, verdicts
-from grokpaper.experiments import liu
+from grokpaper.core import profiles, report, verdicts
+from grokpaper.liu import claims as claims_liu
+from grokpaper.liu import experiments as liu
+from grokpaper.liu import report as liu_report
 
 PAGE = "liu/fig3_predicted_accuracy"
 params = profiles.resolve("liu.fraction", liu.FractionSweep, profile, seeds=seeds, sizes=sizes,
@@ -102,7 +104,7 @@ means.round(3).rename_axis("training fraction")
 # %% [markdown]
 # ## Verdict
 #
-# Computed in `grokpaper/claims_liu.py` with thresholds fixed in advance: mean absolute difference
+# Computed in `grokpaper/liu/claims.py` with thresholds fixed in advance: mean absolute difference
 # $|\text{Acc} - \widehat{\text{Acc}}|$ over runs at most 0.05 over all samples and at most
 # 0.15 over the test samples alone for *supported*; the first but not the second gives
 # *partly supported*.

@@ -63,9 +63,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 from IPython.display import Markdown, display
 
-from grokpaper import claims_liu, liu_report, profiles, report, rqi, verdicts
-from grokpaper.datasets import toy as toydata
-from grokpaper.experiments import liu
+from grokpaper.core import profiles, report, verdicts
+from grokpaper.liu import claims as claims_liu
+from grokpaper.liu import data as toydata
+from grokpaper.liu import experiments as liu
+from grokpaper.liu import report as liu_report
+from grokpaper.liu import rqi
 
 PAGE = "liu/fig4_effective_theory"
 params = profiles.resolve("liu.fraction", liu.FractionSweep, profile, seeds=seeds, sizes=sizes,
@@ -167,7 +170,7 @@ display(Markdown(
 # %% [markdown]
 # ## Verdict
 #
-# Thresholds fixed in `grokpaper/claims_liu.py`: a measured critical fraction within 0.1 of 0.4
+# Thresholds fixed in `grokpaper/liu/claims.py`: a measured critical fraction within 0.1 of 0.4
 # is *supported*, within 0.2 *partly supported*. For (c, d) the network's steps to
 # RQI > 0.95 must lie within a factor 3 of $3 n_h$ (Eq. 5) for *supported*; within a factor 3
 # of the authors' normalization only, or a factor 10 of Eq. (5)'s, gives *partly supported*.

@@ -44,8 +44,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 from IPython.display import Markdown, display
 
-from grokpaper import claims_liu, liu_report, profiles, report, verdicts
-from grokpaper.experiments import liu
+from grokpaper.core import profiles, report, verdicts
+from grokpaper.liu import claims as claims_liu
+from grokpaper.liu import experiments as liu
+from grokpaper.liu import report as liu_report
 
 PAGE = "liu/fig5_grokking_rate"
 params = profiles.resolve("liu.fraction", liu.FractionSweep, profile, seeds=seeds, sizes=sizes,
@@ -104,7 +106,7 @@ liu_report.close(fig)
 #
 # ## Verdict
 #
-# Thresholds fixed in `grokpaper/claims_liu.py`: (a) $\lambda_3 = 0$ for at least 80% of the
+# Thresholds fixed in `grokpaper/liu/claims.py`: (a) $\lambda_3 = 0$ for at least 80% of the
 # training sets below fraction 0.35 and a Spearman rank correlation of at least 0.5 between
 # fraction and mean $\lambda_3$ from 0.4 on; (b) Spearman $\rho \leq -0.5$ between fraction
 # and measured steps, and $\rho \geq 0.5$ between predicted and measured steps (Eq. 5). One

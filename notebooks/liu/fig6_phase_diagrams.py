@@ -28,13 +28,13 @@
 # decay on the y axis (panel a, representation against decoder learning rate, is
 # [the previous page](fig6a_competition.ipynb)). **Every cell of a panel is one member of one
 # vectorized ensemble**, each with its own learning rates and weight decay. The phase of a
-# cell follows the authors' rule (`grokpaper/phases.py`): with $t_\text{train}$,
+# cell follows the authors' rule (`grokpaper/core/phases.py`): with $t_\text{train}$,
 # $t_\text{test}$ the first steps at which training and test accuracy reach 90% within the
 # budget, *comprehension* if both are reached less than $10^3$ steps apart, *grokking* if
 # further apart, *memorization* if only training accuracy gets there, *confusion* otherwise.
 #
 # **Going further: Liu's grokking against Carvalho's.** Definition 3.1 of Carvalho et al.
-# (`grokpaper.metrics.definition31`) is applied to every cell's curves; where it says the run
+# (`grokpaper.core.metrics.definition31`) is applied to every cell's curves; where it says the run
 # grokked, its grokking intensity $\Delta_S$ is written in the cell.
 
 # %% tags=["parameters"]
@@ -51,8 +51,10 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
-from grokpaper import claims_liu, liu_report, profiles, report, verdicts
-from grokpaper.experiments import liu
+from grokpaper.core import profiles, report, verdicts
+from grokpaper.liu import claims as claims_liu
+from grokpaper.liu import experiments as liu
+from grokpaper.liu import report as liu_report
 
 PAGE = "liu/fig6_phase_diagrams"
 params = profiles.resolve("liu.fig6", liu.PhaseDiagrams, profile, panels=panels, lrs=lrs,
@@ -118,7 +120,7 @@ liu_report.contingency(df)
 # %% [markdown]
 # ## Verdict
 #
-# Thresholds fixed in `grokpaper/claims_liu.py`: "four phases" counts the phases present on each
+# Thresholds fixed in `grokpaper/liu/claims.py`: "four phases" counts the phases present on each
 # panel; "sandwiched" asks that both comprehension and memorization border the grokking cells
 # and make up at least 75% of their non-grokking neighbours; for (a), representation learning
 # (comprehension or grokking) must be at least twice as common where the representation lr is

@@ -26,13 +26,13 @@
 # decay: the embeddings at the learning rate on the y axis, the decoder at the one on the x
 # axis (the weight-decay panels are on [the next page](fig6_phase_diagrams.ipynb)). **Every
 # cell is one member of one vectorized ensemble** with its own two learning rates. The phase
-# of a cell follows the authors' rule (`grokpaper/phases.py`): with $t_\text{train}$,
+# of a cell follows the authors' rule (`grokpaper/core/phases.py`): with $t_\text{train}$,
 # $t_\text{test}$ the first steps at which training and test accuracy reach 90% within the
 # budget, *comprehension* if both are reached less than $10^3$ steps apart, *grokking* if
 # further apart, *memorization* if only training accuracy gets there, *confusion* otherwise.
 #
 # **Going further: Liu's grokking against Carvalho's.** Definition 3.1 of Carvalho et al.
-# (`grokpaper.metrics.definition31`) is applied to every cell's curves; where it says the run
+# (`grokpaper.core.metrics.definition31`) is applied to every cell's curves; where it says the run
 # grokked, its grokking intensity $\Delta_S$ is written in the cell.
 
 # %% tags=["parameters"]
@@ -48,8 +48,10 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
-from grokpaper import claims_liu, liu_report, profiles, report, verdicts
-from grokpaper.experiments import liu
+from grokpaper.core import profiles, report, verdicts
+from grokpaper.liu import claims as claims_liu
+from grokpaper.liu import experiments as liu
+from grokpaper.liu import report as liu_report
 
 PAGE = "liu/fig6a_competition"
 params = profiles.resolve("liu.fig6a", liu.PhaseDiagrams, profile, lrs=lrs, emb_lrs=emb_lrs,
@@ -113,7 +115,7 @@ liu_report.contingency(df)
 # %% [markdown]
 # ## Verdict
 #
-# Thresholds fixed in `grokpaper/claims_liu.py`: representation learning (comprehension or
+# Thresholds fixed in `grokpaper/liu/claims.py`: representation learning (comprehension or
 # grokking) must be at least twice as common where the representation lr is at least the
 # decoder lr as where it is smaller, and memorization must be the majority where it is smaller
 # (one of the two: *partly supported*).

@@ -54,8 +54,11 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
-from grokpaper import claims_liu, liu_report, profiles, report, rqi, verdicts
-from grokpaper.experiments import liu_transformer as lt
+from grokpaper.core import profiles, report, verdicts
+from grokpaper.liu import claims as claims_liu
+from grokpaper.liu import report as liu_report
+from grokpaper.liu import rqi
+from grokpaper.liu import transformer_experiments as lt
 
 PAGE = "liu/fig7_transformer"
 params = profiles.resolve("liu.fig7", lt.TransformerFigures, profile, p=p, d_model=d_model,
@@ -154,7 +157,7 @@ pd.crosstab(drop["dropout"].round(3), drop["phase"])
 # %% [markdown]
 # ## Verdict
 #
-# Thresholds fixed in `grokpaper/claims_liu.py`: Fig. 1, the final embeddings of at least half
+# Thresholds fixed in `grokpaper/liu/claims.py`: Fig. 1, the final embeddings of at least half
 # of the generalizing seeds must lie on a circle in their top-2 PCA plane (circularity at
 # least 0.85, as in [Fig. 2](fig2_representations.ipynb)) that was not there at
 # initialization (at least 0.15 lower); Fig. 7 left, the effective dimension must peak within

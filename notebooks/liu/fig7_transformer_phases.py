@@ -50,9 +50,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 from IPython.display import Markdown, display
 
-from grokpaper import claims_liu, liu_report, profiles, report, verdicts
-from grokpaper.experiments import liu
-from grokpaper.experiments import liu_transformer as lt
+from grokpaper.core import profiles, report, verdicts
+from grokpaper.liu import claims as claims_liu
+from grokpaper.liu import experiments as liu
+from grokpaper.liu import report as liu_report
+from grokpaper.liu import transformer_experiments as lt
 
 PAGE = "liu/fig7_transformer_phases"
 params = profiles.resolve("liu.fig7_phases", lt.TransformerPhases, profile, p=p,
@@ -95,7 +97,7 @@ liu_report.contingency(df)
 # %% [markdown]
 # ## Verdict
 #
-# Thresholds fixed in `grokpaper/claims_liu.py`: weight decay "helps" if some weight decay both
+# Thresholds fixed in `grokpaper/liu/claims.py`: weight decay "helps" if some weight decay both
 # generalizes at more learning rates than the smallest weight decay and at least halves the
 # fastest generalization time (one of the two: *partly*; *inconclusive* if no cell reaches 90%
 # test accuracy within the budget); grokking is "closer to memorization" if its cells border

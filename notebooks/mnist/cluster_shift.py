@@ -36,7 +36,7 @@
 # %% tags=["parameters"]
 profile = "quick"
 data_dir = None  # folder with the MNIST IDX files; None: $GROKPAPER_MNIST
-# Any of these overrides the profile's value (None keeps it); see grokpaper/profiles.py.
+# Any of these overrides the profile's value (None keeps it); see grokpaper/core/profiles.py.
 k = None
 fs = None
 seeds = None
@@ -50,10 +50,13 @@ import pandas as pd
 from IPython.display import Markdown, display
 from myst_nb import glue
 
-from grokpaper import claims_mnist, clustershift, mnist_report, profiles, report, verdicts
-from grokpaper.datasets import mnist
-from grokpaper.experiments import mnist_shift as ms
-from grokpaper.plots import curves_by_condition
+from grokpaper.core import mnist_data as mnist
+from grokpaper.core import profiles, report, verdicts
+from grokpaper.core.plots import curves_by_condition
+from grokpaper.mnist import claims as claims_mnist
+from grokpaper.mnist import cluster_shift as ms
+from grokpaper.mnist import clusters as clustershift
+from grokpaper.mnist import report as mnist_report
 
 PAGE = "mnist/cluster_shift"
 params = profiles.resolve("carvalho.mnist", ms.ClusterShift, profile, k=k, fs=fs, seeds=seeds,
@@ -157,7 +160,7 @@ plt.show()
 #
 # Mean ± standard deviation over seeds (steps for $\alpha_0$, $\alpha_1$ and the support
 # interval, accuracies for the rest); "grokked" counts the seeds meeting every clause of
-# Definition 3.1 as operationalized in `grokpaper/metrics.py`.
+# Definition 3.1 as operationalized in `grokpaper/core/metrics.py`.
 
 # %% tags=["remove-input"]
 report.def31_table(df, by=["condition"])

@@ -35,7 +35,7 @@
 # %% tags=["parameters"]
 profile = "quick"
 data_dir = None  # folder with the MNIST IDX files; None: $GROKPAPER_MNIST
-# Any of these overrides the profile's value (None keeps it); see grokpaper/profiles.py.
+# Any of these overrides the profile's value (None keeps it); see grokpaper/core/profiles.py.
 rows = None  # e.g. ["1K (original)", "cross-entropy"]
 seeds = None
 steps = None
@@ -46,9 +46,11 @@ import pandas as pd
 from IPython.display import Markdown, display
 from myst_nb import glue
 
-from grokpaper import claims_mnist, mnist_report, profiles, report, verdicts
-from grokpaper.datasets import mnist
-from grokpaper.experiments import mnist as em
+from grokpaper.core import mnist_data as mnist
+from grokpaper.core import profiles, report, verdicts
+from grokpaper.mnist import claims as claims_mnist
+from grokpaper.mnist import experiments as em
+from grokpaper.mnist import report as mnist_report
 
 PAGE = "mnist/lisakib_variants"
 data = mnist.load(data_dir)
@@ -82,7 +84,7 @@ display(Markdown(data.describe() + " Each row trains on the first 1,000 (or, for
 #
 # ## Outcome per row
 #
-# Each run is classified by the rule in `grokpaper/claims_mnist.py` (module docstring): with
+# Each run is classified by the rule in `grokpaper/mnist/claims.py` (module docstring): with
 # $t_\text{mem}$ the first step with training accuracy $\geq$ 95%, *grokking* means test
 # accuracy gains at least 0.10 after $t_\text{mem}$ and makes half of that gain more than 1,000
 # steps later (the **delay**, Li & Sakib's 1,000-step cut); *normal* means it generalizes with

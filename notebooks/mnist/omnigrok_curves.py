@@ -32,7 +32,7 @@
 # %% tags=["parameters"]
 profile = "quick"
 data_dir = None  # folder with the MNIST IDX files; None: $GROKPAPER_MNIST
-# Any of these overrides the profile's value (None keeps it); see grokpaper/profiles.py.
+# Any of these overrides the profile's value (None keeps it); see grokpaper/core/profiles.py.
 seeds = None
 steps = None
 n_train = None
@@ -43,9 +43,11 @@ import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 from myst_nb import glue
 
-from grokpaper import claims_mnist, mnist_report, profiles, report, verdicts
-from grokpaper.datasets import mnist
-from grokpaper.experiments import mnist as em
+from grokpaper.core import mnist_data as mnist
+from grokpaper.core import profiles, report, verdicts
+from grokpaper.mnist import claims as claims_mnist
+from grokpaper.mnist import experiments as em
+from grokpaper.mnist import report as mnist_report
 
 PAGE = "mnist/omnigrok_curves"
 data = mnist.load(data_dir)
@@ -99,7 +101,7 @@ plt.show()
 # %% [markdown]
 # ## Verdict
 #
-# Computed with the rule and thresholds in `grokpaper/claims_mnist.py`: memorization is the
+# Computed with the rule and thresholds in `grokpaper/mnist/claims.py`: memorization is the
 # first step with training accuracy $\geq$ 99%; grokking needs a test-accuracy gain of at least
 # 0.10 after it, half of which arrives more than 1,000 steps and at least 5 times later than
 # memorization, a weight norm lower at the end than at memorization, and a negative Spearman

@@ -21,7 +21,7 @@
 #
 # **The experiment.** The Omnigrok MNIST setup (see the previous page) on a grid of learning
 # rates $\times$ weight decays; all cells and seeds train as one vectorized ensemble with a
-# learning rate and a weight decay per member. Phase rule (as `grokpaper/phases.py`): with a
+# learning rate and a weight decay per member. Phase rule (as `grokpaper/core/phases.py`): with a
 # budget of $B$ steps, let $t_\text{train}$ and $t_\text{test}$ be the first evaluation steps at
 # which training and test accuracy reach the threshold; comprehension if both are reached and
 # $t_\text{test} - t_\text{train} < 10^3$ steps, grokking if both are reached with a larger gap,
@@ -30,21 +30,23 @@
 # %% tags=["parameters"]
 profile = "quick"
 data_dir = None  # folder with the MNIST IDX files; None: $GROKPAPER_MNIST
-# Any of these overrides the profile's value (None keeps it); see grokpaper/profiles.py.
+# Any of these overrides the profile's value (None keeps it); see grokpaper/core/profiles.py.
 lrs = None
 weight_decays = None
 seeds = None
 steps = None
-threshold = None  # accuracy both curves must reach (None: grokpaper.experiments.mnist.THRESHOLD)
+threshold = None  # accuracy both curves must reach (None: grokpaper.mnist.experiments.THRESHOLD)
 
 # %% tags=["remove-cell"]
 import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 from myst_nb import glue
 
-from grokpaper import claims_mnist, mnist_report, profiles, report, verdicts
-from grokpaper.datasets import mnist
-from grokpaper.experiments import mnist as em
+from grokpaper.core import mnist_data as mnist
+from grokpaper.core import profiles, report, verdicts
+from grokpaper.mnist import claims as claims_mnist
+from grokpaper.mnist import experiments as em
+from grokpaper.mnist import report as mnist_report
 
 PAGE = "mnist/phase_diagram"
 data = mnist.load(data_dir)
@@ -112,7 +114,7 @@ table
 # %% [markdown]
 # ## Verdict
 #
-# Computed in `grokpaper/claims_mnist.py`: supported if all four phases appear on the grid,
+# Computed in `grokpaper/mnist/claims.py`: supported if all four phases appear on the grid,
 # partly supported if grokking and at least one other phase do.
 
 # %% tags=["remove-input"]

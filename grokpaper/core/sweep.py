@@ -1,0 +1,126 @@
+"""Cached sweeps: look every run up in the store, train the missing ones as ensembles.
+
+A run is a frozen config (one ensemble member). Runs that can share one ensemble (same
+``group_key``) are cut, in the order given, into fixed chunks of at most ``max_members``; a chunk
+with any run missing from the store is trained whole (so a resumed sweep trains exactly the
+ensembles an uninterrupted one would) and saved run by run before the next chunk starts, so an
+interrupted sweep resumes without losing finished runs. A stored run whose file fails its
+checksum counts as missing (see :mod:`grokpaper.core.store`).
+
+Chunks run in this process, or as tasks on a Dask cluster when one is active
+(:func:`grokpaper.book.cluster.current_client`). A claim file per chunk in the store keeps two
+workers (or two notebooks sharing runs) from training the same chunk at once.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable, Hashable, Sequence
+from typing import Any, TypeVar
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from grokpaper.core import provenance
+from grokpaper.core.paths import default_device
+from grokpaper.core.store import Result, Store, config_key
+
+R = TypeVar("R")
+#: Trains runs as one ensemble on a device; returns one dict of arrays per run, in order.
+TrainFn = Callable[[list[R], str], list[dict[str, np.ndarray]]]
+_POLL_S = 1.0  # how often to look for a chunk that another process is training
+
+
+def train_chunk(kind: str, runs: list[Any], keys: list[str], train: TrainFn, *, root: str,
+                device: str, seed_of: Callable[[Any], int]) -> str:
+    """Train one chunk as one ensemble and save its runs; a unit of work for any worker.
+
+    Returns "trained", "cached" (everything already stored) or "claimed" (another live
+    process is training it right now; the caller waits for its results).
+    """
+    store = Store(root)
+    if all(store.has(kind, k) for k in keys):
+        return "cached"
+    chunk_key = config_key("chunk", [kind, keys])
+    if not store.claim(chunk_key):
+        return "claimed"
+    try:
+        start = time.perf_counter()
+        outs = train(runs, device)
+        wall = time.perf_counter() - start
+        prov = provenance.collect(device=device, seeds=[seed_of(r) for r in runs],
+                                  wall_time_s=wall)
+        for key, run, arrays in zip(keys, runs, outs, strict=True):
+            meta: dict[str, Any] = {"kind": kind, "config": run, "ensemble_size": len(runs),
+                                    "provenance": prov}
+            if not store.has(kind, key):
+                store.save(kind, key, arrays, meta)
+    finally:
+        store.release(chunk_key)
+    return "trained"
+
+
+def run_cached(kind: str, runs: Sequence[R], train: TrainFn, *,
+               group_key: Callable[[R], Hashable], seed_of: Callable[[R], int],
+               store: Store | None = None, device: str | None = None, max_members: int = 64,
+               progress: bool | None = None, client: Any = None) -> list[Result]:
+    """Results of ``runs`` in order, training only the chunks not yet in ``store``.
+
+    ``client``: a ``dask.distributed.Client`` to run chunks on; by default the cluster named by
+    ``$GROKPAPER_SCHEDULER`` if set, else this process.
+    """
+    from grokpaper.book import cluster
+
+    if not isinstance(max_members, int) or max_members <= 0:
+        raise ValueError(f"max_members must be a positive integer, got {max_members!r}")
+    store = store or Store()
+    device = device or default_device()
+    client = client if client is not None else cluster.current_client()
+    keys = [config_key(kind, r) for r in runs]
+    groups: dict[Hashable, list[int]] = {}
+    for i, r in enumerate(runs):
+        groups.setdefault(group_key(r), []).append(i)
+    chunks = [idx[j : j + max_members] for idx in groups.values()
+              for j in range(0, len(idx), max_members)]
+    # Stored runs are read (and their checksums verified) before anything trains: a damaged
+    # file is reported and moved aside by Store.load, so its chunk trains again.
+    loaded: dict[int, Result] = {}
+    for i, key in enumerate(keys):
+        if (res := store.load(kind, key)) is not None:
+            loaded[i] = res
+    todo = [c for c in chunks if not all(i in loaded for i in c)]
+    show = sys.stderr.isatty() if progress is None else progress
+    bar = tqdm(total=sum(map(len, todo)), desc=kind, unit="run", disable=not show)
+
+    def unit(chunk: list[int]) -> tuple:
+        return (kind, [runs[i] for i in chunk], [keys[i] for i in chunk], train)
+
+    while todo:
+        waiting = []
+        if client is None:
+            for chunk in todo:
+                status = train_chunk(*unit(chunk), root=str(store.root), device=device,
+                                     seed_of=seed_of)
+                (waiting.append(chunk) if status == "claimed" else bar.update(len(chunk)))
+        else:
+            from distributed import as_completed
+
+            futures = {client.submit(train_chunk, *unit(c), root=str(store.root), device=device,
+                                     seed_of=seed_of, pure=False, retries=2): c for c in todo}
+            # loop=: in a notebook kernel our client is not Dask's default one.
+            for fut in as_completed(futures, loop=client.loop):
+                status = fut.result()  # a unit that failed on every retry raises here
+                chunk = futures[fut]
+                (waiting.append(chunk) if status == "claimed" else bar.update(len(chunk)))
+        if waiting:
+            time.sleep(_POLL_S)  # someone else is training these; look again shortly
+        todo = [c for c in waiting if not all(store.has(kind, keys[i]) for i in c)]
+        bar.update(sum(len(c) for c in waiting) - sum(len(c) for c in todo))
+    bar.close()
+    results = [loaded[i] if i in loaded else store.load(kind, k) for i, k in enumerate(keys)]
+    missing = [k for k, r in zip(keys, results, strict=True) if r is None]
+    if missing:
+        raise RuntimeError(f"{len(missing)} run(s) of {kind} are missing or damaged in the "
+                           f"store after training (first key {missing[0]})")
+    return results  # type: ignore[return-value]

@@ -1,1 +1,0 @@
-"""Dataset makers: pure functions, keyword-only options, explicit random state, tensors out."""

@@ -1,1 +1,0 @@
-"""Experiment families: how a figure's runs are described, batched into ensembles and trained."""

@@ -1,0 +1,253 @@
+"""Liu et al. 2022 toy-model runs: one config per member, trained as ensembles, cached.
+
+Each figure's parameters are a frozen dataclass whose defaults are the paper's values (or the
+authors' code's where the paper is silent); ``runs()`` lists its members. :func:`run` trains or
+loads them and adds the derived numbers of Sec. 3 (Acc, Acc-hat, nullity, lambda_3) and Sec. 4
+(phase), plus Definition 3.1 of Carvalho et al. for comparison.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import torch
+
+from grokpaper.core import phases, sweep
+from grokpaper.core.metrics import definition31
+from grokpaper.core.store import Store
+from grokpaper.liu import data as toydata
+from grokpaper.liu import rqi
+from grokpaper.liu.toy import (
+    ToyConfig,
+    ToyEnsemble,
+    ToyTrainConfig,
+    decoder_map,
+    train_toy,
+)
+
+KIND = "liu-toy"
+#: "16 lr values 1e-5..1e-2" (the phase diagrams' learning-rate axis)
+PAPER_LRS = tuple(float(x) for x in np.logspace(-5, -2, 16))
+
+
+@dataclass(frozen=True)
+class ToyRun:
+    """One member: architecture, optimization, its training-set size, seed and hyperparameters."""
+
+    model: ToyConfig = field(default_factory=ToyConfig)
+    train: ToyTrainConfig = field(default_factory=ToyTrainConfig)
+    n_train: int = 45  # "default split 45 train / 10 test"
+    seed: int = 0  # data split, embeddings, decoder and targets
+    lr_emb: float = 1e-3  # embeddings: AdamW lr 1e-3, wd 0 (the authors' code)
+    wd_emb: float = 0.0
+    lr_dec: float = 1e-4  # decoder: AdamW lr 1e-4, wd 0 (the authors' code)
+    wd_dec: float = 0.0
+    map_resolution: int = 0  # > 0: also store the decoder's class map (2-D pictures)
+
+
+def _group(r: ToyRun) -> tuple:
+    return (r.model, r.train, r.map_resolution)
+
+
+def _train(runs: list[ToyRun], device: str) -> list[dict[str, np.ndarray]]:
+    with one_cpu_thread(device):
+        return _train_ensemble(runs, device)
+
+
+@contextmanager
+def one_cpu_thread(device: str) -> Iterator[None]:
+    """On a CPU, run with one intra-op thread: the toy ops are so small that a second thread
+    only adds synchronization (measured on a shared 2-core CPU: 16 ms/step with one thread vs
+    150 ms with two, 30 members)."""
+    before = torch.get_num_threads()
+    if device == "cpu":
+        torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def _train_ensemble(runs: list[ToyRun], device: str) -> list[dict[str, np.ndarray]]:
+    r0 = runs[0]
+    seeds = [r.seed for r in runs]
+    model = ToyEnsemble(r0.model, seeds).to(device)
+    n = model.task.n_samples
+    masks = np.stack([toydata.train_mask(n, r.n_train, r.seed) for r in runs])
+
+    def col(name: str) -> torch.Tensor:
+        return torch.tensor([getattr(r, name) for r in runs], dtype=torch.float32)
+
+    hist = train_toy(model, torch.as_tensor(masks), r0.train, lr_emb=col("lr_emb"),
+                     wd_emb=col("wd_emb"), lr_dec=col("lr_dec"), wd_dec=col("wd_dec"))
+    outs = [{**hist.member(e), "train_mask": masks[e]} for e in range(len(runs))]
+    if r0.map_resolution:
+        classes, extent = decoder_map(model, resolution=r0.map_resolution)
+        for e, o in enumerate(outs):
+            o["map_classes"], o["map_extent"] = classes[e], extent[e]
+    return outs
+
+
+def _derived(r: ToyRun, a: dict[str, np.ndarray]) -> dict:
+    """Sec. 3 and Sec. 4 numbers of one finished run."""
+    task = r.model.make_task()
+    train = a["train_mask"].astype(bool)
+    n_tr, n = int(train.sum()), task.n_samples
+    acc = (n_tr * a["train_acc"] + (n - n_tr) * np.nan_to_num(a["test_acc"])) / n
+    out: dict = {"acc": acc, "frac": n_tr / n, "acc_final": float(acc[-1]),
+                 "train_final": float(a["train_acc"][-1]), "test_final": float(a["test_acc"][-1])}
+    if task.name == "addition":
+        out["acc_hat"], out["acc_hat_test"] = rqi.predicted_accuracy(a["emb"][-1], train, task)
+        out["acc_ideal"], out["acc_ideal_test"] = rqi.ideal_accuracy(train, task)
+        out["nullity"] = rqi.nullity(train, task)
+        out["lambda3"] = rqi.grokking_rate(train, task)
+        out["lambda3_sum"] = rqi.grokking_rate(train, task, mean=False)
+    budget = r.train.steps
+    st, ss = (float(a["step_train"]), float(a["step_test"]))
+    out["phase"] = phases.phase(st, ss, budget=budget)
+    for key in ("train", "test", "rqi"):
+        v = float(a[f"step_{key}"])
+        out[f"t_{key}"] = v if v >= 0 else np.nan
+    ok = np.isfinite(a["test_acc"]).all()
+    stats = definition31(a["steps"], a["train_acc"], a["test_acc"]) if ok else None
+    out.update({f"def31_{k}": v for k, v in (stats.as_dict().items() if stats else [])})
+    return out
+
+
+def run(runs: list[ToyRun], *, store: Store | None = None, device: str | None = None,
+        max_members: int = 512, progress: bool | None = None) -> pd.DataFrame:
+    """Train (or load) ``runs``; one row per run: config, curves and derived numbers."""
+    results = sweep.run_cached(KIND, runs, _train, group_key=_group, seed_of=lambda r: r.seed,
+                               store=store, device=device, max_members=max_members,
+                               progress=progress)
+    rows = []
+    for r, res in zip(runs, results, strict=True):
+        a = res.arrays
+        rows.append({"task": r.model.task, "loss": r.model.loss, "n_train": r.n_train,
+                     "seed": r.seed, "lr_emb": r.lr_emb, "wd_emb": r.wd_emb,
+                     "lr_dec": r.lr_dec, "wd_dec": r.wd_dec, **a, **_derived(r, a),
+                     "provenance": res.meta["provenance"]})
+    return pd.DataFrame(rows)
+
+
+@dataclass(frozen=True)
+class FractionSweep:
+    """Figs. 3, 4b and 5b: addition (p = 10) regression over training-set sizes and seeds.
+
+    The same runs feed the three figures (cached once). ``theory_*`` size the combinatorial
+    sampling of training sets behind Figs. 4a and 5a (no training).
+    """
+
+    p: int = 10  # "Addition with p = 10" (Fig. 4)
+    sizes: tuple[int, ...] = (5, 10, 15, 20, 25, 30, 35, 40, 45, 50, 54)  # the authors' code
+    seeds: int = 3  # the authors' code (train_nums x seeds [0, 1, 2])
+    steps: int = 10_000  # "steps=int(1e4)" (authors' Fig. 4 data; Fig. 3 used 5e3)
+    width: int = 200
+    lr_emb: float = 1e-3  # "eta = 10^-3 is the learning rate of the embeddings" (Fig. 5)
+    lr_dec: float = 1e-4
+    n_evals: int = 100
+    theory_sizes: tuple[int, ...] = tuple(range(3, 55, 3))  # "np.arange(1,19)*3" (authors)
+    theory_sets: int = 100  # "seeds = 100" random training sets per size (authors)
+
+    def runs(self) -> list[ToyRun]:
+        model = ToyConfig(size=self.p, width=self.width)
+        train = ToyTrainConfig(steps=self.steps, n_evals=self.n_evals)
+        return [ToyRun(model, train, n_train=n, seed=s, lr_emb=self.lr_emb, lr_dec=self.lr_dec)
+                for n in self.sizes for s in range(self.seeds)]
+
+    def theory(self) -> pd.DataFrame:
+        """Nullity and lambda_3 of ``theory_sets`` random training sets per size (Figs. 4a, 5a).
+
+        Training sets use seeds 10_000 + k, apart from the trained runs' seeds.
+        """
+        task = toydata.addition(self.p)
+        rows = []
+        for n in self.theory_sizes:
+            for k in range(self.theory_sets):
+                m = toydata.train_mask(task.n_samples, n, 10_000 + k)
+                rows.append({"n_train": n, "frac": n / task.n_samples, "set": k,
+                             "nullity": rqi.nullity(m, task),
+                             "lambda3": rqi.grokking_rate(m, task),
+                             "lambda3_sum": rqi.grokking_rate(m, task, mean=False)})
+        return pd.DataFrame(rows)
+
+
+@dataclass(frozen=True)
+class Representations:
+    """Fig. 2: 2-D embeddings of addition and modular addition with the decoder's regions."""
+
+    p: int = 11  # "Visualization of the learned set of embeddings (p = 11)" (Fig. 2)
+    tasks: tuple[str, ...] = ("addition", "modular")  # parallelogram (a, b); circle (c, d)
+    seeds: int = 2  # two pictures per task, as the paper's two panels per task
+    frac: float = 0.8  # not given for Fig. 2
+    steps: int = 20_000  # not given
+    width: int = 200
+    # "the color at each point represents the highest probability class": classification
+    loss: str = "ce"
+    lr_emb: float = 1e-3
+    lr_dec: float = 1e-4
+    wd_dec: float = 0.0
+    # "For visualization purposes, the decoder is trained on inputs of the form (E_i + E_j)/2"
+    mean_inputs: bool = True
+    resolution: int = 80  # decoder map pixels per side
+
+    def runs(self) -> list[ToyRun]:
+        n = self.p * (self.p + 1) // 2
+        out = []
+        for task in self.tasks:
+            # "the decoder is trained on inputs of the form (E_i + E_j)/2"
+            model = ToyConfig(task=task, size=self.p, emb_dim=2, width=self.width,
+                              loss=self.loss, mean_inputs=self.mean_inputs)
+            train = ToyTrainConfig(steps=self.steps, n_evals=20)
+            out += [ToyRun(model, train, n_train=round(self.frac * n), seed=s,
+                           lr_emb=self.lr_emb, lr_dec=self.lr_dec, wd_dec=self.wd_dec,
+                           map_resolution=self.resolution) for s in range(self.seeds)]
+        return out
+
+
+#: The four panels of Fig. 6: (task, loss, y axis) with x = decoder learning rate.
+PANELS = {"a": ("addition", "mse", "lr_emb"), "b": ("addition", "mse", "wd_dec"),
+          "c": ("addition", "ce", "wd_dec"), "d": ("permutation", "mse", "wd_dec")}
+
+
+@dataclass(frozen=True)
+class PhaseDiagrams:
+    """Fig. 6: phase diagrams over decoder lr x (representation lr | decoder weight decay).
+
+    Every cell of every panel is one member; one ensemble per panel (each member its own lr
+    and wd for both optimizers).
+    """
+
+    panels: tuple[str, ...] = ("a", "b", "c", "d")
+    lrs: tuple[float, ...] = PAPER_LRS  # decoder lr: "[10^-5, 10^-2]" (Sec. 4.1)
+    emb_lrs: tuple[float, ...] = PAPER_LRS  # representation lr, panel (a)
+    wds_reg: tuple[float, ...] = tuple(float(x) for x in np.linspace(0, 10, 11))  # "[0, 10]"
+    wds_cls: tuple[float, ...] = tuple(float(x) for x in np.linspace(0, 20, 11))  # "[0, 20]"
+    seeds: int = 1
+    steps: int = 100_000  # budget 1e5 ("in paper we report results for steps=1e5", authors)
+    width: int = 200
+    n_evals: int = 80
+
+    def panel_runs(self, panel: str) -> list[ToyRun]:
+        task, loss, y = PANELS[panel]
+        # 45/10 for addition, 24/12 for S_3 (Sec. 4.1); S_3 embeddings N(0,1) (authors' code)
+        size, n_train, init = (3, 24, "normal") if task == "permutation" else (10, 45, "uniform")
+        model = ToyConfig(task=task, size=size, width=self.width, loss=loss, emb_init=init,
+                          target_dim=10 if task == "permutation" else 30)
+        train = ToyTrainConfig(steps=self.steps, n_evals=self.n_evals)
+        ys = self.emb_lrs if y == "lr_emb" else (self.wds_cls if loss == "ce" else self.wds_reg)
+        return [ToyRun(model, train, n_train=n_train, seed=s, lr_dec=lr,
+                       **{y: float(v)}) for v in ys for lr in self.lrs for s in range(self.seeds)]
+
+    def runs(self) -> list[ToyRun]:
+        return [r for p in self.panels for r in self.panel_runs(p)]
+
+
+def phase_table(df: pd.DataFrame, y: str) -> pd.DataFrame:
+    """Majority phase over seeds per (y, lr_dec) cell, as a y x lr grid (rows: y ascending)."""
+    maj = df.groupby([y, "lr_dec"])["phase"].agg(lambda s: phases.majority(list(s)))
+    return maj.unstack("lr_dec").sort_index()

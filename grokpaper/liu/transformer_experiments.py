@@ -1,0 +1,167 @@
+"""Liu et al. 2022 Sec. 4.2 / Figs. 1 and 7: transformer on modular addition, cached runs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import torch
+
+from grokpaper.core import phases, sweep
+from grokpaper.core.metrics import definition31
+from grokpaper.core.store import Store
+from grokpaper.liu import data as toydata
+from grokpaper.liu.transformer import (
+    TransformerConfig,
+    TransformerTrainConfig,
+    make_ensemble,
+    train_transformer,
+)
+
+KIND = "liu-transformer"
+
+
+@dataclass(frozen=True)
+class TransformerRun:
+    """One member: architecture, optimization, split, seed, its two optimizers and dropout."""
+
+    model: TransformerConfig = field(default_factory=TransformerConfig)
+    train: TransformerTrainConfig = field(default_factory=TransformerTrainConfig)
+    frac: float = 0.8  # "split_ratio = 0.8" (authors' config): an 80/20 split
+    seed: int = 0
+    lr_emb: float = 1e-3  # "the learning rate of the embeddings is kept fixed at 10^-3"
+    wd_emb: float = 0.0  # "(with zero weight decay)" (Fig. 7); the authors' code: 0.01
+    lr_dec: float = 1e-3
+    wd_dec: float = 0.0
+    dropout: float = 0.0
+
+
+def _group(r: TransformerRun) -> tuple:
+    return (r.model, r.train, r.frac)
+
+
+def _train(runs: list[TransformerRun], device: str) -> list[dict[str, np.ndarray]]:
+    r0 = runs[0]
+    n = r0.model.p ** 2
+    masks = np.stack([toydata.train_mask(n, round(r.frac * n), r.seed) for r in runs])
+    ens = make_ensemble(r0.model, [r.seed for r in runs], [r.dropout for r in runs]).to(device)
+
+    def col(name: str) -> torch.Tensor:
+        return torch.tensor([getattr(r, name) for r in runs], dtype=torch.float32)
+
+    out = train_transformer(ens, torch.as_tensor(masks), r0.train, lr_emb=col("lr_emb"),
+                            wd_emb=col("wd_emb"), lr_dec=col("lr_dec"), wd_dec=col("wd_dec"))
+    return [{k: (v if k == "steps" else v[e]) for k, v in out.items()} | {"train_mask": masks[e]}
+            for e in range(len(runs))]
+
+
+def run(runs: list[TransformerRun], *, store: Store | None = None, device: str | None = None,
+        max_members: int = 256, progress: bool | None = None) -> pd.DataFrame:
+    """Train (or load) ``runs``; one row per run with curves, phase and Definition 3.1."""
+    results = sweep.run_cached(KIND, runs, _train, group_key=_group, seed_of=lambda r: r.seed,
+                               store=store, device=device, max_members=max_members,
+                               progress=progress)
+    rows = []
+    for r, res in zip(runs, results, strict=True):
+        a = res.arrays
+        t_tr, t_te = float(a["step_train"]), float(a["step_test"])
+        stats = definition31(a["steps"], a["train_acc"], a["test_acc"])
+        rows.append({"p": r.model.p, "seed": r.seed, "lr_emb": r.lr_emb, "wd_emb": r.wd_emb,
+                     "lr_dec": r.lr_dec, "wd_dec": r.wd_dec, "dropout": r.dropout, **a,
+                     "t_train": t_tr if t_tr >= 0 else np.nan,
+                     "t_test": t_te if t_te >= 0 else np.nan,
+                     "phase": phases.phase(t_tr, t_te, budget=r.train.steps),
+                     **{f"def31_{k}": v for k, v in stats.as_dict().items()},
+                     "provenance": res.meta["provenance"]})
+    return pd.DataFrame(rows)
+
+
+@dataclass(frozen=True)
+class TransformerFigures:
+    """Figs. 1 and 7 (left, centre): embeddings over training, effective dimension, dropout."""
+
+    p: int = 53  # "p = 53" (Sec. 4.2)
+    d_model: int = 256  # "256D learnable embeddings"
+    d_ff: int = 256  # the authors' decoder_width
+    n_layers: int = 2  # the authors' decoder_depth
+    frac: float = 0.8
+    steps: int = 10_000  # not given; Fig. 7's step axes
+    n_evals: int = 60
+    batch_size: int | None = None  # full batch (the authors' batch_size = -1)
+    lr: float = 1e-3  # the authors' lr_rep = lr_decoder = 1e-3
+    # Fig. 1: "Training both the encoder and the decoder with the same optimizer (i.e., with
+    # the same hyperparameters) leads to the grokking phenomenon"; the weight decay is not
+    # given (Power et al. use 1), so both groups get ``wd``.
+    wd: float = 1.0
+    seeds: int = 100  # Fig. 7 left: "evaluated over 100 seeds"
+    dropouts: tuple[float, ...] = tuple(float(x) for x in np.linspace(0, 0.5, 10))  # authors
+    dropout_wd: float = 0.0  # the authors' dropout runs keep the default (no) weight decay
+    dropout_seeds: int = 3  # the authors' Ranges.seed = [1, 2, 3]
+
+    def model(self, stochastic: bool = False) -> TransformerConfig:
+        return TransformerConfig(p=self.p, d_model=self.d_model, d_ff=self.d_ff,
+                                 n_layers=self.n_layers, stochastic=stochastic)
+
+    def pca_runs(self) -> list[TransformerRun]:
+        train = TransformerTrainConfig(steps=self.steps, n_evals=self.n_evals, keep_emb=True,
+                                       batch_size=self.batch_size)
+        return [TransformerRun(self.model(), train, self.frac, seed=s, lr_emb=self.lr,
+                               wd_emb=self.wd, lr_dec=self.lr, wd_dec=self.wd)
+                for s in range(self.seeds)]
+
+    def dropout_runs(self) -> list[TransformerRun]:
+        train = TransformerTrainConfig(steps=self.steps, n_evals=self.n_evals,
+                                       batch_size=self.batch_size)
+        return [TransformerRun(self.model(stochastic=True), train, self.frac, seed=s,
+                               lr_emb=self.lr, lr_dec=self.lr, wd_dec=self.dropout_wd,
+                               dropout=float(d))
+                for d in self.dropouts for s in range(self.dropout_seeds)]
+
+
+@dataclass(frozen=True)
+class TransformerPhases:
+    """Fig. 7 right: decoder weight decay x decoder learning rate, embeddings at lr 1e-3, wd 0.
+
+    Grids are the authors' ``Ranges`` (``definitions.py``).
+    """
+
+    p: int = 53
+    d_model: int = 256
+    d_ff: int = 256
+    n_layers: int = 2
+    frac: float = 0.8
+    steps: int = 10_000
+    n_evals: int = 40
+    batch_size: int | None = None  # full batch (the authors' batch_size = -1)
+    lrs: tuple[float, ...] = tuple(float(x) for x in 10 ** np.linspace(-9, -1, 15))
+    wds: tuple[float, ...] = tuple(float(x) for x in np.exp(np.linspace(-4, 3, 19)))
+    lr_emb: float = 1e-3
+    wd_emb: float = 0.0  # the paper; the authors' code silently used AdamW's default 0.01
+    seeds: int = 1
+
+    def runs(self) -> list[TransformerRun]:
+        model = TransformerConfig(p=self.p, d_model=self.d_model, d_ff=self.d_ff,
+                                  n_layers=self.n_layers)
+        train = TransformerTrainConfig(steps=self.steps, n_evals=self.n_evals,
+                                       batch_size=self.batch_size)
+        return [TransformerRun(model, train, self.frac, seed=s, lr_emb=self.lr_emb,
+                               wd_emb=self.wd_emb, lr_dec=float(lr), wd_dec=float(wd))
+                for wd in self.wds for lr in self.lrs for s in range(self.seeds)]
+
+
+def pca_frames(emb: np.ndarray, *, basis: str = "each") -> np.ndarray:
+    """First two principal components of embeddings (T, p, d) at every time, shape (T, p, 2).
+
+    ``basis="each"``: each frame's own PCA (Fig. 1); ``"final"``: every frame projected on the
+    principal axes of the last frame (App. K's view of the initialization).
+    """
+    z = emb - emb.mean(1, keepdims=True)
+    if basis == "final":
+        axes = np.linalg.svd(z[-1], full_matrices=False)[2][:2]
+        return z @ axes.T
+    out = []
+    for f in z:
+        axes = np.linalg.svd(f, full_matrices=False)[2][:2]
+        out.append(f @ axes.T)
+    return np.array(out)
