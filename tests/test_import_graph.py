@@ -234,6 +234,20 @@ def test_book_and_core_know_no_study_and_nothing_imports_upward() -> None:
     assert layer_violations() == []
 
 
+#: The run machinery from the top down (as grokpaper/book/__init__.py lists it).
+BOOK = ("cli", "preflight", "runner", "cluster", "missing_data", "notebooks")
+
+
+def test_book_modules_import_only_downward() -> None:
+    edges = graph()
+    modules = {m.rpartition(".")[2] for m in edges if m.startswith("grokpaper.book.")}
+    assert modules == set(BOOK)  # a new module takes its place in the list
+    for i, name in enumerate(BOOK):
+        below = {f"grokpaper.book.{m}" for m in BOOK[i + 1:]}
+        upward = {t for t in edges[f"grokpaper.book.{name}"] if t.startswith("grokpaper.book")}
+        assert upward <= below, f"book/{name} imports {sorted(upward - below)}"
+
+
 #: Private names being made public on other branches (the trainers' refactor): while only
 #: these are found the test is an expected failure; any other private name fails it, and once
 #: they are gone it passes (then delete this).
