@@ -183,12 +183,6 @@ class PhaseGrid:
                 for lr in self.lrs for wd in self.weight_decays for r in base]
 
 
-def phase_table(df: pd.DataFrame) -> pd.DataFrame:
-    """Majority phase over seeds per (lr, weight decay): rows lr (high first), columns wd."""
-    cells = df.groupby(["lr", "weight_decay"])["phase"].agg(lambda s: phases.majority(list(s)))
-    return cells.unstack("weight_decay").sort_index(ascending=False)
-
-
 #: Li & Sakib Table 3, one row per change from the Omnigrok setup:
 #: (row, the change, their "Grokking?", their comment).
 TABLE3: tuple[tuple[str, dict, bool, str], ...] = (

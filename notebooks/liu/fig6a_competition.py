@@ -48,7 +48,7 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
-from grokpaper.core import profiles, report, verdicts
+from grokpaper.core import phases, profiles, report, verdicts
 from grokpaper.liu import claims as claims_liu
 from grokpaper.liu import experiments as liu
 from grokpaper.liu import report as liu_report
@@ -85,7 +85,7 @@ tables = {}
 fig, axes = plt.subplots(1, len(frames), figsize=(4.2 * len(frames), 3.9), squeeze=False)
 for ax, (p, f) in zip(axes[0], frames.items(), strict=True):
     y = liu.PANELS[p][2]
-    tables[p] = liu.phase_table(f, y)
+    tables[p] = phases.phase_table(f, rows=y, cols="lr_dec")
     marks = liu_report.cell_table(f.assign(ds=np.where(f["def31_grokked"] == True,  # noqa: E712
                                                        f["def31_delta_S"], np.nan)), y, "ds")
     liu_report.plot_phase_grid(ax, tables[p], xlabel="decoder lr", ylabel=YLABEL[y],

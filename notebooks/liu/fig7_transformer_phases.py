@@ -50,9 +50,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from IPython.display import Markdown, display
 
-from grokpaper.core import profiles, report, verdicts
+from grokpaper.core import phases, profiles, report, verdicts
 from grokpaper.liu import claims as claims_liu
-from grokpaper.liu import experiments as liu
 from grokpaper.liu import report as liu_report
 from grokpaper.liu import transformer_experiments as lt
 
@@ -60,7 +59,7 @@ PAGE = "liu/fig7_transformer_phases"
 params = profiles.resolve("liu.fig7_phases", lt.TransformerPhases, profile, p=p,
                           d_model=d_model, steps=steps, lrs=lrs, wds=wds, wd_emb=wd_emb)
 df = lt.run(params.runs())
-table = liu.phase_table(df, "wd_dec")
+table = phases.phase_table(df, rows="wd_dec", cols="lr_dec")
 
 # %% [markdown]
 # ## Paper says / we use

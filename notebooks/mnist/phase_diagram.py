@@ -43,7 +43,7 @@ from IPython.display import Markdown, display
 from myst_nb import glue
 
 from grokpaper.core import mnist_data as mnist
-from grokpaper.core import profiles, report, verdicts
+from grokpaper.core import phases, profiles, report, verdicts
 from grokpaper.mnist import claims as claims_mnist
 from grokpaper.mnist import experiments as em
 from grokpaper.mnist import report as mnist_report
@@ -54,7 +54,7 @@ params = profiles.resolve("mnist.phases", em.PhaseGrid, profile, lrs=lrs,
                           weight_decays=weight_decays, seeds=seeds, steps=steps)
 level = em.THRESHOLD if threshold is None else float(threshold)
 df = em.run(params.runs(data), data, threshold=level)
-grid = em.phase_table(df)
+grid = phases.phase_table(df, rows="lr", cols="weight_decay", descending=True)
 glue("profile", profile, display=False)
 glue("threshold", f"{level:.0%}", display=False)
 glue("budget", f"{params.steps:,}", display=False)
