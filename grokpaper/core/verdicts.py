@@ -26,9 +26,12 @@ class Verdict:
     paper: str  # a Study.name of grokpaper.core.studies
     figure: str  # e.g. "Fig. 3b"
     claim: str  # the paper's claim, in one sentence
-    measured: str  # our numbers, in one sentence
+    measured: str  # our key numbers, one short line (the landing page's column)
     verdict: str  # one of VERDICTS
     page: str  # book page (docname) holding the evidence, e.g. "carvalho/fig3b_equidistant"
+    detail: str = ""  # the numbers behind it, per condition (shown on the chapter page)
+    # Inconclusive only: why, and what would decide it (more steps, seeds, the paper profile).
+    decide: str = ""
 
     def __post_init__(self) -> None:
         if self.verdict not in (*VERDICTS, NOT_RUN):
@@ -87,7 +90,12 @@ def record(chapter: str, verdicts: list[Verdict], *, profile: str,
 
 def as_markdown(verdicts: list[Verdict]) -> str:
     """The verdicts as a Markdown list, for a chapter's "Verdict" section."""
-    return "\n".join(f"- **{v.verdict}**: {v.claim} *Measured:* {v.measured}" for v in verdicts)
+    def item(v: Verdict) -> str:
+        text = f"- **{v.verdict}**: {v.claim} *Measured:* {v.measured}"
+        text += f" {v.detail}" if v.detail else ""
+        return text + (f" *What would decide it:* {v.decide}" if v.decide else "")
+
+    return "\n".join(item(v) for v in verdicts)
 
 
 def publish(chapter: str, verdicts: list[Verdict], *, profile: str,
