@@ -9,7 +9,9 @@ from __future__ import annotations
 import itertools
 import random
 from dataclasses import dataclass, replace
+from typing import ClassVar
 
+from grokpaper.lisakib.data import OPERATIONS
 from grokpaper.lisakib.experiments import PAPER_TRAIN, ModRun
 from grokpaper.lisakib.transformer import ModularTransformerConfig
 
@@ -18,6 +20,8 @@ from grokpaper.lisakib.transformer import ModularTransformerConfig
 class Base:
     """Settings every figure shares; defaults are the report's and its code's."""
 
+    #: Allowed values of the string fields (read by ``grokpaper run``'s pre-flight checks).
+    CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {"op": OPERATIONS}
     op: str = "/"  # "We trained the transformers on a division dataset" (Sec. 3.1)
     p: int = 97  # the forked code's default prime
     train_frac: float = 0.3  # "training/validation ratio to be 30/70" (Sec. 3.1)
@@ -52,6 +56,7 @@ class Base:
 class CurvesParams(Base):
     """Figs. 2, 11, 12: learning curves of each operation."""
 
+    CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {**Base.CHOICES, "ops": OPERATIONS}
     ops: tuple[str, ...] = ("+", "-", "*", "/")  # "We have conducted experiments across all"
 
     def runs(self) -> list[ModRun]:
@@ -101,6 +106,8 @@ class LandscapeParams(Base):
     """Fig. 5: landscapes around the final weights of runs that do and do not grok (runs
     spread over operations and batch sizes; each is classified after training)."""
 
+    CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {
+        **Base.CHOICES, "ops": OPERATIONS, "on": ("train", "val")}
     ops: tuple[str, ...] = ("/",)  # the report's landscapes are of division runs
     batch_sizes: tuple[int, ...] = (8, 32, 512)  # small batches comprehend, large ones grok
     seeds: int = 2

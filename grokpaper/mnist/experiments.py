@@ -10,6 +10,7 @@ common (alpha = 1) initialization, and augmentation is a per-member minibatch ho
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -216,6 +217,8 @@ _TRAIN_FIELDS = ("loss", "optimizer", "batch_size", "weight_decay")
 class LiSakibTable:
     """Li & Sakib Table 3: the Omnigrok setup with one change per row."""
 
+    #: Allowed values of the string fields (read by ``grokpaper run``'s pre-flight checks).
+    CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {"rows": tuple(r[0] for r in TABLE3)}
     rows: tuple[str, ...] = tuple(r[0] for r in TABLE3)
     seeds: int = 1  # the report shows one run per row
     hidden: tuple[int, ...] = (200, 200)
