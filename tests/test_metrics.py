@@ -221,9 +221,10 @@ def test_delayed_sigmoid_alpha0_is_where_the_test_curve_leaves_its_plateau() -> 
     st = definition31(STEPS, _train(STEPS), _sigmoid(STEPS, 2000.0, 150.0))
     assert st.grokked and st.plateau
     assert 50 < st.t_converged < 150  # training converged first ...
-    # ... the test curve leaves its plateau (0.25 + plateau_tol = 0.30) at about 2000 - 2.5 w
-    assert 1500 < st.alpha0 < 1650
-    assert _sigmoid(np.array([st.alpha0]), 2000.0, 150.0)[0] <= 0.25 + 0.05 + 0.01
+    # ... the test curve leaves its plateau (0.25 + plateau_tol = 0.30) at about 2000 - 2.6 w;
+    # alpha0 is the knee before it, still within plateau_tol / 2 of 0.25 (about 2000 - 3.7 w)
+    assert 1350 < st.alpha0 < 1500
+    assert _sigmoid(np.array([st.alpha0]), 2000.0, 150.0)[0] <= 0.25 + 0.025
     # ... and enters the high region (within high_tol of 1) at about 2000 + 3.9 w
     assert 2500 < st.alpha1 < 2700
     assert st.sigma_E == pytest.approx(0.98, abs=1e-6)

@@ -21,7 +21,8 @@ performing region", and S lasts as long as the test score does not drop below si
 2. The low-performing region: ``level`` = the median test score from ``t_converged`` to
    ``plateau_ratio * t_converged``. The test curve sits on that plateau while it stays
    ``<= level + plateau_tol`` (read on a running median of 3 points, so that one noisy
-   evaluation is no escape); ``alpha0`` is its last step there, right before it escapes. A
+   evaluation is no escape); ``alpha0`` is the knee of the escape: the last step before it at
+   which the curve was still within ``plateau_tol / 2`` of its level. A
    *plateau* exists only if the test curve stayed there a while after training converged:
    ``alpha0 >= plateau_ratio * t_converged``. A test curve that keeps rising with training has
    no plateau, and does not grok.
@@ -196,7 +197,14 @@ def definition31(steps: Any, train: Any, test: Any, **options: Any) -> GrokkingS
     window = int(np.searchsorted(s, opt.plateau_ratio * t_conv))
     level = float(np.median(held_test[ic: max(window, ic) + 1]))
     above = np.flatnonzero(held_test[ic:] > level + opt.plateau_tol)
-    i0 = ic + int(above[0]) - 1 if above.size else s.size - 1
+    if above.size:
+        # The knee: the last step before the escape still within half the tolerance, so
+        # that sigma_S is the plateau's top, not the first part of the rise.
+        escape = ic + int(above[0])
+        low = np.flatnonzero(held_test[ic:escape] <= level + opt.plateau_tol / 2)
+        i0 = ic + int(low[-1]) if low.size else escape - 1
+    else:
+        i0 = s.size - 1
     i0 = max(i0, ic)
     alpha0 = float(s[i0])
     plateau = alpha0 >= opt.plateau_ratio * t_conv
