@@ -84,11 +84,11 @@ def _row(n: int, f: float, seed: int, gap: float, *, center: float = 1500) -> di
 
 
 def test_fig3a_verdicts_follow_the_measured_intensities():
-    shrink = pd.DataFrame([_row(n, 1.0, s, gap) for n, gap in ((100, 0.4), (500, 0.25),
-                                                               (2000, 0.12)) for s in range(3)])
+    shrink = pd.DataFrame([_row(n, 1.0, s, gap) for n, gap in ((100, 0.45), (500, 0.3),
+                                                               (2000, 0.2)) for s in range(3)])
     found = claims.carvalho_fig3a(shrink, page="p")
     assert [v.verdict for v in found] == ["supported", "supported"]
-    grow = pd.DataFrame([_row(n, 1.0, s, gap) for n, gap in ((100, 0.12), (2000, 0.4))
+    grow = pd.DataFrame([_row(n, 1.0, s, gap) for n, gap in ((100, 0.2), (2000, 0.4))
                          for s in range(3)])
     assert claims.carvalho_fig3a(grow, page="p")[1].verdict == "not supported"
 

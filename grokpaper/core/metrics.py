@@ -1,65 +1,119 @@
 """Grokking metrics: Carvalho et al. 2025 Definition 3.1 and the Li & Sakib grokking delay.
 
-Definition 3.1 (paraphrased): training converges to a limit at ``alpha0``; ``sigma_S`` bounds the
-test score up to ``alpha0`` from above; ``Delta_T`` is an interval with lower bound ``sigma_E``
-that contains the training limit. Grokking took place if, at some ``alpha1 > alpha0``, the test
-score enters ``Delta_T`` and stays there for a support interval ``S >> alpha1 - alpha0``, with
-``sigma_S << sigma_E``.
+Definition 3.1 (Carvalho et al., Sec. 3): "Let Delta_T denote an interval with lower bound
+sigma_E containing the limit value of a converging training set performance curve at time
+alpha0. Let sigma_S << sigma_E denote an upper bound on the test set performance measured up to
+time point alpha0. We say that grokking took place if at time point alpha1 (not <= alpha0), the
+test set performance is within Delta_T and remains within Delta_T for an interval
+S >> (alpha1 - alpha0)." Fig. 2 places alpha0 at "an inflection point ... where the model's test
+set performance escapes a low performing region", after the training performance has converged;
+sigma_S is "the upper limit of the low performing region", sigma_E "the lower limit of the high
+performing region", and S lasts as long as the test score does not drop below sigma_E.
 
-:func:`definition31` makes this a deterministic algorithm on a (train, test) pair of accuracy
-curves in [0, 1] sampled at strictly increasing (possibly log-spaced) steps:
+:func:`definition31` reads it as Fig. 2 draws it, on a (train, test) pair of accuracy curves in
+[0, 1] sampled at strictly increasing (possibly log-spaced) steps; every threshold is a field of
+:class:`Def31Options`:
 
-1. ``train_limit`` = mean of the last ``tail`` points of the train curve, where
-   ``tail = max(min_tail, ceil(tail_frac * n))``. Training *converged* iff every tail point lies
-   within ``conv_tol`` of that limit (a still-rising or oscillating curve fails this).
-2. ``alpha0`` = first step from which the train curve stays ``>= train_limit - conv_tol`` up to
-   the end (memorization finished).
-3. ``sigma_S`` = max test score at steps ``<= alpha0`` (the paper's "upper bound").
-4. ``sigma_E`` = min test score over the same tail (the lower limit of the final high region),
-   capped at ``train_limit`` so that ``Delta_T = [sigma_E, 1]`` contains the training limit.
-5. ``alpha1`` = first step from which the test curve stays ``>= sigma_E - stay_tol`` up to the
-   end. Requiring the *whole* rest of the run (not one point) keeps spikes from setting alpha1.
-6. ``support`` = ``(alpha1, last step)``: by step 5 the test curve never leaves ``Delta_T``
-   after alpha1, so S is right-censored by the end of the run.
-7. ``grokked`` iff ``alpha1 > alpha0`` (immediate generalization is not grokking),
-   ``delta_S = sigma_E - sigma_S >= min_delta_s`` (quantifies ``<<``) and
-   ``S >= support_ratio * (alpha1 - alpha0)`` (quantifies ``>>``); optionally also
-   ``delta_T <= max_delta_t``.
+1. ``train_limit`` = mean of the last ``tail`` points of the train curve
+   (``tail = max(min_tail, ceil(tail_frac * n))``); training *converged* iff every tail point lies
+   within ``conv_tol`` of it. ``t_converged`` = first step from which the train curve stays
+   ``>= train_limit - conv_tol`` to the end.
+2. The low-performing region: ``level`` = the median test score from ``t_converged`` to
+   ``plateau_ratio * t_converged``. The test curve sits on that plateau while it stays
+   ``<= level + plateau_tol`` (read on a running median of 3 points, so that one noisy
+   evaluation is no escape); ``alpha0`` is the knee of the escape: the last step before it at
+   which the curve was still within ``plateau_tol / 2`` of its level. A
+   *plateau* exists only if the test curve stayed there a while after training converged:
+   ``alpha0 >= plateau_ratio * t_converged``. A test curve that keeps rising with training has
+   no plateau, and does not grok.
+3. ``sigma_S`` = the best test score at steps ``<= alpha0`` (the low region's upper limit).
+4. The high-performing region: ``high`` = the best level the test curve holds after alpha0 (the
+   largest median of ``tail`` consecutive points, so that neither a one-point spike nor a late
+   dip moves it); ``sigma_E = min(high - high_tol, train_limit)``, so that
+   ``Delta_T = [sigma_E, 1]`` contains the training limit.
+5. ``alpha1`` = the first step after alpha0 at which the test score is ``>= sigma_E``.
+6. ``S`` = from alpha1 to the first later step at which the test score drops below
+   ``sigma_E - stay_tol``, or to the end of the run (then S is right-censored).
+7. ``grokked`` iff there is a plateau, alpha1 exists, ``delta_S = sigma_E - sigma_S >=
+   min_delta_s`` (quantifies ``<<``) and ``|S| >= support_ratio * (alpha1 - alpha0)``
+   (quantifies ``>>``); optionally also ``delta_T <= max_delta_t``.
+
+:func:`definition31_at_convergence` keeps this project's earlier reading (alpha0 = the step
+training converged; sigma_E the lowest score of the final stretch; no plateau required), so that
+the Carvalho pages can show how much the verdicts lean on the operationalization
+(:func:`definition31_sensitivity`).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
 import numpy as np
 
 
 @dataclass(frozen=True)
+class Def31Options:
+    """The thresholds that make Definition 3.1 an algorithm (see the module docstring)."""
+
+    tail_frac: float = 0.1  # share of the points (at least min_tail) that form the final stretch
+    min_tail: int = 3
+    conv_tol: float = 0.02  # train stays this close (absolute accuracy) to its limit: converged
+    plateau_tol: float = 0.05  # the test curve stays this close above its level: still on it
+    plateau_ratio: float = 2.0  # the plateau must last to plateau_ratio x t_converged
+    high_tol: float = 0.02  # sigma_E lies this far below the best level held after alpha0
+    stay_tol: float = 0.02  # slack below sigma_E before the support interval S ends
+    min_delta_s: float = 0.1  # smallest sigma_E - sigma_S read as "sigma_S << sigma_E"
+    support_ratio: float = 2.0  # |S| >= support_ratio (alpha1 - alpha0) reads "S >> ..."
+    max_delta_t: float | None = None  # the paper sets no bound on the room for improvement
+    smooth: int = 1  # odd window of a running median applied to both curves (1 = off)
+
+    def __post_init__(self) -> None:
+        if not 0 < self.tail_frac <= 1:
+            raise ValueError(f"tail_frac must be in (0, 1], got {self.tail_frac}")
+        if self.min_tail < 1:
+            raise ValueError(f"min_tail must be >= 1, got {self.min_tail}")
+        if self.smooth < 1 or self.smooth % 2 == 0:
+            raise ValueError(f"smooth must be an odd integer >= 1, got {self.smooth}")
+        for name in ("conv_tol", "plateau_tol", "high_tol", "stay_tol", "min_delta_s",
+                     "support_ratio", "plateau_ratio"):
+            if not getattr(self, name) >= 0:
+                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
+
+
+@dataclass(frozen=True)
 class GrokkingStats:
     """Quantities of Definition 3.1 for one run (None where undefined)."""
 
-    alpha0: float | None  # step where training converged (None: never converged)
-    alpha1: float | None  # step where the test curve enters Delta_T for good (None: undefined)
-    sigma_S: float | None  # best test score up to alpha0 (upper bound of the low region)
-    sigma_E: float | None  # lower bound of the high region (lower bound of Delta_T)
+    alpha0: float | None  # last step on the low plateau (None: training never converged)
+    alpha1: float | None  # step where the test curve enters Delta_T after alpha0
+    sigma_S: float | None  # best test score up to alpha0 (upper limit of the low region)
+    sigma_E: float | None  # lower limit of the high region (lower bound of Delta_T)
     train_limit: float | None  # limit value of the training curve
     delta_S: float | None  # sigma_E - sigma_S: grokking intensity
     delta_T: float | None  # train_limit - sigma_E: room for improvement
-    support: tuple[float, float] | None  # S = [alpha1, end of the stretch with test >= sigma_E]
+    support: tuple[float, float] | None  # S = [alpha1, the test score's first drop or the end]
     grokked: bool
+    t_converged: float | None = None  # step from which training stays converged
+    plateau: bool | None = None  # the test curve sat on a low plateau after convergence
 
     def as_dict(self) -> dict[str, float | bool | None]:
         """Flat row of plain floats/None for tables; ``support`` is split into start and end."""
         row: dict[str, float | bool | None] = {
             k: getattr(self, k)
-            for k in ("alpha0", "alpha1", "sigma_S", "sigma_E", "train_limit", "delta_S", "delta_T")
+            for k in ("alpha0", "alpha1", "sigma_S", "sigma_E", "train_limit", "delta_S",
+                      "delta_T", "t_converged")
         }
         row["support_start"] = None if self.support is None else self.support[0]
         row["support_end"] = None if self.support is None else self.support[1]
+        row["plateau"] = None if self.plateau is None else bool(self.plateau)
         row["grokked"] = bool(self.grokked)
         return row
+
+
+NOT_CONVERGED = GrokkingStats(None, None, None, None, None, None, None, None, False)
 
 
 def _array(x: Any, name: str) -> np.ndarray:
@@ -106,75 +160,146 @@ def _stays_from(ok: np.ndarray) -> int | None:
     return int(np.argmax(suffix)) if suffix[-1] else None
 
 
-def definition31(
-    steps: Any,
-    train: Any,
-    test: Any,
-    *,
-    tail_frac: float = 0.1,
-    min_tail: int = 3,
-    conv_tol: float = 0.02,
-    stay_tol: float = 0.02,
-    min_delta_s: float = 0.1,
-    support_ratio: float = 2.0,
-    max_delta_t: float | None = None,
-    smooth: int = 1,
-) -> GrokkingStats:
-    """Apply Definition 3.1 (see module docstring for the algorithm) to one run.
-
-    Options: ``tail_frac``/``min_tail`` size the final stretch ("last few points", counted in
-    points, not steps) that defines both limits; ``conv_tol`` is how close (absolute accuracy) the
-    train curve must stay to its limit to count as converged; ``stay_tol`` is the slack below
-    ``sigma_E`` the test curve may dip after ``alpha1``; ``min_delta_s`` is the smallest
-    ``sigma_E - sigma_S`` read as ``sigma_S << sigma_E``; ``support_ratio`` is the factor for
-    ``S >> alpha1 - alpha0``; ``max_delta_t`` (default None: the paper sets no bound) caps the room
-    for improvement; ``smooth`` (odd, 1 = off) applies a running median to both curves first,
-    which removes one-point spikes and dips of a noisy evaluation.
-    """
-    s = _check_steps(steps)
-    tr = _check_curve(train, "train", s.size)
-    te = _check_curve(test, "test", s.size)
-    if not 0 < tail_frac <= 1:
-        raise ValueError(f"tail_frac must be in (0, 1], got {tail_frac}")
-    if min_tail < 1:
-        raise ValueError(f"min_tail must be >= 1, got {min_tail}")
-    if smooth < 1 or smooth % 2 == 0:
-        raise ValueError(f"smooth must be an odd integer >= 1, got {smooth}")
-    for name, val in (
-        ("conv_tol", conv_tol),
-        ("stay_tol", stay_tol),
-        ("support_ratio", support_ratio),
-        ("min_delta_s", min_delta_s),
-    ):
-        if not val >= 0:
-            raise ValueError(f"{name} must be >= 0, got {val}")
-    tr, te = _running_median(tr, smooth), _running_median(te, smooth)
-
-    tail = min(s.size, max(min_tail, math.ceil(tail_frac * s.size)))
+def _converged(s: np.ndarray, tr: np.ndarray, opt: Def31Options) -> tuple[int, float, int] | None:
+    """(index of t_converged, train limit, tail length), or None if training never converged."""
+    tail = min(s.size, max(opt.min_tail, math.ceil(opt.tail_frac * s.size)))
     limit = float(tr[-tail:].mean())
-    i0 = _stays_from(tr >= limit - conv_tol)
+    i0 = _stays_from(tr >= limit - opt.conv_tol)
     # Converged = flat tail: a still-rising curve has tail points far below its tail mean.
-    if i0 is None or np.any(np.abs(tr[-tail:] - limit) > conv_tol):
-        return GrokkingStats(None, None, None, None, None, None, None, None, False)
+    if i0 is None or np.any(np.abs(tr[-tail:] - limit) > opt.conv_tol):
+        return None
+    return i0, limit, tail
 
+
+def _curves(steps: Any, train: Any, test: Any, options: dict[str, Any]
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, Def31Options]:
+    opt = Def31Options(**options)
+    s = _check_steps(steps)
+    tr = _running_median(_check_curve(train, "train", s.size), opt.smooth)
+    te = _running_median(_check_curve(test, "test", s.size), opt.smooth)
+    return s, tr, te, opt
+
+
+def definition31(steps: Any, train: Any, test: Any, **options: Any) -> GrokkingStats:
+    """Definition 3.1 of one run, read as the paper's Fig. 2 draws it (module docstring).
+
+    ``options`` are the fields of :class:`Def31Options` (every threshold, named and documented).
+    """
+    s, tr, te, opt = _curves(steps, train, test, options)
+    conv = _converged(s, tr, opt)
+    if conv is None:
+        return NOT_CONVERGED
+    ic, limit, tail = conv
+    t_conv = float(s[ic])
+    # The plateau's level is the median over the stretch it must last; a running median of 3
+    # keeps one noisy evaluation from counting as an escape.
+    held_test = _running_median(te, 3)
+    window = int(np.searchsorted(s, opt.plateau_ratio * t_conv))
+    level = float(np.median(held_test[ic: max(window, ic) + 1]))
+    above = np.flatnonzero(held_test[ic:] > level + opt.plateau_tol)
+    if above.size:
+        # The knee: the last step before the escape still within half the tolerance, so
+        # that sigma_S is the plateau's top, not the first part of the rise.
+        escape = ic + int(above[0])
+        low = np.flatnonzero(held_test[ic:escape] <= level + opt.plateau_tol / 2)
+        i0 = ic + int(low[-1]) if low.size else escape - 1
+    else:
+        i0 = s.size - 1
+    i0 = max(i0, ic)
+    alpha0 = float(s[i0])
+    plateau = alpha0 >= opt.plateau_ratio * t_conv
+    sigma_s = float(te[: i0 + 1].max())
+    after = te[i0 + 1:]
+    if after.size == 0:
+        return GrokkingStats(alpha0, None, sigma_s, None, limit, None, None, None, False,
+                             t_conv, bool(plateau))
+    w = min(tail, after.size)
+    held = np.median(np.lib.stride_tricks.sliding_window_view(after, w), axis=-1).max()
+    sigma_e = min(float(held) - opt.high_tol, limit)
+    entered = np.flatnonzero(after >= sigma_e)
+    delta_s, delta_t = sigma_e - sigma_s, limit - sigma_e
+    if not entered.size:
+        return GrokkingStats(alpha0, None, sigma_s, sigma_e, limit, delta_s, delta_t, None,
+                             False, t_conv, bool(plateau))
+    i1 = i0 + 1 + int(entered[0])
+    dropped = np.flatnonzero(te[i1:] < sigma_e - opt.stay_tol)
+    end = float(s[i1 + int(dropped[0])]) if dropped.size else float(s[-1])
+    alpha1 = float(s[i1])
+    grokked = (
+        plateau
+        and delta_s >= opt.min_delta_s
+        and (end - alpha1) >= opt.support_ratio * (alpha1 - alpha0)
+        and (opt.max_delta_t is None or delta_t <= opt.max_delta_t)
+    )
+    return GrokkingStats(alpha0, alpha1, sigma_s, sigma_e, limit, delta_s, delta_t,
+                         (alpha1, end), bool(grokked), t_conv, bool(plateau))
+
+
+def definition31_at_convergence(steps: Any, train: Any, test: Any, **options: Any
+                                ) -> GrokkingStats:
+    """The earlier reading of Definition 3.1: alpha0 = the step training converged, sigma_S
+    the best test score up to it, sigma_E the lowest test score of the final stretch (capped at
+    the train limit), alpha1 the step from which the test curve stays ``>= sigma_E -
+    stay_tol`` to the end, S from alpha1 to the end of the run; no plateau is required.
+
+    Kept for :func:`definition31_sensitivity`: it calls a curve that rises with training and
+    merely saturates later "grokked", and a transition that completed long ago "not grokked"
+    when the run stops too soon after it (its alpha1 - alpha0 spans the whole plateau).
+    """
+    s, tr, te, opt = _curves(steps, train, test, options)
+    conv = _converged(s, tr, opt)
+    if conv is None:
+        return NOT_CONVERGED
+    i0, limit, tail = conv
     alpha0 = float(s[i0])
     sigma_s = float(te[: i0 + 1].max())
-    sigma_e = min(float(te[-tail:].min()), limit)  # Delta_T must contain the train limit
-    i1 = _stays_from(te >= sigma_e - stay_tol)
+    sigma_e = min(float(te[-tail:].min()), limit)
+    i1 = _stays_from(te >= sigma_e - opt.stay_tol)
     assert i1 is not None  # the last point is >= sigma_E by construction
     alpha1 = float(s[i1])
     support = (alpha1, float(s[-1]))
     delta_s, delta_t = sigma_e - sigma_s, limit - sigma_e
-
     grokked = (
         alpha1 > alpha0
-        and delta_s >= min_delta_s
-        and (support[1] - support[0]) >= support_ratio * (alpha1 - alpha0)
-        and (max_delta_t is None or delta_t <= max_delta_t)
+        and delta_s >= opt.min_delta_s
+        and (support[1] - support[0]) >= opt.support_ratio * (alpha1 - alpha0)
+        and (opt.max_delta_t is None or delta_t <= opt.max_delta_t)
     )
-    return GrokkingStats(
-        alpha0, alpha1, sigma_s, sigma_e, limit, delta_s, delta_t, support, bool(grokked)
-    )
+    return GrokkingStats(alpha0, alpha1, sigma_s, sigma_e, limit, delta_s, delta_t, support,
+                         bool(grokked), alpha0, None)
+
+
+#: Thresholds that :func:`definition31_sensitivity` halves and doubles.
+SENSITIVE = ("conv_tol", "plateau_tol", "plateau_ratio", "high_tol", "stay_tol", "min_delta_s",
+             "support_ratio")
+
+
+def definition31_sensitivity(runs: Iterable[tuple[Any, Any, Any]], **options: Any
+                             ) -> list[dict[str, Any]]:
+    """How many of ``runs`` ((steps, train, test) each) grok under this reading, under the
+    earlier one, and with each threshold in :data:`SENSITIVE` halved and doubled.
+
+    One row per variant: ``reading``, ``threshold``, ``value``, ``grokked``, ``runs``.
+    """
+    runs = list(runs)
+    base = Def31Options(**options)
+    rows = []
+
+    def count(fn: Any, opt: Def31Options, reading: str, name: str, value: Any) -> None:
+        n = sum(fn(*r, **asdict(opt)).grokked for r in runs)
+        rows.append({"reading": reading, "threshold": name, "value": value, "grokked": n,
+                     "runs": len(runs)})
+
+    count(definition31, base, "plateau (Fig. 2)", "(defaults)", None)
+    count(definition31_at_convergence, base, "alpha0 at train convergence", "(defaults)", None)
+    names = {f.name for f in fields(Def31Options)}
+    for name in SENSITIVE:
+        assert name in names
+        for factor in (0.5, 2.0):
+            value = getattr(base, name) * factor
+            count(definition31, replace(base, **{name: value}), "plateau (Fig. 2)",
+                  f"{name} x {factor:g}", value)
+    return rows
 
 
 def definition31_batch(steps: Any, train: Any, test: Any, **options: Any) -> list[GrokkingStats]:
