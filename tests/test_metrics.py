@@ -319,6 +319,24 @@ def test_two_step_rise_is_measured_from_the_first_escape_to_the_final_level() ->
     assert not definition31(s[short], _train(s[short]), test[short]).grokked
 
 
+def test_an_excursion_off_the_plateau_that_falls_back_is_not_the_escape() -> None:
+    """Three evaluations above the plateau (a running median of 3 keeps them) that fall back:
+    alpha0 stays at the knee of the rise into the high region, so the run still groks."""
+    base = _sigmoid(STEPS, 5000.0, 150.0)
+    bump = (STEPS > 480) & (STEPS < 560)
+    assert 3 <= bump.sum() <= 5
+    test = np.where(bump, 0.45, base)
+    st = definition31(STEPS, _train(STEPS), test)
+    clean = definition31(STEPS, _train(STEPS), base)
+    assert st.alpha0 == clean.alpha0 and 4000 < st.alpha0 < 5000
+    assert st.alpha1 == clean.alpha1 and st.grokked
+    # sigma_S is the best score up to alpha0, the excursion included (an upper bound)
+    assert st.sigma_S == pytest.approx(0.45)
+    # had alpha0 been the excursion (~480), S = 10,000 - alpha1 would fall short of
+    # 2 (alpha1 - 480) and the run would not grok
+    assert STEPS[-1] - st.alpha1 < 2 * (st.alpha1 - 480)
+
+
 def test_single_dip_ends_the_support_unless_smoothed() -> None:
     test = _sigmoid(STEPS, 2000.0, 150.0)
     dip = int(np.argmin(np.abs(STEPS - 3500)))

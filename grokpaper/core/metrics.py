@@ -19,18 +19,20 @@ performing region", and S lasts as long as the test score does not drop below si
    within ``conv_tol`` of it. ``t_converged`` = first step from which the train curve stays
    ``>= train_limit - conv_tol`` to the end.
 2. The low-performing region: ``level`` = the median test score from ``t_converged`` to
-   ``plateau_ratio * t_converged``. The test curve sits on that plateau while it stays
-   ``<= level + plateau_tol`` (read on a running median of 3 points, so that one noisy
-   evaluation is no escape); ``alpha0`` is the knee of the escape: the last step before it at
-   which the curve was still within ``plateau_tol / 2`` of its level. A
-   *plateau* exists only if the test curve stayed there a while after training converged:
-   ``alpha0 >= plateau_ratio * t_converged``. A test curve that keeps rising with training has
-   no plateau, and does not grok.
-3. ``sigma_S`` = the best test score at steps ``<= alpha0`` (the low region's upper limit).
-4. The high-performing region: ``high`` = the best level the test curve holds after alpha0 (the
-   largest median of ``tail`` consecutive points, so that neither a one-point spike nor a late
-   dip moves it); ``sigma_E = min(high - high_tol, train_limit)``, so that
-   ``Delta_T = [sigma_E, 1]`` contains the training limit.
+   ``plateau_ratio * t_converged``. The high-performing region: ``high`` = the best level the
+   test curve holds after convergence (the largest median of ``tail`` consecutive points, so
+   that neither a one-point spike nor a late dip moves it); ``sigma_E = min(high - high_tol,
+   train_limit)``, so that ``Delta_T = [sigma_E, 1]`` contains the training limit.
+3. The escape that counts is the one that leads into the high region: the first step at which
+   the test curve (read on a running median of 3 points, so that one noisy evaluation is no
+   escape) reaches ``sigma_E``, provided ``sigma_E`` lies above the plateau
+   (``> level + plateau_tol``); an excursion off the plateau that falls back to it is not the
+   escape. ``alpha0`` is its knee: the last step before that entry at which the curve was still
+   within ``plateau_tol / 2`` of its level. A *plateau* exists only if the test curve stayed
+   there a while after training converged: ``alpha0 >= plateau_ratio * t_converged``. A test
+   curve that keeps rising with training has no plateau, and does not grok; one that never
+   reaches a region above its plateau has no alpha1 (alpha0 is then the last step).
+4. ``sigma_S`` = the best test score at steps ``<= alpha0`` (the low region's upper limit).
 5. ``alpha1`` = the first step after alpha0 at which the test score is ``>= sigma_E``.
 6. ``S`` = from alpha1 to the first later step at which the test score drops below
    ``sigma_E - stay_tol``, or to the end of the run (then S is right-censored).
@@ -196,35 +198,32 @@ def definition31(steps: Any, train: Any, test: Any, **options: Any) -> GrokkingS
     held_test = _running_median(te, 3)
     window = int(np.searchsorted(s, opt.plateau_ratio * t_conv))
     level = float(np.median(held_test[ic: max(window, ic) + 1]))
-    above = np.flatnonzero(held_test[ic:] > level + opt.plateau_tol)
-    if above.size:
-        # The knee: the last step before the escape still within half the tolerance, so
-        # that sigma_S is the plateau's top, not the first part of the rise.
-        escape = ic + int(above[0])
-        low = np.flatnonzero(held_test[ic:escape] <= level + opt.plateau_tol / 2)
-        i0 = ic + int(low[-1]) if low.size else escape - 1
-    else:
-        i0 = s.size - 1
-    i0 = max(i0, ic)
+    # The high region: the best level held for `tail` points after convergence.
+    w = min(tail, s.size - ic)
+    high = np.median(np.lib.stride_tricks.sliding_window_view(te[ic:], w), axis=-1).max()
+    sigma_e = min(float(high) - opt.high_tol, limit)
+    # The escape that counts is the one that leads into the high region (Fig. 2): the test
+    # curve's first entry there; an excursion off the plateau that falls back is not it.
+    entry = (np.flatnonzero(held_test[ic:] >= sigma_e) if sigma_e > level + opt.plateau_tol
+             else np.array([], dtype=int))
+    if not entry.size:  # the test curve never rose from its plateau to a higher region
+        sigma_s = float(te.max())
+        return GrokkingStats(float(s[-1]), None, sigma_s, sigma_e, limit, sigma_e - sigma_s,
+                             limit - sigma_e, None, False, t_conv,
+                             bool(s[-1] >= opt.plateau_ratio * t_conv))
+    ie = ic + int(entry[0])
+    # alpha0, the knee: the last step before the entry at which the curve was still within
+    # half the tolerance of its level, so that sigma_S is the plateau's top, not the rise.
+    low = np.flatnonzero(held_test[ic:ie] <= level + opt.plateau_tol / 2)
+    i0 = ic + int(low[-1]) if low.size else ic
     alpha0 = float(s[i0])
     plateau = alpha0 >= opt.plateau_ratio * t_conv
     sigma_s = float(te[: i0 + 1].max())
-    after = te[i0 + 1:]
-    if after.size == 0:
-        return GrokkingStats(alpha0, None, sigma_s, None, limit, None, None, None, False,
-                             t_conv, bool(plateau))
-    w = min(tail, after.size)
-    held = np.median(np.lib.stride_tricks.sliding_window_view(after, w), axis=-1).max()
-    sigma_e = min(float(held) - opt.high_tol, limit)
-    entered = np.flatnonzero(after >= sigma_e)
-    delta_s, delta_t = sigma_e - sigma_s, limit - sigma_e
-    if not entered.size:
-        return GrokkingStats(alpha0, None, sigma_s, sigma_e, limit, delta_s, delta_t, None,
-                             False, t_conv, bool(plateau))
-    i1 = i0 + 1 + int(entered[0])
+    i1 = i0 + 1 + int(np.argmax(te[i0 + 1: ie + 1] >= sigma_e))
     dropped = np.flatnonzero(te[i1:] < sigma_e - opt.stay_tol)
     end = float(s[i1 + int(dropped[0])]) if dropped.size else float(s[-1])
     alpha1 = float(s[i1])
+    delta_s, delta_t = sigma_e - sigma_s, limit - sigma_e
     grokked = (
         plateau
         and delta_s >= opt.min_delta_s
