@@ -19,7 +19,7 @@ def _runs(sizes: list[int], fs: list[float], seeds: int = 2) -> pd.DataFrame:
             for s in range(seeds):
                 curve = np.linspace(0.2, 0.9, 4) + 0.01 * s
                 rows.append({"n_train": n, "f": f, "seed": s, "steps": steps,
-                             "def31_alpha0": 10.0, "train_acc": curve, "test_acc": curve,
+                             "def31_t_converged": 10.0, "train_acc": curve, "test_acc": curve,
                              "test_acc_subsampled": curve})
     return pd.DataFrame(rows)
 
@@ -32,7 +32,8 @@ def test_curves_grid_is_one_figure_with_a_row_per_value(sizes: list[int]) -> Non
     assert plt.get_fignums() == [fig.number]
     assert len(fig.axes) == len(sizes) * len(SHIFT_PANELS)
     assert [sub.get_suptitle() for sub in fig.subfigs] == [f"{n} samples" for n in sizes]
-    # one mean line per f in every panel; test panels start at alpha0 = 10 (steps 10, 100, 1000)
+    # one mean line per f in every panel; test panels start where training converged
+    # (t_converged = 10: steps 10, 100, 1000)
     first = fig.axes[0]
     assert len(first.get_lines()) == 2
     assert list(fig.axes[1].get_lines()[0].get_xdata()) == [10, 100, 1000]

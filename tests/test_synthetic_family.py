@@ -74,13 +74,30 @@ def test_more_missing_subclasses_mean_a_larger_train_test_mmd():
 STEPS = np.unique(np.geomspace(1, 20_000, 60).astype(int))
 
 
+def _run(n: int, f: float, seed: int, test: np.ndarray) -> dict:
+    """A run table row for ``test`` (the subsampled subclasses' curve is the same)."""
+    train = np.clip(STEPS / 300, 0, 1)
+    stats = definition31(STEPS, train, test).as_dict()
+    return {"n_train": n, "f": f, "seed": seed, "steps": STEPS, "train_acc": train,
+            "test_acc": test, "test_acc_subsampled": test,
+            **{f"def31_{k}": v for k, v in stats.items()},
+            **{f"sub31_{k}": v for k, v in stats.items()}}
+
+
 def _row(n: int, f: float, seed: int, gap: float, *, center: float = 1500) -> dict:
     """A run that memorizes by step 300 and then gains ``gap`` test accuracy around ``center``."""
     train = np.clip(STEPS / 300, 0, 1)
-    test = (0.98 - gap) * train + gap / (1 + np.exp(-(STEPS - center) / 60))
-    stats = definition31(STEPS, train, test).as_dict()
-    return {"n_train": n, "f": f, "seed": seed, "steps": STEPS, "train_acc": train,
-            "test_acc": test, **{f"def31_{k}": v for k, v in stats.items()}}
+    return _run(n, f, seed, (0.98 - gap) * train + gap / (1 + np.exp(-(STEPS - center) / 60)))
+
+
+def _flat(n: int, f: float, seed: int) -> dict:
+    """A run whose test accuracy rises with training to 0.5 and stays there: no grokking."""
+    return _run(n, f, seed, 0.5 * np.clip(STEPS / 300, 0, 1))
+
+
+#: Fig. 4 runs that support every claim: f = 0 groks on its removed subclasses; f = 0.2 starts
+#: at >= 0.8 test accuracy and groks, by more on the smaller training set.
+FIG4 = [(0.0, 100, 0.4), (0.0, 800, 0.2), (0.2, 100, 0.17), (0.2, 800, 0.14)]
 
 
 def test_fig3a_verdicts_follow_the_measured_intensities():
@@ -94,14 +111,13 @@ def test_fig3a_verdicts_follow_the_measured_intensities():
 
 
 def test_fig4_and_architecture_verdicts():
-    df = pd.DataFrame([_row(n, f, s, gap) for f in (0.0, 0.2)
-                       for n, gap in ((100, 0.4), (800, 0.2)) for s in range(2)])
+    df = pd.DataFrame([_row(n, f, s, gap) for f, n, gap in FIG4 for s in range(2)])
     found = claims.carvalho_fig4(df, page="p")
-    assert [v.verdict for v in found] == ["supported"] * 3
-    flat = df.assign(def31_grokked=False, def31_delta_S=0.0)
+    assert [v.verdict for v in found] == ["supported"] * 4
+    flat = pd.DataFrame([_flat(n, f, s) for f, n, _ in FIG4 for s in range(2)])
     other = claims.carvalho_fig4(flat, page="p")
     both = claims.carvalho_architectures(found, other, page="p")
-    assert both.verdict == "not supported" and "0/3" in both.measured
+    assert both.verdict == "not supported" and "0/4" in both.measured
     assert claims.carvalho_architectures(found, found, page="p").verdict == "supported"
     # Agreeing that nothing groks is no shared pattern.
     assert claims.carvalho_architectures(other, other, page="p").verdict == "inconclusive"
@@ -110,7 +126,9 @@ def test_fig4_and_architecture_verdicts():
 def test_shift_verdict_reads_the_rank_correlation():
     rng = np.random.default_rng(0)
     mmd = rng.uniform(0, 1, 20)
-    df = pd.DataFrame({"dataset": "equidistant", "mmd2": mmd, "def31_delta_S": mmd + 0.01})
+    # every run converged and grokked: its intensity is its Delta_S
+    df = pd.DataFrame({"dataset": "equidistant", "mmd2": mmd, "def31_delta_S": mmd + 0.01,
+                       "def31_t_converged": 300.0, "def31_grokked": True})
     assert claims.carvalho_shift(df, page="p")[0].verdict == "supported"
     df["def31_delta_S"] = 1 - mmd
     assert claims.carvalho_shift(df, page="p")[0].verdict == "not supported"
@@ -130,12 +148,12 @@ def test_run_reusing_trains_only_what_the_store_lacks(tmp_path):
 
 
 def test_a_model_that_does_not_learn_gives_no_evidence():
-    df = pd.DataFrame([_row(n, f, s, gap) for f in (0.0, 0.2)
-                       for n, gap in ((100, 0.4), (800, 0.2)) for s in range(2)])
+    df = pd.DataFrame([_row(n, f, s, gap) for f, n, gap in FIG4 for s in range(2)])
     found = claims.carvalho_fig4(df, page="p")
-    flat = claims.carvalho_fig4(df.assign(def31_grokked=False, def31_delta_S=0.0), page="p")
+    flat = claims.carvalho_fig4(pd.DataFrame([_flat(n, f, s) for f, n, _ in FIG4
+                                              for s in range(2)]), page="p")
     assert claims.demote_if_weak(flat, final=0.8, reference=0.9) == flat  # close enough
     weak = claims.demote_if_weak(flat, final=0.45, reference=0.87)
-    assert [v.verdict for v in weak] == ["inconclusive"] * 3
+    assert [v.verdict for v in weak] == ["inconclusive"] * 4
     assert all("does not learn the task" in v.measured for v in weak)
     assert claims.carvalho_architectures(found, weak, page="p").verdict == "inconclusive"

@@ -25,9 +25,10 @@ def _draw_panels(axes: np.ndarray, df: pd.DataFrame, *, by: str,
     colors = plt.get_cmap("viridis")(np.linspace(0, 0.9, df[by].nunique()))
     for (value, group), color in zip(df.groupby(by, sort=True), colors, strict=True):
         steps = group["steps"].iloc[0]
-        alpha0 = pd.to_numeric(group["def31_alpha0"], errors="coerce").median()
+        # where training converged (not alpha0, which Definition 3.1 now puts at the escape)
+        t_conv = pd.to_numeric(group["def31_t_converged"], errors="coerce").median()
         for ax, (col, _), flag in zip(axes, panels, flags, strict=True):
-            start = alpha0 if flag and np.isfinite(alpha0) else None
+            start = t_conv if flag and np.isfinite(t_conv) else None
             mean_band(ax, steps, np.stack(group[col].to_list()), label=label_fmt.format(value),
                       color=color, start=start)
     for ax, (_, name) in zip(axes, panels, strict=True):
@@ -42,8 +43,9 @@ def curves_by_condition(df: pd.DataFrame, *, by: str, panels: list[tuple[str, st
                         label_fmt: str = "{}", title: str = "") -> Figure:
     """One panel per ``(column, title)``; one mean curve with a band per value of ``by``.
 
-    Panels flagged in ``from_convergence`` start at the median Definition 3.1 alpha0 of their
-    condition (the paper plots test curves "after the training loss has converged").
+    Panels flagged in ``from_convergence`` start at the median step at which training
+    converged (Definition 3.1's ``t_converged``) in their condition (the paper plots test
+    curves "after the training loss has converged").
     """
     flags = from_convergence or (False,) * len(panels)
     fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.4), squeeze=False)

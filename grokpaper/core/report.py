@@ -1,4 +1,5 @@
-"""Tables for the chapters: Definition 3.1 per condition, and the provenance block."""
+"""Tables for the chapters: Definition 3.1 per condition and its sensitivity to the reading,
+and the provenance block."""
 
 from __future__ import annotations
 
@@ -8,9 +9,13 @@ import numpy as np
 import pandas as pd
 
 from grokpaper.core import provenance
+from grokpaper.core.metrics import definition31_sensitivity
 
-DEF31_COLUMNS = ("alpha0", "alpha1", "sigma_S", "sigma_E", "delta_S", "delta_T",
+#: Definition 3.1 quantities shown per condition (``def31_<name>`` columns of a run table).
+DEF31_COLUMNS = ("t_converged", "alpha0", "alpha1", "sigma_S", "sigma_E", "delta_S", "delta_T",
                  "support_start", "support_end")
+#: Columns that are steps (shown without decimals); the others are accuracies.
+_STEP_COLUMNS = ("t_converged", "alpha0", "alpha1", "support_start", "support_end")
 
 
 def _mean_sd(values: pd.Series, digits: int) -> str:
@@ -22,23 +27,53 @@ def _mean_sd(values: pd.Series, digits: int) -> str:
     return f"{v.mean():.{digits}f} ± {v.std(ddof=1):.{digits}f}"
 
 
-def def31_table(df: pd.DataFrame, by: list[str]) -> pd.DataFrame:
-    """Definition 3.1 quantities per condition: mean ± sd over seeds, and how many grokked.
+def def31_table(df: pd.DataFrame, by: list[str], *, prefix: str = "def31_",
+               test: str = "test_acc") -> pd.DataFrame:
+    """Definition 3.1 quantities per condition: mean ± sd over seeds, how many seeds sat on a
+    low plateau after training converged, and how many grokked.
 
-    Steps (alpha0, alpha1, S) are shown without decimals, accuracies with two. A dash means
-    undefined for every seed (e.g. alpha1 when the test curve never settles).
+    Steps (t_converged, alpha0, alpha1, S) are shown without decimals, accuracies with two. A
+    dash means undefined for every seed (e.g. alpha1 when the test curve never left its
+    plateau). ``prefix`` and ``test`` name another curve's columns (e.g. ``"sub31_"`` and
+    ``"test_acc_subsampled"`` for the subsampled subclasses alone).
     """
     rows = []
     for key, g in df.groupby(by, sort=True):
         key = key if isinstance(key, tuple) else (key,)
         row: dict[str, Any] = dict(zip(by, key, strict=True))
-        row["grokked"] = f"{int(g['def31_grokked'].sum())}/{len(g)}"
+        row["plateau"] = f"{int(g[f'{prefix}plateau'].fillna(False).astype(bool).sum())}/{len(g)}"
+        row["grokked"] = f"{int(g[f'{prefix}grokked'].sum())}/{len(g)}"
         for col in DEF31_COLUMNS:
-            digits = 0 if col.startswith(("alpha", "support")) else 2
-            row[col] = _mean_sd(g[f"def31_{col}"], digits)
-        row["final test acc"] = _mean_sd(g["test_acc"].map(lambda c: c[-1]), 3)
+            row[col] = _mean_sd(g[f"{prefix}{col}"], 0 if col in _STEP_COLUMNS else 2)
+        row["final test acc"] = _mean_sd(g[test].map(lambda c: c[-1]), 3)
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def def31_sensitivity_table(df: pd.DataFrame, by: str | None = None, *,
+                            test: str = "test_acc") -> pd.DataFrame:
+    """How many runs of ``df`` grok under Definition 3.1 as read here (Fig. 2), under the
+    earlier reading (alpha0 at train convergence), and with each threshold halved and doubled
+    (:func:`~grokpaper.core.metrics.definition31_sensitivity`): one row per variant, one
+    column of "grokked/runs" for all runs and one per value of ``by``."""
+    groups = [("all runs", df)]
+    if by is not None:
+        groups += [(f"{by} = {v:g}" if isinstance(v, float) else f"{by} = {v}", g)
+                   for v, g in df.groupby(by, sort=True)]
+    table: dict[str, list[str]] = {}
+    index: list[str] = []
+    for name, g in groups:
+        rows = definition31_sensitivity(zip(g["steps"], g["train_acc"], g[test], strict=True))
+        table[name] = [f"{r['grokked']}/{r['runs']}" for r in rows]
+        index = [_variant(r) for r in rows]
+    return pd.DataFrame(table, index=pd.Index(index, name="Definition 3.1 read with"))
+
+
+def _variant(row: dict[str, Any]) -> str:
+    if row["value"] is None:
+        return row["reading"]
+    name, factor = row["threshold"].split(" x ")
+    return f"{name} x {factor} (= {row['value']:g})"
 
 
 def provenance_markdown(df: pd.DataFrame, *, params: Any, profile: str) -> str:
@@ -68,21 +103,21 @@ def final_value(df: pd.DataFrame, column: str) -> np.ndarray:
     return np.array([c[-1] for c in df[column]])
 
 
-def value_at_alpha0(df: pd.DataFrame, column: str = "test_acc") -> np.ndarray:
-    """Curve ``column`` of every run at its Definition 3.1 alpha0 (NaN where training never
-    converged)."""
+def value_at_convergence(df: pd.DataFrame, column: str = "test_acc") -> np.ndarray:
+    """Curve ``column`` of every run at the step training converged (Definition 3.1's
+    ``t_converged``; NaN where training never converged)."""
     out = []
-    for steps, curve, a0 in zip(df["steps"], df[column], df["def31_alpha0"], strict=True):
-        ok = a0 is not None and np.isfinite(a0)
-        out.append(float(curve[np.searchsorted(steps, a0)]) if ok else np.nan)
+    for steps, curve, t in zip(df["steps"], df[column], df["def31_t_converged"], strict=True):
+        ok = t is not None and np.isfinite(t)
+        out.append(float(curve[np.searchsorted(steps, t)]) if ok else np.nan)
     return np.array(out)
 
 
-def alpha0_vs_end(df: pd.DataFrame, by: list[str]) -> pd.DataFrame:
-    """Mean test accuracy (all samples, and the subsampled subclasses alone) at alpha0 and at
-    the end of the run, per condition: where the late gain comes from."""
-    cols = {"test at alpha0": value_at_alpha0(df, "test_acc"),
+def convergence_vs_end(df: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """Mean test accuracy (all samples, and the subsampled subclasses alone) when training
+    converged and at the end of the run, per condition: where the late gain comes from."""
+    cols = {"test at convergence": value_at_convergence(df, "test_acc"),
             "test at end": final_value(df, "test_acc"),
-            "subsampled at alpha0": value_at_alpha0(df, "test_acc_subsampled"),
+            "subsampled at convergence": value_at_convergence(df, "test_acc_subsampled"),
             "subsampled at end": final_value(df, "test_acc_subsampled")}
     return df.assign(**cols).groupby(by)[list(cols)].mean().round(3)

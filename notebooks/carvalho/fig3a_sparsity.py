@@ -66,9 +66,9 @@ display(Markdown(synthetic_design.paper_vs_ours_markdown(params, profile, FIGURE
 #
 # {numref}`fig-carvalho-3a-curves`: mean over seeds with a ±1 standard deviation band
 # ({glue:text}`n_runs` runs in all). The test panel starts where training converged (the
-# median $\alpha_0$ of each size), as the paper plots it.
+# median over seeds of each size), as the paper plots it.
 
-# %% tags=["remove-input"] mystnb={"figure": {"caption": "Training (left) and test (right) accuracy against the optimizer step (log scale) on the equidistant dataset with balanced sampling ($f = 1$), one colour per training-set size. Lines: mean over seeds; bands: ±1 standard deviation over seeds; test curves start at the median $\\alpha_0$ of their size.", "name": "fig-carvalho-3a-curves"}}
+# %% tags=["remove-input"] mystnb={"figure": {"caption": "Training (left) and test (right) accuracy against the optimizer step (log scale) on the equidistant dataset with balanced sampling ($f = 1$), one colour per training-set size. Lines: mean over seeds; bands: ±1 standard deviation over seeds; test curves start at the median step at which training converged for their size.", "name": "fig-carvalho-3a-curves"}}
 fig = curves_by_condition(
     df, by="n_train", label_fmt="{} samples", title="equidistant dataset, f = 1 (balanced)",
     panels=[("train_acc", "training set"), ("test_acc", "test set")],

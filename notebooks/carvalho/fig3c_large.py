@@ -63,10 +63,10 @@ display(Markdown(synthetic_design.paper_vs_ours_markdown(params, profile, FIGURE
 #
 # {numref}`fig-carvalho-3c-curves`, one row per training-set size: mean over seeds with a ±1
 # standard deviation band ({glue:text}`n_runs` runs in all). Test panels start where training
-# converged (the median $\alpha_0$ of each condition); the right panel is the test accuracy
+# converged (the median over seeds of each condition); the right panel is the test accuracy
 # on the subsampled subclasses alone.
 
-# %% tags=["remove-input"] mystnb={"figure": {"caption": "Equidistant dataset, one row of panels per training-set size: accuracy against the optimizer step (log scale) on the training set, the test set, and the test samples of the subsampled subclasses alone, one colour per factor $f$. Lines: mean over seeds; bands: ±1 standard deviation over seeds; test panels start at the median $\\alpha_0$ of each $f$.", "name": "fig-carvalho-3c-curves"}}
+# %% tags=["remove-input"] mystnb={"figure": {"caption": "Equidistant dataset, one row of panels per training-set size: accuracy against the optimizer step (log scale) on the training set, the test set, and the test samples of the subsampled subclasses alone, one colour per factor $f$. Lines: mean over seeds; bands: ±1 standard deviation over seeds; test panels start at the median step at which training converged for each $f$.", "name": "fig-carvalho-3c-curves"}}
 shift_curves(df, rows="n_train", by="f", label_fmt="f = {:g}",
              title_fmt="equidistant dataset, {} training samples")
 

@@ -71,11 +71,11 @@ display(Markdown(synthetic_design.paper_vs_ours_markdown(params, profile, FIGURE
 # {numref}`fig-carvalho-4-curves`: one row per $f$ (top: $f = 0$, the paper's Fig. 4a; below:
 # $f = 0.2$, Fig. 4b), one curve per training-set size:
 # mean over seeds with a ±1 standard deviation band ({glue:text}`n_runs` runs in all). Test
-# panels start where training converged (the median $\alpha_0$ of each size); the right panel
+# panels start where training converged (the median over seeds of each size); the right panel
 # is the test accuracy on the subsampled subclasses alone, the ones missing from training when
 # $f = 0$.
 
-# %% tags=["remove-input"] mystnb={"figure": {"caption": "Equivariant dataset, one row of panels per factor $f$ (the paper's Fig. 4a is $f = 0$, 4b $f = 0.2$): accuracy against the optimizer step (log scale) on the training set, the test set, and the test samples of the subsampled subclasses alone, one colour per training-set size. Lines: mean over seeds; bands: ±1 standard deviation over seeds; test panels start at the median $\\alpha_0$ of each size.", "name": "fig-carvalho-4-curves"}}
+# %% tags=["remove-input"] mystnb={"figure": {"caption": "Equivariant dataset, one row of panels per factor $f$ (the paper's Fig. 4a is $f = 0$, 4b $f = 0.2$): accuracy against the optimizer step (log scale) on the training set, the test set, and the test samples of the subsampled subclasses alone, one colour per training-set size. Lines: mean over seeds; bands: ±1 standard deviation over seeds; test panels start at the median step at which training converged for each size.", "name": "fig-carvalho-4-curves"}}
 shift_curves(df, rows="f", by="n_train", label_fmt="{} samples",
              title_fmt="equivariant dataset, f = {:g}")
 
