@@ -107,7 +107,8 @@ def _plateau_f0(df: pd.DataFrame, figure: str, *, page: str) -> Verdict:
                      some_met=any(suboptimal))
     measured = (f"f = 0: {sum(c.grokked for *_, c in rows)}/{sum(c.runs for *_, c in rows)} "
                 f"runs grok; ends >= {SUBOPTIMAL_GAP} below the best 0 < f < 1 at "
-                f"{sum(suboptimal)}/{len(rows)} sizes")
+                f"{sum(suboptimal)}/{len(rows)} sizes" if rows
+                else "no training size where f = 0 and 0 < f < 1 both converged")
     detail = "; ".join(
         f"n = {n:,}: f = 0 final test accuracy {acc0:.3f} vs {best:.3f} for f = {bf:g} "
         f"(the best 0 < f < 1), {c.grokked}/{c.runs} f = 0 runs grok"
@@ -153,10 +154,12 @@ def _starts_high(unbalanced: pd.DataFrame, figure: str, *, page: str) -> Verdict
         figure, "On the equivariant dataset with f = 0.2, the grokking curve already starts at "
         "a very high test accuracy.", verdict,
         f"test accuracy when training converged >= {VERY_HIGH} at {int((by >= VERY_HIGH).sum())}"
-        f"/{len(by)} sizes", page=page,
+        f"/{len(by)} sizes" if len(by) else "training never converged", page=page,
         detail="Mean test accuracy when training converged: "
-               + ", ".join(f"n = {n:,}: {v:.3f}" for n, v in by.items()) + ".",
-        decide=rules.no_convergence(unbalanced))
+               + ", ".join(f"n = {n:,}: {v:.3f}" for n, v in by.items()) + "." if len(by)
+        else "",
+        decide=rules.no_convergence(unbalanced) if len(unbalanced)
+        else "No run with 0 < f < 1 in this profile: run f = 0.2.")
 
 
 def carvalho_fig4(df: pd.DataFrame, *, page: str, figure: str = "Fig. 4") -> list[Verdict]:

@@ -169,6 +169,8 @@ def ends_text(table: pd.DataFrame) -> str:
     t = table.dropna(subset=["mean"])
     if t.empty:
         return "Delta_S undefined (training never converged)"
+    if len(t) == 1:
+        return f"mean Delta_S {t['mean'].iloc[0]:.2f} at n = {t.index[0]:,} only"
     first, last = t.index[0], t.index[-1]
     return (f"mean Delta_S {t['mean'].iloc[0]:.2f} (n = {first:,}) -> {t['mean'].iloc[-1]:.2f} "
             f"(n = {last:,})")

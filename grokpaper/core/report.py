@@ -3,6 +3,7 @@ and the provenance block."""
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 import numpy as np
@@ -58,7 +59,7 @@ def def31_sensitivity_table(df: pd.DataFrame, by: str | None = None, *,
     column of "grokked/runs" for all runs and one per value of ``by``."""
     groups = [("all runs", df)]
     if by is not None:
-        groups += [(f"{by} = {v:g}" if isinstance(v, float) else f"{by} = {v}", g)
+        groups += [(f"{by} = {v:g}" if isinstance(v, numbers.Number) else str(v), g)
                    for v, g in df.groupby(by, sort=True)]
     table: dict[str, list[str]] = {}
     index: list[str] = []

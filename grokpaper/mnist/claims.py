@@ -225,12 +225,11 @@ def carvalho_mnist(df: pd.DataFrame, *, page: str) -> list[Verdict]:
               for c, g in df.groupby("condition", sort=False)}
     detail = "; ".join(f"{c.text()}, final test acc {finals[c.label]:.3f}"
                        for c in conditions(df, ["condition"]))
-    rand_text = ("; random subsample groks" if rand_groks else
-                 "; random subsample does not grok" if rand else "")
+    rand_text = (f"; random subsample: {rand[0].grokked}/{rand[0].runs} grok" if rand else "")
     return [Verdict(
         paper=CARVALHO.name, figure="MNIST (Sec. 1)",
         claim="A distribution shift induced on MNIST by downsampling clusters of a ResNet's "
               "latent space (f > 0) produces grokking (compared with a random subsample).",
-        measured=f"{grokking_counts(conds)} (f > 0){rand_text}", verdict=verdict, page=page,
+        measured=f"f > 0: {grokking_counts(conds)}{rand_text}", verdict=verdict, page=page,
         detail=f"{_budget(df)}: {detail}.",
         decide="" if verdict != INCONCLUSIVE else no_convergence(df))]
