@@ -14,6 +14,8 @@ from grokpaper.core.metrics import (
     definition31,
     definition31_at_convergence,
 )
+from grokpaper.lisakib import report as lisakib_report
+from grokpaper.liu import report as liu_report
 
 STEPS = np.logspace(0, 4, 200)
 TRAIN = 1.0 - np.exp(-STEPS / 20.0)  # converges by step ~80
@@ -88,3 +90,28 @@ def test_values_at_convergence_are_read_at_t_converged_not_alpha0() -> None:
     table = report.convergence_vs_end(df.assign(test_acc_subsampled=df["test_acc"]), by=["f"])
     assert list(table.columns) == ["test at convergence", "test at end",
                                    "subsampled at convergence", "subsampled at end"]
+
+
+def test_def31_outcome_says_why_a_run_did_not_grok() -> None:
+    df = _runs()
+    never = _runs(train=0.2 + 0.6 * STEPS / STEPS[-1]).iloc[:1]
+    both = pd.concat([df, never], ignore_index=True)
+    got = report.def31_outcome(both)
+    assert got.tolist() == (["grokked"] * 2 + ["no plateau"] * 2 + ["plateau, not grokked"] * 2
+                            + ["grokked"] * 2 + ["not converged"])
+
+
+def test_the_definitions_tables_split_definition31s_no() -> None:
+    df = _runs().assign(phase=["grokking", "grokking", "comprehension", "comprehension",
+                               "memorization", "memorization", "grokking", "comprehension"])
+    tab = liu_report.contingency(df)
+    assert tab.columns.tolist() == ["Def. 3.1: grokked", "Def. 3.1: plateau, not grokked",
+                                    "Def. 3.1: no plateau"]
+    assert tab.loc["grokking"].tolist() == [3, 0, 0]
+    assert tab.loc["comprehension"].tolist() == [1, 0, 2]  # rose with training: no plateau
+    assert tab.loc["memorization"].tolist() == [0, 2, 0]
+    defs = lisakib_report.definitions_table(
+        df.rename(columns={"phase": "liu_phase"}).assign(li_class="grokking"))
+    assert defs["runs"].sum() == len(df)
+    got = defs.groupby("Definition 3.1")["runs"].sum().to_dict()
+    assert got == {"grokked": 4, "no plateau": 2, "plateau, not grokked": 2}

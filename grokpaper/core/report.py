@@ -51,6 +51,23 @@ def def31_table(df: pd.DataFrame, by: list[str], *, prefix: str = "def31_",
     return pd.DataFrame(rows)
 
 
+#: What Definition 3.1 says of a run, from the most to the least: it grokked; its test curve
+#: sat on a low plateau after training converged but did not grok from it; it had no plateau
+#: (it rose with training); training never converged.
+DEF31_OUTCOMES = ("grokked", "plateau, not grokked", "no plateau", "not converged")
+
+
+def def31_outcome(df: pd.DataFrame, prefix: str = "def31_") -> pd.Series:
+    """:data:`DEF31_OUTCOMES` label of every run of ``df`` (for tables that set Definition 3.1
+    against another definition of grokking: why it says no matters)."""
+    converged = pd.to_numeric(df[f"{prefix}t_converged"], errors="coerce").notna()
+    plateau = df[f"{prefix}plateau"].fillna(False).astype(bool)
+    grokked = df[f"{prefix}grokked"].fillna(False).astype(bool)
+    label = np.select([grokked, converged & plateau, converged], DEF31_OUTCOMES[:3],
+                      DEF31_OUTCOMES[3])
+    return pd.Series(label, index=df.index, name="Definition 3.1")
+
+
 def def31_sensitivity_table(df: pd.DataFrame, by: str | None = None, *,
                             test: str = "test_acc") -> pd.DataFrame:
     """How many runs of ``df`` grok under Definition 3.1 as read here (Fig. 2), under the

@@ -182,7 +182,9 @@ def summarize(run: ModRun, a: dict[str, np.ndarray]) -> dict:
         "delay_epochs": _none(delay) * batch / run.n_train,
         "li_class": li_class(delay),
         "liu_phase": phases.phase(t_tr90, t_va90, budget=run.train.steps + 1),
-        "def31_grokked": definition31(s, a["train_acc"], a["test_acc"]).grokked,
+        # Definition 3.1: whether the run grokked, and if not, whether there was a plateau
+        **{f"def31_{k}": v for k, v in definition31(s, a["train_acc"], a["test_acc"])
+           .as_dict().items() if k in ("grokked", "plateau", "t_converged")},
         # The Q/K/V-norm peak: an early signal if it comes before validation reaches 95%.
         "qkv_peak_step": float(s[peak]), "qkv_peak": float(qkv[peak]),
         "qkv_final": float(qkv[-1]),

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from grokpaper.core.report import def31_outcome
 from grokpaper.lisakib.data import OP_NAMES
 from grokpaper.lisakib.experiments import LI_CLASSES
 
@@ -234,6 +235,8 @@ def early_signal_table(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def definitions_table(df: pd.DataFrame) -> pd.DataFrame:
-    """Runs per (Li & Sakib class, Liu phase, Definition 3.1): where the definitions agree."""
-    t = df.groupby(["li_class", "liu_phase", "def31_grokked"]).size().rename("runs")
-    return t.reset_index()
+    """Runs per (Li & Sakib class, Liu phase, Definition 3.1): where the definitions agree.
+    Definition 3.1's "no" is split by why (:data:`~grokpaper.core.report.DEF31_OUTCOMES`)."""
+    d = df.assign(def31=def31_outcome(df))
+    t = d.groupby(["li_class", "liu_phase", "def31"]).size().rename("runs")
+    return t.reset_index().rename(columns={"def31": "Definition 3.1"})

@@ -13,6 +13,7 @@ from matplotlib.colors import ListedColormap
 from matplotlib.patches import Patch
 
 from grokpaper.core.phases import COLORS, PHASES
+from grokpaper.core.report import DEF31_OUTCOMES, def31_outcome
 
 #: (what the paper or the authors' code says, why our paper-profile value) per parameter.
 FRACTION_NOTES = {
@@ -134,9 +135,12 @@ def steps_table(df: pd.DataFrame, y: str) -> pd.DataFrame:
 
 
 def contingency(df: pd.DataFrame) -> pd.DataFrame:
-    """Runs per (Liu phase, Definition 3.1 verdict): does Liu's grokking match Carvalho's?"""
-    d31 = df["def31_grokked"].map({True: "Def. 3.1: grokked", False: "Def. 3.1: not grokked"})
+    """Runs per (Liu phase, what Definition 3.1 says): does Liu's grokking match Carvalho's?
+    Definition 3.1's "no" is split by why (:data:`~grokpaper.core.report.DEF31_OUTCOMES`)."""
+    d31 = def31_outcome(df)
     tab = pd.crosstab(df["phase"], d31)
+    tab = tab.reindex(columns=[o for o in DEF31_OUTCOMES if o in tab.columns])
+    tab.columns = [f"Def. 3.1: {o}" for o in tab.columns]
     return tab.reindex([p for p in PHASES if p in tab.index])
 
 

@@ -118,9 +118,11 @@ lr_report.early_signal_table(df).round(2)
 # rule, `grokpaper/core/phases.py`): comprehension if training and validation accuracy both reach
 # 90% within the budget less than 1,000 steps apart, grokking if further apart, memorization if
 # only training does, confusion otherwise. *Carvalho et al.* {cite}`carvalho2025grokking`
-# Definition 3.1 (`grokpaper/core/metrics.py`): training converges, then the test curve rises into
-# the training limit's neighbourhood and stays there for long. Each row counts the runs with
-# that combination of verdicts.
+# Definition 3.1 (`grokpaper/core/metrics.py`, read as the paper's Fig. 2 draws it): training
+# converges, the test curve sits on a low plateau, then rises from it into the training
+# limit's neighbourhood and stays there for much longer than the rise took; its "no" is split
+# by why (a plateau without grokking, no plateau, training never converged). Each row counts
+# the runs with that combination of verdicts.
 
 # %% tags=["remove-input"]
 defs = lr_report.definitions_table(df)
@@ -135,8 +137,8 @@ defs
 # runs, Li & Sakib and Definition 3.1 for {glue:text}`agree_31`. The first two differ only in
 # the threshold (95% vs 90%) and in what they call a run that memorizes without
 # generalizing (confusion vs memorization); Definition 3.1 also asks that the test accuracy
-# *stay* high for longer than it took to get there, which a run that groks near the end of the
-# budget cannot show.
+# wait on a plateau after training converged and then *stay* high for longer than the rise
+# took, which a run that groks near the end of the budget cannot show.
 
 # %% [markdown]
 # ## Verdict

@@ -107,7 +107,10 @@ for p, f in frames.items():
 # ## Liu's phases against Definition 3.1
 #
 # Runs per phase and Definition 3.1 verdict, all panels together. If the two notions of
-# grokking agreed, Definition 3.1 would say "grokked" exactly in the grokking cells.
+# grokking agreed, Definition 3.1 would say "grokked" exactly in the grokking cells. Its "no"
+# is split by why: the test accuracy sat on a low plateau after training converged but did
+# not grok from it, or it had no plateau (it rose with training), or training never
+# converged.
 
 # %% tags=["remove-input"]
 liu_report.contingency(df)
