@@ -52,7 +52,7 @@ PAPER_SAYS: dict[str, tuple[str, str]] = {
 
 #: Rows that only apply to one model (the figure's, in its ``paper`` profile).
 ONLY_FOR = {"hidden": "mlp", "d_model": "transformer", "n_heads": "transformer",
-             "n_layers": "transformer"}
+            "n_layers": "transformer"}
 
 #: The synthetic-data figures (their names in ``profiles.PROFILES``).
 FIGURES = ("carvalho.fig3a", "carvalho.fig3b", "carvalho.fig3c", "carvalho.fig4",
