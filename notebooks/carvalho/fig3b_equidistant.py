@@ -72,7 +72,8 @@ glue("profile", profile, display=False)
 # (profile {glue:text}`profile`) may scale the run down; its values are in the last column.
 
 # %% tags=["remove-input"]
-display(Markdown(synthetic_design.paper_vs_ours_markdown(params, profile, FIGURE)))
+display(report.paper_says_table(params, profile=profile, figure=FIGURE,
+                                notes=synthetic_design.NOTES[FIGURE]))
 
 # %% [markdown]
 # ## Learning curves
@@ -100,8 +101,8 @@ shift_curves(df, rows="n_train", by="f", label_fmt="f = {:g}",
 # the test accuracy drops 0.02 below $\sigma_E$, or to the end of the run. A run grokked if
 # it had a plateau, $\Delta_S = \sigma_E - \sigma_S \geq 0.1$ and
 # $|S| \geq 2(\alpha_1 - \alpha_0)$. The table gives the mean ± standard deviation over seeds:
-# steps for $t_c$, $\alpha_0$, $\alpha_1$ and the start and end of $S$, accuracies for the
-# rest.
+# steps for $t_c$, $\alpha_0$, $\alpha_1$ and the start and end of $S$ (columns
+# `support_start` and `support_end`), accuracies for the rest.
 
 # %% tags=["remove-input"]
 report.def31_table(df, by=["n_train", "f"])

@@ -81,7 +81,8 @@ budget = params.steps
 # ## Paper says / we use
 
 # %% tags=["remove-input"]
-display(Markdown(liu_report.params_markdown(params, profile, liu_report.FRACTION_NOTES)))
+display(report.paper_says_table(params, profile=profile, figure="liu.fraction",
+                                notes=liu_report.NOTES["liu.fraction"]))
 
 # %% [markdown]
 # ## (a) Theory and (b) training: the critical fraction
@@ -162,9 +163,9 @@ liu_report.close(fig)
 # %% tags=["remove-input"]
 steps_to["network"] = float(ref["t_rqi"])  # tracked at every step, not only at the frames
 display(Markdown(
-    f"Run: {n_ref} training samples, seed 0. $\\lambda_3$ = {ref['lambda3']:.4f} with Eq. (5)'s "
-    f"mean, so $3 n_h$ = {3 * n_h:.0f} steps; $\\lambda_3$ = {ref['lambda3_sum']:.3f} with the "
-    f"authors' sum, $3 n_h$ = {3 * n_h_sum:.0f} steps. First step with RQI > 0.95: "
+    f"Run: {n_ref} training samples, seed 0. λ₃ = {ref['lambda3']:.4f} with Eq. (5)'s "
+    f"mean, so 3 nₕ = {3 * n_h:.0f} steps; λ₃ = {ref['lambda3_sum']:.3f} with the "
+    f"authors' sum, 3 nₕ = {3 * n_h_sum:.0f} steps. First step with RQI > 0.95: "
     + "; ".join(f"{k} {v:.0f}" for k, v in steps_to.items()) + " (nan: not reached)."))
 
 # %% [markdown]

@@ -62,14 +62,15 @@ params = profiles.resolve("liu.fig6", liu.PhaseDiagrams, profile, panels=panels,
 frames = {p: liu.run(params.panel_runs(p)) for p in params.panels}
 df = pd.concat([f.assign(panel=p) for p, f in frames.items()], ignore_index=True)
 TITLES = {"a": "(a) addition, regression", "b": "(b) addition, regression",
-          "c": "(c) addition, classification", "d": "(d) $S_3$, regression"}
+          "c": "(c) addition, classification", "d": "(d) S₃, regression"}
 YLABEL = {"lr_emb": "representation lr", "wd_dec": "decoder weight decay"}
 
 # %% [markdown]
 # ## Paper says / we use
 
 # %% tags=["remove-input"]
-display(Markdown(liu_report.params_markdown(params, profile, liu_report.PHASE_NOTES)))
+display(report.paper_says_table(params, profile=profile, figure="liu.fig6",
+                                notes=liu_report.NOTES["liu.fig6"]))
 
 # %% [markdown]
 # ## Phase diagrams

@@ -65,8 +65,8 @@ table = phases.phase_table(df, rows="wd_dec", cols="lr_dec")
 # ## Paper says / we use
 
 # %% tags=["remove-input"]
-display(Markdown(liu_report.params_markdown(params, profile,
-                                            liu_report.TRANSFORMER_PHASE_NOTES)))
+display(report.paper_says_table(params, profile=profile, figure="liu.fig7_phases",
+                                notes=liu_report.NOTES["liu.fig7_phases"]))
 
 # %% [markdown]
 # ## Phase diagram
