@@ -1,4 +1,5 @@
-"""Pictures for the Carvalho et al. chapters: dataset structure, intensity maps, shift scatter."""
+"""Pictures for the Carvalho et al. chapters: dataset structure, intensity maps, shift scatter,
+weight sparsity over training."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from matplotlib.axes import Axes
 from matplotlib.colors import to_rgb
 
 from grokpaper.carvalho import data as syn
+from grokpaper.core.plots import mean_band
 
 CLASS_COLORS = ("tab:blue", "tab:orange", "tab:green", "tab:red")
 
@@ -94,3 +96,33 @@ def heatmap(ax: Axes, table: pd.DataFrame, *, title: str, vmin: float | None = N
     ax.set_yticks(range(values.shape[0]), [f"{r:g}" for r in table.index])
     ax.set(xlabel=table.columns.name or "", ylabel=table.index.name or "", title=title)
     plt.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
+
+
+#: The sparsity probe's curves (:mod:`grokpaper.core.sparsity`) and their axis labels.
+SPARSITY_PANELS = (("extra_l1_l2", "L1/L2 ratio (lower: sparser)"),
+                   ("extra_small_frac", "share of near-zero weights"))
+
+
+def sparsity_curves(df: pd.DataFrame, *, by: str, label_fmt: str = "{}",
+                    title: str = "") -> plt.Figure:
+    """Weight sparsity against the step, mean over seeds with a ±1 sd band, one curve per
+    value of ``by``; dotted lines: the median alpha0 and alpha1 of the runs that grokked."""
+    fig, axes = plt.subplots(1, len(SPARSITY_PANELS), figsize=(4.4 * len(SPARSITY_PANELS), 3.4))
+    colors = plt.get_cmap("viridis")(np.linspace(0, 0.9, max(df[by].nunique(), 1)))
+    for (value, g), color in zip(df.groupby(by, sort=True), colors, strict=False):
+        steps = g["steps"].iloc[0]
+        grok = g[g["def31_grokked"].astype(bool)]
+        for ax, (col, name) in zip(axes, SPARSITY_PANELS, strict=True):
+            mean_band(ax, steps, np.stack(g[col].to_list()), label=label_fmt.format(value),
+                      color=color)
+            for at in ("def31_alpha0", "def31_alpha1"):
+                step = pd.to_numeric(grok[at], errors="coerce").median()
+                if np.isfinite(step):
+                    ax.axvline(max(step, 1), color=color, ls=":", lw=1)
+            ax.set(xscale="log", xlabel="optimizer step", ylabel=name)
+            ax.grid(alpha=0.3)
+    axes[-1].legend(fontsize=8)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig

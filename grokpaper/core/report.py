@@ -189,14 +189,20 @@ def final_value(df: pd.DataFrame, column: str) -> np.ndarray:
     return np.array([c[-1] for c in df[column]])
 
 
-def value_at_convergence(df: pd.DataFrame, column: str = "test_acc") -> np.ndarray:
-    """Curve ``column`` of every run at the step training converged (Definition 3.1's
-    ``t_converged``; NaN where training never converged)."""
+def value_at(df: pd.DataFrame, column: str, at: str) -> np.ndarray:
+    """Curve ``column`` of every run at the step in its column ``at`` (e.g.
+    ``"def31_alpha0"``); NaN where that step is undefined."""
     out = []
-    for steps, curve, t in zip(df["steps"], df[column], df["def31_t_converged"], strict=True):
+    for steps, curve, t in zip(df["steps"], df[column], df[at], strict=True):
         ok = t is not None and np.isfinite(t)
         out.append(float(curve[np.searchsorted(steps, t)]) if ok else np.nan)
     return np.array(out)
+
+
+def value_at_convergence(df: pd.DataFrame, column: str = "test_acc") -> np.ndarray:
+    """Curve ``column`` of every run at the step training converged (Definition 3.1's
+    ``t_converged``; NaN where training never converged)."""
+    return value_at(df, column, "def31_t_converged")
 
 
 def convergence_vs_end(df: pd.DataFrame, by: list[str]) -> pd.DataFrame:
