@@ -9,11 +9,11 @@ import pytest
 
 from grokpaper.core import report
 from grokpaper.core.metrics import (
-    SENSITIVE,
     Def31Options,
     definition31,
     definition31_at_convergence,
 )
+from grokpaper.core.report import SENSITIVE
 from grokpaper.lisakib import report as lisakib_report
 from grokpaper.liu import report as liu_report
 

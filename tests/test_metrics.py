@@ -6,16 +6,15 @@ import numpy as np
 import pytest
 
 from grokpaper.core.metrics import (
-    SENSITIVE,
     Def31Options,
     GrokkingStats,
     definition31,
     definition31_at_convergence,
     definition31_batch,
-    definition31_sensitivity,
     first_crossing,
     grokking_delay,
 )
+from grokpaper.core.report import SENSITIVE, definition31_sensitivity
 
 STEPS = np.logspace(0, 4, 200)  # log-spaced evaluation steps 1..1e4
 

@@ -43,14 +43,13 @@ performing region", and S lasts as long as the test score does not drop below si
 :func:`definition31_at_convergence` keeps this project's earlier reading (alpha0 = the step
 training converged; sigma_E the lowest score of the final stretch; no plateau required), so that
 the Carvalho pages can show how much the verdicts lean on the operationalization
-(:func:`definition31_sensitivity`).
+(:func:`grokpaper.core.report.definition31_sensitivity`).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -266,39 +265,6 @@ def definition31_at_convergence(steps: Any, train: Any, test: Any, **options: An
     )
     return GrokkingStats(alpha0, alpha1, sigma_s, sigma_e, limit, delta_s, delta_t, support,
                          bool(grokked), alpha0, None)
-
-
-#: Thresholds that :func:`definition31_sensitivity` halves and doubles.
-SENSITIVE = ("conv_tol", "plateau_tol", "plateau_ratio", "high_tol", "stay_tol", "min_delta_s",
-             "support_ratio")
-
-
-def definition31_sensitivity(runs: Iterable[tuple[Any, Any, Any]], **options: Any
-                             ) -> list[dict[str, Any]]:
-    """How many of ``runs`` ((steps, train, test) each) grok under this reading, under the
-    earlier one, and with each threshold in :data:`SENSITIVE` halved and doubled.
-
-    One row per variant: ``reading``, ``threshold``, ``value``, ``grokked``, ``runs``.
-    """
-    runs = list(runs)
-    base = Def31Options(**options)
-    rows = []
-
-    def count(fn: Any, opt: Def31Options, reading: str, name: str, value: Any) -> None:
-        n = sum(fn(*r, **asdict(opt)).grokked for r in runs)
-        rows.append({"reading": reading, "threshold": name, "value": value, "grokked": n,
-                     "runs": len(runs)})
-
-    count(definition31, base, "plateau (Fig. 2)", "(defaults)", None)
-    count(definition31_at_convergence, base, "alpha0 at train convergence", "(defaults)", None)
-    names = {f.name for f in fields(Def31Options)}
-    for name in SENSITIVE:
-        assert name in names
-        for factor in (0.5, 2.0):
-            value = getattr(base, name) * factor
-            count(definition31, replace(base, **{name: value}), "plateau (Fig. 2)",
-                  f"{name} x {factor:g}", value)
-    return rows
 
 
 def definition31_batch(steps: Any, train: Any, test: Any, **options: Any) -> list[GrokkingStats]:

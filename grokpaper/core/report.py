@@ -7,7 +7,7 @@ import dataclasses
 import html
 import numbers
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -15,7 +15,7 @@ import pandas as pd
 from pandas.io.formats.style import Styler
 
 from grokpaper.core import profiles, provenance
-from grokpaper.core.metrics import definition31_sensitivity
+from grokpaper.core.metrics import Def31Options, definition31, definition31_at_convergence
 
 #: Definition 3.1 quantities shown per condition (``def31_<name>`` columns of a run table).
 DEF31_COLUMNS = ("t_converged", "alpha0", "alpha1", "sigma_S", "sigma_E", "delta_S", "delta_T",
@@ -119,6 +119,39 @@ def def31_table(df: pd.DataFrame, by: list[str], *, prefix: str = "def31_",
     return pd.DataFrame(rows)
 
 
+#: Thresholds that :func:`definition31_sensitivity` halves and doubles.
+SENSITIVE = ("conv_tol", "plateau_tol", "plateau_ratio", "high_tol", "stay_tol", "min_delta_s",
+             "support_ratio")
+
+
+def definition31_sensitivity(runs: Iterable[tuple[Any, Any, Any]], **options: Any
+                             ) -> list[dict[str, Any]]:
+    """How many of ``runs`` ((steps, train, test) each) grok under this reading, under the
+    earlier one, and with each threshold in :data:`SENSITIVE` halved and doubled.
+
+    One row per variant: ``reading``, ``threshold``, ``value``, ``grokked``, ``runs``.
+    """
+    runs = list(runs)
+    base = Def31Options(**options)
+    rows = []
+
+    def count(fn: Any, opt: Def31Options, reading: str, name: str, value: Any) -> None:
+        n = sum(fn(*r, **dataclasses.asdict(opt)).grokked for r in runs)
+        rows.append({"reading": reading, "threshold": name, "value": value, "grokked": n,
+                     "runs": len(runs)})
+
+    count(definition31, base, "plateau (Fig. 2)", "(defaults)", None)
+    count(definition31_at_convergence, base, "alpha0 at train convergence", "(defaults)", None)
+    names = {f.name for f in dataclasses.fields(Def31Options)}
+    for name in SENSITIVE:
+        assert name in names
+        for factor in (0.5, 2.0):
+            value = getattr(base, name) * factor
+            count(definition31, dataclasses.replace(base, **{name: value}), "plateau (Fig. 2)",
+                  f"{name} x {factor:g}", value)
+    return rows
+
+
 #: What Definition 3.1 says of a run, from the most to the least: it grokked; its test curve
 #: sat on a low plateau after training converged but did not grok from it; it had no plateau
 #: (it rose with training); training never converged.
@@ -140,7 +173,7 @@ def def31_sensitivity_table(df: pd.DataFrame, by: str | None = None, *,
                             test: str = "test_acc") -> pd.DataFrame:
     """How many runs of ``df`` grok under Definition 3.1 as read here (Fig. 2), under the
     earlier reading (alpha0 at train convergence), and with each threshold halved and doubled
-    (:func:`~grokpaper.core.metrics.definition31_sensitivity`): one row per variant, one
+    (:func:`definition31_sensitivity`): one row per variant, one
     column of "grokked/runs" for all runs and one per value of ``by``."""
     groups = [("all runs", df)]
     if by is not None:
