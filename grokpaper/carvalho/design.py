@@ -46,7 +46,8 @@ PAPER_SAYS: dict[str, tuple[str, str]] = {
     "steps": ("not given (\"the same maximum number of epochs\" for all f)",
               "50,000 steps: training converges within ~100-1,500 steps, test accuracy jumps "
               "at ~5,000-14,000; Definition 3.1's support clause S >= 2 (alpha1 - alpha0) "
-              "needs the run to go on ~3x as long as alpha1"),
+              "needs the run to go on to alpha1 + 2 (alpha1 - alpha0), up to ~3x alpha1 "
+              "for a slow rise"),
     "n_evals": ("not given", "log-spaced evaluation points (curves use a log x-axis)"),
 }
 

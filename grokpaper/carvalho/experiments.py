@@ -234,7 +234,7 @@ class ShiftSweep:
     # size, at most its smallest training set; 100 everywhere keeps the figures comparable.
     batch_size: int | None = 100
     # Not given. Test accuracy jumps at ~5-14k steps; Definition 3.1's support clause
-    # (S >= 2 (alpha1 - alpha0)) then needs the run to last ~3x as long.
+    # (S >= 2 (alpha1 - alpha0)) then needs the run to last to alpha1 + 2 (alpha1 - alpha0).
     steps: int = 50_000
     n_evals: int = 60
 
