@@ -21,7 +21,7 @@ PYTHON := $(shell for p in python3 $(addprefix python,$(TESTED_PYTHONS)); do \
 endif
 
 # Which torch build setup installs; the versions are pyproject.toml's pins either way.
-#   cpu   CPU-only wheels from TORCH_CPU_INDEX: a ~1.8 GB environment instead of ~6 GB.
+#   cpu   CPU-only wheels from TORCH_CPU_INDEX: a ~1.7 GB environment instead of ~6.2 GB.
 #   pypi  PyPI's wheels: on Linux x86-64 the CUDA build (3.2 GB of NVIDIA libraries; needs an
 #         NVIDIA driver for CUDA 13 to use a GPU, and runs on a CPU without one).
 #   auto  cpu on Linux x86-64 without an NVIDIA driver (no nvidia-smi) when TORCH_CPU_INDEX
@@ -46,7 +46,8 @@ setup: $(STAMP)
 
 # Installs once, and again when pyproject.toml changes. An existing environment that already
 # has this checkout and the dev tools installed is only stamped, not reinstalled (to switch
-# TORCH, remove the environment first).
+# TORCH, remove the environment first). TORCH=cpu takes only torch and torchvision from its
+# index (--no-deps); their dependencies then come from PyPI with everything else.
 $(STAMP): pyproject.toml
 	@if [ ! -x "$(BIN)/python" ]; then \
 	  [ -n "$(PYTHON)" ] || { echo "no python3 found: set PYTHON=/path/to/python3.X" >&2; exit 1; }; \
@@ -73,7 +74,8 @@ $(STAMP): pyproject.toml
 	    pins=$$("$(BIN)/python" -c "import tomllib; \
 	      deps = tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']; \
 	      print(*[d for d in deps if d.split('=')[0] in ('torch', 'torchvision')])"); \
-	    "$(BIN)/python" -m pip install --index-url "$(TORCH_CPU_INDEX)" $$pins || exit 1; \
+	    "$(BIN)/python" -m pip install --no-deps --index-url "$(TORCH_CPU_INDEX)" $$pins \
+	      || exit 1; \
 	  elif [ "$$torch" != pypi ]; then echo "TORCH must be cpu, pypi or auto" >&2; exit 1; fi; \
 	  "$(BIN)/python" -m pip install -e ".[dev]" || exit 1; \
 	fi
