@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.colors import ListedColormap
-from matplotlib.patches import Patch
 
 from grokpaper.core.phases import COLORS, PHASES
+from grokpaper.core.plots import hatch_phases, phase_handles
 from grokpaper.core.report import DEF31_OUTCOMES, def31_outcome
 
 #: (what the paper or the authors' code says, why our paper-profile value) per parameter.
@@ -98,7 +98,7 @@ NOTES = {"liu.fraction": FRACTION_NOTES, "liu.fig2": REPR_NOTES, "liu.fig6a": PH
 
 
 def phase_legend(ax: Axes, **kw: Any) -> None:
-    ax.legend(handles=[Patch(color=COLORS[p], label=p) for p in PHASES], **kw)
+    ax.legend(handles=phase_handles(), **kw)
 
 
 def plot_phase_grid(ax: Axes, table: pd.DataFrame, *, xlabel: str, ylabel: str, title: str,
@@ -109,6 +109,7 @@ def plot_phase_grid(ax: Axes, table: pd.DataFrame, *, xlabel: str, ylabel: str, 
     cmap = ListedColormap([COLORS[p] for p in PHASES])
     ax.imshow(codes, origin="lower", cmap=cmap, vmin=-0.5, vmax=len(PHASES) - 0.5,
               aspect="auto")
+    hatch_phases(ax, codes)
     xs, ys = table.columns.to_numpy(float), table.index.to_numpy(float)
     step_x = max(1, len(xs) // 6)
     ax.set_xticks(range(0, len(xs), step_x), [f"{x:.0e}" for x in xs[::step_x]], fontsize=7)

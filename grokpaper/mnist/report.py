@@ -7,10 +7,9 @@ import numpy as np
 import pandas as pd
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
-from matplotlib.patches import Patch
 
 from grokpaper.core import phases
-from grokpaper.core.plots import mean_band
+from grokpaper.core.plots import OKABE_ITO, hatch_phases, mean_band, phase_handles
 from grokpaper.mnist.experiments import TABLE3
 
 #: "Paper says / we use" notes per figure (its name in ``profiles.PROFILES``): parameter ->
@@ -119,13 +118,13 @@ def phase_diagram(grid: pd.DataFrame, *, title: str = "") -> Figure:
     fig, ax = plt.subplots(figsize=(1.0 * grid.shape[1] + 2.5, 0.8 * grid.shape[0] + 1.5))
     cmap = ListedColormap([phases.COLORS[p] for p in names])
     ax.imshow(codes, cmap=cmap, vmin=-0.5, vmax=len(names) - 0.5, aspect="auto")
+    hatch_phases(ax, codes)
     ax.set_xticks(range(grid.shape[1]), [f"{v:g}" for v in grid.columns])
     ax.set_yticks(range(grid.shape[0]), [f"{v:g}" for v in grid.index])
     ax.set(xlabel="weight decay", ylabel="learning rate", title=title)
     for (i, j), name in np.ndenumerate(grid.to_numpy(dtype=object)):
         ax.text(j, i, name[:5], ha="center", va="center", fontsize=8, color="white")
-    ax.legend(handles=[Patch(color=phases.COLORS[p], label=p) for p in names],
-              bbox_to_anchor=(1.02, 1), loc="upper left", fontsize=8)
+    ax.legend(handles=phase_handles(), bbox_to_anchor=(1.02, 1), loc="upper left", fontsize=8)
     fig.tight_layout()
     return fig
 
@@ -197,9 +196,13 @@ def projection(emb: np.ndarray, labels: np.ndarray, cluster: np.ndarray,
     fig, (a, b) = plt.subplots(1, 2, figsize=(10, 4.2))
     sc = a.scatter(xy[:, 0], xy[:, 1], c=labels[idx], cmap="tab10", s=4)
     a.legend(*sc.legend_elements(), fontsize=7, title="digit", loc="best", markerscale=0.8)
+    for d in np.unique(labels[idx]):  # tab10 pairs red with green: name each digit in place
+        a.annotate(str(d), np.median(xy[labels[idx] == d], axis=0), fontsize=9, ha="center",
+                   va="center", bbox={"boxstyle": "round,pad=0.15", "fc": "white", "lw": 0.5})
     down = subsampled[cluster[idx]]
     b.scatter(xy[~down, 0], xy[~down, 1], s=4, color="0.7", label="kept clusters")
-    b.scatter(xy[down, 0], xy[down, 1], s=4, color="C3", label="downsampled clusters")
+    b.scatter(xy[down, 0], xy[down, 1], s=6, color=OKABE_ITO[5], marker="x", lw=0.6,
+              label="downsampled clusters")
     b.legend(fontsize=8, markerscale=3)
     for ax, t in ((a, "by digit"), (b, "by cluster role")):
         ax.set(title=f"ResNet embeddings, PCA ({t})", xticks=[], yticks=[])

@@ -124,7 +124,7 @@ display(Markdown(f"The ResNet reaches test accuracy {emb['test_acc'][-1]:.3f} on
 mnist_report.cluster_samples(data.train_images, clusters.train, clusters.k, clusters.subsampled)
 plt.show()
 
-# %% tags=["remove-input"] mystnb={"figure": {"caption": "ResNet penultimate-layer embeddings of (up to 3,000) training-pool images projected on their first two principal components, coloured by digit (left) and by whether the image's cluster is downsampled (right, red) or kept (grey).", "name": "fig-mnist-clusters-projection"}}
+# %% tags=["remove-input"] mystnb={"figure": {"caption": "ResNet penultimate-layer embeddings of (up to 3,000) training-pool images projected on their first two principal components, coloured and labelled by digit (left) and by whether the image's cluster is downsampled (right, vermillion crosses) or kept (grey dots).", "name": "fig-mnist-clusters-projection"}}
 mnist_report.projection(train_emb, data.train_labels, clusters.train, clusters.subsampled)
 plt.show()
 
