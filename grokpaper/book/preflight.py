@@ -191,7 +191,7 @@ def notebook_parameters(nb: runner.Notebook) -> NotebookParameters:
     """Read ``nb``'s parameters cell and its ``profiles.resolve`` calls (nothing executes)."""
     import jupytext
 
-    from grokpaper.core.profiles import PROFILES
+    from grokpaper.core.profiles import figures as known_figures
 
     cells = [c for c in jupytext.read(nb.source).cells if c.cell_type == "code"]
     first = next((i for i, c in enumerate(cells) if "parameters" in c.metadata.get("tags", [])),
@@ -236,7 +236,7 @@ def notebook_parameters(nb: runner.Notebook) -> NotebookParameters:
             figures = [literals[fig.id]]
         else:  # e.g. a loop over a dict of figures: every figure name the notebook spells out
             figures = sorted({s for v in literals.values() for s in _strings_in(v)
-                              if s in PROFILES})
+                              if s in known_figures()})
         if not (isinstance(cls_node, ast.Attribute) and isinstance(cls_node.value, ast.Name)
                 and cls_node.value.id in modules):
             continue  # not a form this check reads: the notebook checks its own values

@@ -38,7 +38,7 @@
 
 # %% tags=["parameters"]
 profile = "quick"
-# Any of these overrides the profile's value (None keeps it); see grokpaper/core/profiles.py.
+# Any of these overrides the profile's value (None keeps it); see grokpaper/lisakib/profiles.py.
 p = None
 train_frac = None
 d_model = None

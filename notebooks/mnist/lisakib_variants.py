@@ -35,7 +35,7 @@
 # %% tags=["parameters"]
 profile = "quick"
 data_dir = None  # folder with the MNIST IDX files; None: $GROKPAPER_MNIST
-# Any of these overrides the profile's value (None keeps it); see grokpaper/core/profiles.py.
+# Any of these overrides the profile's value (None keeps it); see grokpaper/mnist/profiles.py.
 rows = None  # e.g. ["1K (original)", "cross-entropy"]
 seeds = None
 steps = None
@@ -54,7 +54,7 @@ from grokpaper.mnist import report as mnist_report
 
 PAGE = "mnist/lisakib_variants"
 data = mnist.load(data_dir)
-params = profiles.resolve("lisakib.mnist", em.LiSakibTable, profile, rows=rows, seeds=seeds,
+params = profiles.resolve("mnist.lisakib", em.LiSakibTable, profile, rows=rows, seeds=seeds,
                           steps=steps)
 runs, names = params.runs(data)
 df = em.run(runs, data).assign(row=names)
