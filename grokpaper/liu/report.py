@@ -34,16 +34,12 @@ REPR_NOTES = {
 }
 PHASE_NOTES = {
     "lrs": ("decoder lr in [1e-5, 1e-2] (Sec. 4.1)", "16 log-spaced values"),
+    "emb_lrs": ("representation lr in [1e-5, 1e-2] (Fig. 6a)", "16 log-spaced values"),
     "wds_reg": ("decoder wd in [0, 10] (regression)", "11 values"),
     "wds_cls": ("decoder wd in [0, 20] (classification)", "11 values"),
     "seeds": ("not given", "1 per cell"),
     "steps": ("not given (authors: 'steps=1e5' in the paper)", "budget 1e5"),
     "width": ("200 (authors' code)", "as the authors"),
-}
-PHASE_A_NOTES = {
-    "lrs": ("decoder lr in [1e-5, 1e-2] (Sec. 4.1)", "16 log-spaced values"),
-    "emb_lrs": ("representation lr in [1e-5, 1e-2] (Fig. 6a)", "16 log-spaced values"),
-    **{k: v for k, v in PHASE_NOTES.items() if k in ("seeds", "steps", "width")},
 }
 TRANSFORMER_NOTES = {
     "p": ("p = 53 (Sec. 4.2)", "as the paper"),
