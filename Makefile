@@ -43,7 +43,8 @@ test: setup
 	$(BIN)/pytest tests $(NBVAL_DIR) --nbval-lax -p no:cacheprovider
 
 # Every page of the built book in headless Chromium: console errors, broken images, requests
-# to outside hosts; saves build/site/landing.png. Needs a Chromium (e.g. apt install chromium).
+# to outside hosts, Markdown or TeX source left visible; saves build/site/landing.png. Needs a
+# Chromium (e.g. apt install chromium).
 check-site: setup
 	$(BIN)/python -c "import playwright" 2>/dev/null || $(BIN)/python -m pip install -e ".[check]"
 	$(BIN)/python scripts/check_site.py book/_build/html --screenshot build/site/landing.png

@@ -28,27 +28,30 @@ refusing everything).
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import subprocess
 import sys
+import typing
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from grokpaper.book import cli, preflight, runner
+from grokpaper.book import cli, notebooks, preflight, runner
+from grokpaper.core import profiles
 from grokpaper.core.paths import REPO_ROOT
 
-N_NOTEBOOKS = len(runner.discover())
+N_NOTEBOOKS = len(notebooks.discover())
 
 
 @pytest.fixture
 def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """The real notebooks and package, a temporary book, build folder and store, and a
     stand-in for notebook execution that records what would have run."""
-    layout = runner.Layout(notebooks=REPO_ROOT / "notebooks", book=tmp_path / "book",
-                           build=tmp_path / "build", package=REPO_ROOT / "grokpaper")
+    layout = notebooks.Layout(notebooks=REPO_ROOT / "notebooks", book=tmp_path / "book",
+                              build=tmp_path / "build", package=REPO_ROOT / "grokpaper")
     store = tmp_path / "store"
     monkeypatch.setenv("GROKPAPER_STORE", str(store))
     monkeypatch.delenv("GROKPAPER_MNIST", raising=False)
@@ -59,7 +62,7 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
         ran.append((nb.name, params))
         nb.output.parent.mkdir(parents=True, exist_ok=True)
         nb.output.write_text("{}")
-        return runner.Outcome(nb, "ran", 0.0)
+        return notebooks.Outcome(nb, "ran", 0.0)
 
     monkeypatch.setattr(runner, "execute", execute)
     return layout, store, ran
@@ -251,7 +254,7 @@ def test_valid_mnist_folder_gets_through(env, tmp_path, monkeypatch):
 def test_every_notebook_parameter_is_checked():
     """Each parameter of each notebook has a known type (a dataclass field it is passed to, a
     literal default, or EXTRA_TYPES), so a new parameter cannot slip past the checks."""
-    for nb in runner.discover():
+    for nb in notebooks.discover():
         info = preflight.notebook_parameters(nb)
         for name, default in info.defaults.items():
             if name == "profile":
@@ -259,6 +262,30 @@ def test_every_notebook_parameter_is_checked():
             known = (info.field_of(name) is not None or default is not None
                      or name in preflight.EXTRA_TYPES)
             assert known, f"{nb.name}: parameter {name!r} has no type the checks know"
+
+
+def test_every_string_field_declares_its_choices():
+    """Each string field of each parameter dataclass a notebook resolves lists its allowed
+    values in the class's ``CHOICES`` (what pre-flight reads; book/ imports no study), naming
+    no other field; the paper's default and every profile's value are among them."""
+    classes = {where: figures for nb in notebooks.discover()
+               for figures, where, _ in notebooks.notebook_parameters(nb).resolves}
+    assert len(classes) >= 10  # every study's chapters
+    for where, figures in classes.items():
+        cls = notebooks.load_class(where)
+        hints = typing.get_type_hints(cls)
+        text = {f.name: f for f in dataclasses.fields(cls)
+                if hints[f.name] in (str, tuple[str, ...])}
+        assert set(getattr(cls, "CHOICES", {})) <= set(text), where
+        for name, f in text.items():
+            choices = preflight.choices_of(cls, name)
+            assert choices, f"{where}: string field {name!r} declares no CHOICES"
+            values = [] if f.default is dataclasses.MISSING else [f.default]
+            values += [v[name] for fig in figures for v in profiles.overrides(fig).values()
+                       if name in v]
+            for value in values:
+                items = [value] if hints[name] is str else list(value)
+                assert set(items) <= set(choices), f"{where}.{name}: {value!r} not in {choices}"
 
 
 def test_command_line_error_in_a_subprocess(tmp_path):

@@ -12,9 +12,9 @@ import cloudpickle
 import numpy as np
 import pytest
 
-from grokpaper.book import cluster, runner
+from grokpaper.book import cluster, notebooks, runner
 from grokpaper.carvalho import experiments as synthetic
-from grokpaper.core import profiles, sweep
+from grokpaper.core import profiles, scheduler, sweep
 from grokpaper.core.store import Store, config_key
 from tests.test_runner import TINY, make_layout
 
@@ -30,19 +30,22 @@ def client():
         yield c
 
 
-def test_sweep_split_across_workers_equals_in_process(client, tmp_path):
+def test_sweep_split_across_workers_equals_in_process(client, tmp_path, monkeypatch):
     params = profiles.resolve("carvalho.fig3b", synthetic.ShiftSweep, "smoke")
     runs = params.runs()
+    # Inside `cluster()` a sweep finds the cluster by itself ($GROKPAPER_SCHEDULER);
+    # max_members=1: every run is its own unit of work, spread over both workers.
+    assert scheduler.current_client() is client
+    results = synthetic.run(runs, store=Store(tmp_path / "dask"), device="cpu", max_members=1,
+                            progress=False)
+    monkeypatch.delenv(scheduler.ENV)
+    assert scheduler.current_client() is None
     local = synthetic.run(runs, store=Store(tmp_path / "local"), device="cpu", progress=False)
     keys = [config_key(synthetic.KIND, r) for r in runs]
-    # max_members=1: every run is its own unit of work, spread over both workers
-    results = sweep.run_cached(synthetic.KIND, runs, synthetic._train, group_key=lambda r: 0,
-                               seed_of=lambda r: r.seed, store=Store(tmp_path / "dask"),
-                               device="cpu", max_members=1, progress=False, client=client)
     assert len(results) == len(keys)
-    for row, res in zip(local.itertuples(), results, strict=True):
-        np.testing.assert_allclose(row.test_acc, res.arrays["test_acc"], atol=1e-6)
-        np.testing.assert_allclose(row.train_loss, res.arrays["train_loss"], rtol=1e-4)
+    for row, res in zip(local.itertuples(), results.itertuples(), strict=True):
+        np.testing.assert_allclose(row.test_acc, res.test_acc, atol=1e-6)
+        np.testing.assert_allclose(row.train_loss, res.train_loss, rtol=1e-4)
 
 
 def _slow_train(runs, device):
@@ -79,7 +82,7 @@ def test_killing_a_worker_mid_sweep_loses_nothing(client, tmp_path):
 
 def test_notebooks_run_as_tasks_with_summary_last(client, tmp_path: Path):
     layout = make_layout(tmp_path, {"a": TINY, "b": TINY, "summary": TINY})
-    outcomes = runner.run(runner.discover(layout), "smoke", layout=layout, quiet=True,
+    outcomes = runner.run(notebooks.discover(layout), "smoke", layout=layout, quiet=True,
                           client=client)
     assert sorted(o.notebook.name for o in outcomes[:2]) == ["a", "b"]
     assert outcomes[-1].notebook.name == "summary"
@@ -89,11 +92,11 @@ def test_notebooks_run_as_tasks_with_summary_last(client, tmp_path: Path):
 
 def _sweeping_notebook(store: Path) -> str:
     return ('# %% tags=["parameters"]\nprofile = "quick"\n\n# %%\nimport numpy as np\n'
-            'from grokpaper.book import cluster\nfrom grokpaper.core import sweep\n'
+            'from grokpaper.core import scheduler, sweep\n'
             'from grokpaper.core.store import Store\n\n\n'
             'def train(runs, device):\n'
             '    return [{"value": np.array([3.0 * r["a"]])} for r in runs]\n\n\n'
-            'assert cluster.current_client() is not None\n'
+            'assert scheduler.current_client() is not None\n'
             'res = sweep.run_cached("nb", [{"a": i} for i in range(4)], train,\n'
             '                       group_key=lambda r: 0, seed_of=lambda r: r["a"],\n'
             f'                       store=Store({str(store)!r}), device="cpu", max_members=1,\n'
@@ -106,7 +109,7 @@ def test_a_notebook_kernel_shards_its_sweep_over_the_cluster(client, tmp_path: P
     # one it made for $GROKPAPER_SCHEDULER (this failed with "No clients found").
     store = tmp_path / "store"
     layout = make_layout(tmp_path, {"sweeping": _sweeping_notebook(store)})
-    [out] = runner.run(runner.discover(layout), "smoke", layout=layout, quiet=True,
+    [out] = runner.run(notebooks.discover(layout), "smoke", layout=layout, quiet=True,
                        client=client)
     assert out.status == "ran", out.detail
     assert len(list(Store(store).root.rglob("*.npz"))) == 4
@@ -122,7 +125,7 @@ def test_settings_typed_on_the_client_reach_the_notebook_kernels(
     monkeypatch.setenv("GROKPAPER_STORE", str(tmp_path / "store"))
     monkeypatch.setenv("GROKPAPER_MNIST", str(tmp_path / "mnist"))
     layout = make_layout(tmp_path, {"env": source})
-    [out] = runner.run(runner.discover(layout), "smoke", layout=layout, quiet=True,
+    [out] = runner.run(notebooks.discover(layout), "smoke", layout=layout, quiet=True,
                        client=client)
     assert out.status == "ran", out.detail
     assert seen.read_text() == f"{tmp_path / 'store'} {tmp_path / 'mnist'}"
@@ -141,7 +144,7 @@ def test_at_most_one_notebook_per_worker_thread_at_once(client, tmp_path: Path):
     names = [f"nb{i}" for i in range(6)]
     layout = make_layout(tmp_path, {n: _timed_notebook(log, n) for n in names})
     assert cluster.notebook_slots(client) == 2
-    outcomes = runner.run(runner.discover(layout), "smoke", layout=layout, quiet=True,
+    outcomes = runner.run(notebooks.discover(layout), "smoke", layout=layout, quiet=True,
                           client=client)
     assert sorted(o.notebook.name for o in outcomes) == names
     assert all(o.status == "ran" for o in outcomes), [o.detail for o in outcomes]
@@ -151,11 +154,11 @@ def test_at_most_one_notebook_per_worker_thread_at_once(client, tmp_path: Path):
 
 
 def test_cluster_arguments_are_validated(monkeypatch):
-    monkeypatch.delenv(cluster.ENV, raising=False)  # the module's cluster may still be up
+    monkeypatch.delenv(scheduler.ENV, raising=False)  # the module's cluster may still be up
     with pytest.raises(ValueError, match="not both"), cluster.cluster(scheduler="tcp://x:1",
                                                                       workers=2):
         pass
     with pytest.raises(ValueError, match="workers"), cluster.cluster(workers=0):
         pass
     with cluster.cluster() as c:
-        assert c is None and cluster.current_client() is None
+        assert c is None and scheduler.current_client() is None

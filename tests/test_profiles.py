@@ -10,7 +10,7 @@ import typing
 
 import pytest
 
-from grokpaper.book import preflight, runner
+from grokpaper.book import notebooks
 from grokpaper.carvalho.experiments import ShiftSweep
 from grokpaper.core import profiles
 from grokpaper.liu import profiles as liu_profiles
@@ -109,9 +109,13 @@ def check_figure(figure: str, profile: str) -> object:
     params = profiles.resolve(figure, cls, profile)
     assert isinstance(params, cls)
     hints = typing.get_type_hints(cls)
+    choices = getattr(cls, "CHOICES", {})
     for field in dataclasses.fields(params):
         name, value = field.name, getattr(params, field.name)
         assert fits(value, hints[name]), f"{figure} ({profile}): {name}={value!r}"
+        if name in choices:  # a string field, or a tuple of strings, from a fixed list
+            items = [value] if isinstance(value, str) else list(value)
+            assert set(items) <= set(choices[name]), f"{figure} ({profile}): {name}={value!r}"
     for name, value in profiles.overrides(figure)[profile].items():
         assert getattr(params, name) == value, f"{figure} ({profile}): {name} not applied"
     # The run lists that need no data validate the values themselves (e.g. f in [0, 1]).
@@ -130,7 +134,7 @@ def test_every_figure_resolves_under_every_profile(figure, profile):
     ({"stpes": 20}, "unknown parameter.*'stpes'"),
     ({"steps": "20"}, "steps='20'"),
     ({"lrs": (1e-4, "1e-2")}, "lrs="),
-    ({"panels": ("a", "e")}, "'e'"),
+    ({"panels": ("a", "e")}, "panels=\\('a', 'e'\\)"),
 ])
 def test_a_typo_in_a_profile_entry_fails_the_check(monkeypatch, entry, message):
     table = {**liu_profiles.PROFILES, "liu.fig6": {**liu_profiles.PROFILES["liu.fig6"],
@@ -142,8 +146,8 @@ def test_a_typo_in_a_profile_entry_fails_the_check(monkeypatch, entry, message):
 
 def test_every_notebook_resolves_figures_with_the_dataclass_they_take():
     seen = set()
-    for nb in runner.discover():
-        for figures, where, _ in preflight.notebook_parameters(nb).resolves:
+    for nb in notebooks.discover():
+        for figures, where, _ in notebooks.notebook_parameters(nb).resolves:
             assert figures, nb.name
             for figure in figures:
                 assert where == profiles.params_name(figure), (nb.name, figure)

@@ -8,17 +8,19 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grokpaper.book import cli, runner
+from grokpaper.book import cli, preflight, runner
 from grokpaper.book.missing_data import why_missing
+from grokpaper.book.notebooks import Layout, UnknownNotebook, discover, select
+from grokpaper.core.verdicts import NOT_RUN
 
 TINY = '# %% tags=["parameters"]\nprofile = "quick"\n\n# %%\nprint("profile", profile)\n'
 FAILING = '# %% tags=["parameters"]\nprofile = "quick"\n\n# %%\nraise RuntimeError("boom")\n'
 
 
-def make_layout(root: Path, notebooks: dict[str, str]) -> runner.Layout:
+def make_layout(root: Path, notebooks: dict[str, str]) -> Layout:
     """A throwaway repository layout holding ``notebooks`` (name -> source) and a package."""
-    layout = runner.Layout(notebooks=root / "notebooks", book=root / "book",
-                           build=root / "build", package=root / "pkg")
+    layout = Layout(notebooks=root / "notebooks", book=root / "book", build=root / "build",
+                    package=root / "pkg")
     for name, text in notebooks.items():
         path = layout.notebooks / f"{name}.py"
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -31,7 +33,7 @@ def make_layout(root: Path, notebooks: dict[str, str]) -> runner.Layout:
 def test_discover_mirrors_paths_and_runs_summary_last(tmp_path: Path) -> None:
     layout = make_layout(tmp_path, {"summary": TINY, "zeta": TINY, "carvalho/fig3b": TINY,
                                     "_helper": TINY, "carvalho/__init__": ""})
-    found = runner.discover(layout)
+    found = discover(layout)
     assert [nb.name for nb in found] == ["carvalho/fig3b", "zeta", "summary"]
     assert found[0].source == layout.notebooks / "carvalho" / "fig3b.py"
     assert found[0].output == layout.book / "carvalho" / "fig3b.ipynb"
@@ -39,13 +41,13 @@ def test_discover_mirrors_paths_and_runs_summary_last(tmp_path: Path) -> None:
 
 def test_select_by_name_or_path_keeps_run_order(tmp_path: Path) -> None:
     layout = make_layout(tmp_path, {"summary": TINY, "carvalho/fig3b": TINY, "b": TINY})
-    found = runner.discover(layout)
-    chosen = runner.select(
+    found = discover(layout)
+    chosen = select(
         found, ["summary", str(layout.notebooks / "carvalho" / "fig3b.py")], layout)
     assert [nb.name for nb in chosen] == ["carvalho/fig3b", "summary"]
-    assert runner.select(found, [], layout) == found
-    with pytest.raises(runner.UnknownNotebook, match="available: b, carvalho/fig3b, summary"):
-        runner.select(found, ["carvalho/nope"], layout)
+    assert select(found, [], layout) == found
+    with pytest.raises(UnknownNotebook, match="available: b, carvalho/fig3b, summary"):
+        select(found, ["carvalho/nope"], layout)
 
 
 def test_cli_unknown_notebook_exits_2_listing_available(capsys: pytest.CaptureFixture) -> None:
@@ -73,18 +75,19 @@ def test_cli_bad_parameter_exits_2(capsys: pytest.CaptureFixture) -> None:
 
 
 def test_parse_params_json_else_string() -> None:
-    assert runner.parse_params(["seeds=3", "fs=[0,0.2]", "tag=abc", "on=true", "x=", "s=a=b"]) \
-        == {"seeds": 3, "fs": [0, 0.2], "tag": "abc", "on": True, "x": "", "s": "a=b"}
-    assert runner.parse_params([]) == {}
+    assert preflight.parse_params(
+        ["seeds=3", "fs=[0,0.2]", "tag=abc", "on=true", "x=", "s=a=b"]) == {
+            "seeds": 3, "fs": [0, 0.2], "tag": "abc", "on": True, "x": "", "s": "a=b"}
+    assert preflight.parse_params([]) == {}
     for bad in ("seeds", "=3", "1x=2"):
         with pytest.raises(ValueError, match="name=value"):
-            runner.parse_params([bad])
+            preflight.parse_params([bad])
 
 
 def test_input_hash_tracks_every_input(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GROKPAPER_STORE", str(tmp_path / "store"))
     layout = make_layout(tmp_path, {"chap": TINY})
-    [nb] = runner.discover(layout)
+    [nb] = discover(layout)
 
     def digest(profile: str = "smoke", params: dict | None = None) -> str:
         return runner.input_hash(nb, profile, params or {}, layout)
@@ -111,7 +114,7 @@ def test_input_hash_tracks_every_input(tmp_path: Path, monkeypatch: pytest.Monke
 def test_summary_hash_includes_verdicts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GROKPAPER_STORE", str(tmp_path / "store"))
     layout = make_layout(tmp_path, {"summary": TINY})
-    [nb] = runner.discover(layout)
+    [nb] = discover(layout)
     base = runner.input_hash(nb, "smoke", {}, layout)
     folder = tmp_path / "store" / "verdicts" / "smoke"
     folder.mkdir(parents=True)
@@ -126,7 +129,7 @@ def test_summary_hash_includes_verdicts(tmp_path: Path, monkeypatch: pytest.Monk
 
 def test_second_run_skips_unchanged_notebook(tmp_path: Path) -> None:
     layout = make_layout(tmp_path, {"tiny": TINY})
-    found = runner.discover(layout)
+    found = discover(layout)
     [first] = runner.run(found, "smoke", {"extra": 1}, layout=layout, quiet=True)
     assert first.status == "ran", first.detail
     output = json.loads((layout.book / "tiny.ipynb").read_text())
@@ -152,7 +155,7 @@ def test_second_run_skips_unchanged_notebook(tmp_path: Path) -> None:
 
 def test_failing_notebook_leaves_book_untouched(tmp_path: Path) -> None:
     layout = make_layout(tmp_path, {"bad": FAILING, "good": TINY})
-    outcomes = runner.run(runner.discover(layout), "smoke", layout=layout, quiet=True)
+    outcomes = runner.run(discover(layout), "smoke", layout=layout, quiet=True)
     assert [(o.notebook.name, o.status) for o in outcomes] == [("bad", "FAILED"), ("good", "ran")]
     assert "boom" in outcomes[0].detail and "build/failed/bad.ipynb" in outcomes[0].detail
     assert sorted(p.name for p in layout.book.iterdir()) == ["good.ipynb"]
@@ -163,7 +166,7 @@ def test_failing_notebook_leaves_book_untouched(tmp_path: Path) -> None:
     good = layout.notebooks / "good.py"
     before = (layout.book / "good.ipynb").read_text()
     good.write_text(FAILING)
-    [again] = runner.run(runner.discover(layout)[1:], "smoke", layout=layout, quiet=True)
+    [again] = runner.run(discover(layout)[1:], "smoke", layout=layout, quiet=True)
     assert again.status == "FAILED"
     assert (layout.book / "good.ipynb").read_text() == before
 
@@ -181,7 +184,7 @@ def test_nbval_prepare_injects_profile(tmp_path: Path) -> None:
 
 def test_summary_drops_parameter_cells_from_the_landing_page(tmp_path: Path) -> None:
     layout = make_layout(tmp_path, {"summary": TINY})
-    [out] = runner.run(runner.discover(layout), "smoke", layout=layout, quiet=True)
+    [out] = runner.run(discover(layout), "smoke", layout=layout, quiet=True)
     assert out.status == "ran", out.detail
     cells = json.loads((layout.book / "summary.ipynb").read_text())["cells"]
     fold = {"parameters", "injected-parameters"}
@@ -197,18 +200,18 @@ MNIST_NB = ('# %% [markdown]\n# # Grokking on MNIST (a test chapter)\n#\n# The c
 
 def test_chapter_without_its_data_gets_a_not_run_page(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from grokpaper.core import verdicts
+    from grokpaper.core import studies, verdicts
 
     monkeypatch.delenv("GROKPAPER_MNIST", raising=False)
     monkeypatch.setenv("GROKPAPER_STORE", str(tmp_path / "store"))
     layout = make_layout(tmp_path, {"mnist/curves": MNIST_NB, "other": TINY})
-    stale = verdicts.Verdict(paper="Liu et al. 2022", figure="Fig. 8", claim="c", measured="m",
+    stale = verdicts.Verdict(paper=studies.LIU.name, figure="Fig. 8", claim="c", measured="m",
                              verdict="supported", page="mnist/curves")
     verdicts.record("mnist/curves", [stale], profile="smoke")
 
-    outcomes = runner.run(runner.discover(layout), "smoke", layout=layout, quiet=True)
+    outcomes = runner.run(discover(layout), "smoke", layout=layout, quiet=True)
     assert [(o.notebook.name, o.status) for o in outcomes] == [
-        ("mnist/curves", runner.NOT_RUN), ("other", "ran")]
+        ("mnist/curves", NOT_RUN), ("other", "ran")]
     page = nbformat.read(layout.book / "mnist" / "curves.ipynb", as_version=4)
     assert page.metadata["grokpaper"]["not_run"].startswith("No MNIST files found")
     assert page.metadata["grokpaper"]["input_hash"] is None  # runs as soon as data appears
@@ -225,7 +228,7 @@ def test_chapter_with_its_data_runs_and_nbval_leaves_out_only_missing(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
     monkeypatch.delenv("GROKPAPER_MNIST", raising=False)
     layout = make_layout(tmp_path, {"mnist/curves": MNIST_NB, "other": TINY})
-    [mnist_nb, other] = runner.discover(layout)
+    [mnist_nb, other] = discover(layout)
     assert why_missing(mnist_nb, {}).startswith("No MNIST files found")
     assert why_missing(other, {}) is None
     written = runner.nbval_prepare(tmp_path / "out", "smoke", layout)

@@ -2,7 +2,7 @@
 
 import yaml
 
-from grokpaper.book import runner
+from grokpaper.book import notebooks
 from grokpaper.core.paths import REPO_ROOT
 
 
@@ -15,4 +15,4 @@ def test_every_notebook_is_in_the_table_of_contents_once():
     files = toc_files()
     assert len(files) == len(set(files))
     pages = {p.stem for p in (REPO_ROOT / "book").glob("*.md")}
-    assert set(files) == {nb.name for nb in runner.discover()} | pages
+    assert set(files) == {nb.name for nb in notebooks.discover()} | pages

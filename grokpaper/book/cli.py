@@ -17,7 +17,9 @@ from typing import NoReturn
 
 from grokpaper.book import preflight, runner
 from grokpaper.book.cluster import cluster
+from grokpaper.book.notebooks import Layout, discover, select
 from grokpaper.core.profiles import PROFILE_NAMES
+from grokpaper.core.verdicts import NOT_RUN
 
 
 class _Parser(argparse.ArgumentParser):
@@ -59,15 +61,15 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None, *, layout: runner.Layout | None = None) -> int:
+def main(argv: list[str] | None = None, *, layout: Layout | None = None) -> int:
     """Entry point of the ``grokpaper`` console script; returns the exit status.
 
     ``layout``: the folders to read and write (tests point the book elsewhere).
     """
     parser = _parser()
     args = parser.parse_args(argv)
-    layout = layout or runner.Layout()
-    notebooks = runner.discover(layout)
+    layout = layout or Layout()
+    notebooks = discover(layout)
 
     if args.command == "list":
         root = layout.notebooks.parent
@@ -83,12 +85,12 @@ def main(argv: list[str] | None = None, *, layout: runner.Layout | None = None) 
     if args.workers is not None and args.workers <= 0:
         args.subparser.error(f"--workers must be a positive integer, got {args.workers}")
     try:
-        params = runner.parse_params(args.param)
+        params = preflight.parse_params(args.param)
         names = [item.partition("=")[0].strip() for item in args.param]
         repeated = sorted({n for n in names if names.count(n) > 1})
         if repeated:
             raise ValueError(f"parameter(s) given more than once: {', '.join(repeated)}")
-        chosen = runner.select(notebooks, args.notebooks, layout)
+        chosen = select(notebooks, args.notebooks, layout)
         if not chosen:
             raise ValueError(f"no notebooks found under {layout.notebooks}")
         preflight.check_run_inputs(chosen, args.profile, params, explicit=bool(args.notebooks))
@@ -97,7 +99,7 @@ def main(argv: list[str] | None = None, *, layout: runner.Layout | None = None) 
     with cluster(scheduler=args.scheduler, workers=args.workers) as client:
         outcomes = runner.run(chosen, args.profile, params, layout=layout, force=args.force,
                               quiet=args.quiet, client=client)
-    not_run = [o.notebook.name for o in outcomes if o.status == runner.NOT_RUN]
+    not_run = [o.notebook.name for o in outcomes if o.status == NOT_RUN]
     if not_run:
         print(f"\nnot run, their data is missing (the book says so on their pages): "
               f"{', '.join(not_run)}", file=sys.stderr)

@@ -1,24 +1,29 @@
-"""Where work runs: in this process, on a local Dask cluster, or on a given scheduler.
+"""Where notebooks run: in this process, on a local Dask cluster, or on a given scheduler.
 
 ``grokpaper run --workers N`` starts a ``LocalCluster``; ``--scheduler ADDRESS`` joins an
 existing one (e.g. started by dask-jobqueue on Slurm, see the README). The address travels to
-notebook kernels in ``$GROKPAPER_SCHEDULER`` so that the sweeps inside a notebook shard their
-ensembles over the same workers. Without either, everything runs in-process: no setup needed.
+notebook kernels in ``$GROKPAPER_SCHEDULER`` (:mod:`grokpaper.core.scheduler`) so that the
+sweeps inside a notebook shard their ensembles over the same workers. Without either, everything
+runs in-process: no setup needed.
+
+``distributed`` is imported only where a cluster is used: it costs ~0.2-0.5 s at start-up, which
+every ``grokpaper`` command would pay otherwise.
 """
 
 from __future__ import annotations
 
 import contextlib
-import functools
 import os
 from collections.abc import Callable, Iterator
 from itertools import islice
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from grokpaper.book.runner import Layout, Notebook, Outcome
+from grokpaper.book.notebooks import Layout, Notebook, Outcome
+from grokpaper.core.scheduler import ENV, forget_client
 
-ENV = "GROKPAPER_SCHEDULER"
+#: Runs one notebook: ``execute(nb, profile, params, layout=..., force=...)``
+#: (:func:`grokpaper.book.runner.execute`, handed in by the runner).
+Execute = Callable[..., Outcome]
 
 
 @contextlib.contextmanager
@@ -31,7 +36,7 @@ def cluster(*, scheduler: str | None = None, workers: int | None = None) -> Iter
     if not scheduler and not workers:
         yield None
         return
-    from distributed import Client, LocalCluster
+    from distributed import Client, LocalCluster  # only with a cluster (module docstring)
 
     old = os.environ.get(ENV)
     local = None
@@ -44,44 +49,18 @@ def cluster(*, scheduler: str | None = None, workers: int | None = None) -> Iter
                                  dashboard_address=None)
             client = Client(local)
         os.environ[ENV] = client.scheduler.address
-        current_client.cache_clear()
+        forget_client()
         yield client
     finally:
         if old is None:
             os.environ.pop(ENV, None)
         else:
             os.environ[ENV] = old
-        current_client.cache_clear()
+        forget_client()
         with contextlib.suppress(NameError):
             client.close()
         if local is not None:
             local.close()
-
-
-@functools.lru_cache(maxsize=1)
-def _client_for(address: str) -> Any:
-    from distributed import Client
-
-    return Client(address, timeout="30s", set_as_default=False)
-
-
-def current_client() -> Any:
-    """The client for ``$GROKPAPER_SCHEDULER``, or None when work runs in this process."""
-    address = os.environ.get(ENV)
-    if not address:
-        return None
-    try:
-        from distributed import get_client
-
-        client = get_client()  # inside a task, or where `cluster()` made one
-        if client.scheduler.address == address:
-            return client
-    except ValueError:
-        pass
-    return _client_for(address)
-
-
-current_client.cache_clear = _client_for.cache_clear  # type: ignore[attr-defined]
 
 
 #: Settings a user gives where they type ``grokpaper run``; a worker started elsewhere (or
@@ -89,12 +68,10 @@ current_client.cache_clear = _client_for.cache_clear  # type: ignore[attr-define
 FORWARDED_ENV = ("GROKPAPER_STORE", "GROKPAPER_MNIST", "GROKPAPER_DEVICE")
 
 
-def _execute_on_worker(nb: Notebook, profile: str, params: dict[str, Any], layout: Layout,
-                       force: bool, env: dict[str, str]) -> Outcome:
+def _execute_on_worker(execute: Execute, nb: Notebook, profile: str, params: dict[str, Any],
+                       layout: Layout, force: bool, env: dict[str, str]) -> Outcome:
     """A notebook as a Dask task; its kernel shards sweeps over the same cluster."""
-    from distributed import get_worker, secede
-
-    from grokpaper.book.runner import execute
+    from distributed import get_worker, secede  # only with a cluster (module docstring)
 
     # This task only waits for its kernel: give its thread back so that the sweep shards the
     # kernel submits can run on this worker too (otherwise notebooks could starve their shards).
@@ -110,22 +87,22 @@ def notebook_slots(client: Any) -> int:
 
 
 def run_notebooks(client: Any, notebooks: list[Notebook], profile: str, params: dict[str, Any],
-                  *, layout: Layout, force: bool, report: Callable[[Outcome], None]) -> None:
-    """Run ``notebooks`` as tasks on ``client``'s cluster, reporting each outcome as it ends.
+                  *, layout: Layout, force: bool, report: Callable[[Outcome], None],
+                  execute: Execute) -> None:
+    """Run ``notebooks`` with ``execute`` as tasks on ``client``'s cluster, reporting each
+    outcome as it ends.
 
     A notebook task secedes from its worker thread (its kernel's sweep shards need the thread),
     so the cluster alone would start every notebook at once: at most :func:`notebook_slots`
     are in flight. A task whose worker died on every retry is reported as FAILED.
     """
-    from distributed import as_completed
-
-    from grokpaper.book.runner import Outcome
+    from distributed import as_completed  # only with a cluster (module docstring)
 
     env = {k: os.environ[k] for k in FORWARDED_ENV if k in os.environ}
     waiting: dict[Any, Notebook] = {}
 
     def submit(nb: Notebook) -> Any:
-        fut = client.submit(_execute_on_worker, nb, profile, params, layout, force, env,
+        fut = client.submit(_execute_on_worker, execute, nb, profile, params, layout, force, env,
                             pure=False, retries=1)
         waiting[fut] = nb
         return fut

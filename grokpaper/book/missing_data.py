@@ -2,6 +2,9 @@
 
 A whole-book run without the data still builds: the chapter's page says it was not run and how
 to fix that, and its verdicts become one "not run" row on the landing page.
+
+:mod:`grokpaper.core.mnist_data` is imported only for a chapter that takes MNIST data: it
+imports torch (~2-4 s), which a run without an MNIST chapter does not need.
 """
 
 from __future__ import annotations
@@ -11,19 +14,17 @@ from typing import Any
 import jupytext
 import nbformat
 
-from grokpaper.book.runner import KERNELSPEC, Notebook
+from grokpaper.book.notebooks import KERNELSPEC, Notebook, notebook_parameters
 from grokpaper.core import verdicts
 from grokpaper.core.store import atomic_write_text
 
 
 def why_missing(nb: Notebook, params: dict[str, Any]) -> str | None:
     """Why ``nb`` cannot run here (its data is missing), or None when it can."""
-    from grokpaper.book import preflight
-
-    # An MNIST chapter is one whose parameters cell takes ``data_dir`` (as pre-flight reads it).
-    if "data_dir" not in preflight.notebook_parameters(nb).defaults:
+    # An MNIST chapter is one whose parameters cell takes ``data_dir``.
+    if "data_dir" not in notebook_parameters(nb).defaults:
         return None
-    from grokpaper.core import mnist_data as mnist
+    from grokpaper.core import mnist_data as mnist  # torch: only here (module docstring)
 
     try:
         mnist.find_dir(params.get("data_dir"))

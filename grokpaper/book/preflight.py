@@ -4,51 +4,48 @@ Every ``-p NAME=VALUE`` is checked against the chosen notebooks' ``parameters`` 
 parameter dataclasses their ``profiles.resolve`` calls name (type, range, allowed choices),
 and the MNIST folder when an MNIST notebook is chosen, so that a typo never leaves a half-run
 book or store behind. Problems raise :class:`BadInput` (a ValueError) naming what is allowed.
+
+The allowed values of a string field are declared by its dataclass, in a ``CHOICES`` class
+variable (field -> values), so that this module knows no study; the dataclass is imported from
+the notebook's own ``profiles.resolve`` call, and only when a parameter needs it.
+:mod:`grokpaper.core.mnist_data` is imported only to check an MNIST folder: it imports torch
+(~2-4 s), which every other check (and every typo) would pay otherwise.
 """
 
 from __future__ import annotations
 
-import ast
-import dataclasses
 import gzip
-import importlib
 import json
 import math
 import types
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
-from grokpaper.book import runner
+from grokpaper.book.notebooks import Notebook, NotebookParameters, load_class, notebook_parameters
+from grokpaper.core import profiles
 from grokpaper.core.paths import mnist_dir
-from grokpaper.core.profiles import PROFILE_NAMES
+
+#: Allowed values of a string parameter: its dataclass's ``CHOICES[field]``; None: any string.
+Choices = tuple[str, ...] | None
 
 
 class BadInput(ValueError):
     """A value the user typed that the chosen notebooks cannot take; the message says why."""
 
 
-@dataclasses.dataclass(frozen=True)
-class NotebookParameters:
-    """What a notebook's ``parameters`` cell declares and where the values go."""
-
-    name: str
-    defaults: dict[str, Any]  # parameters cell: name -> literal default (None if not literal)
-    #: ``profiles.resolve(figure, module.Class, profile, field=name, ...)`` calls: (figures,
-    #: "module:Class", {notebook parameter: dataclass field}); several figures where the call
-    #: is in a loop. The class is imported only when a parameter needs it.
-    resolves: list[tuple[list[str], str, dict[str, str]]]
-
-    def field_of(self, name: str) -> tuple[type, str] | None:
-        for _, where, mapping in self.resolves:
-            if name in mapping:
-                return _import(where), mapping[name]
-        return None
-
-
-def _import(where: str) -> type:
-    module, _, attr = where.partition(":")
-    return getattr(importlib.import_module(module), attr)
+def parse_params(items: Iterable[str]) -> dict[str, Any]:
+    """``["seeds=3", "fs=[0,0.2]", "tag=x"]`` -> ``{"seeds": 3, "fs": [0, 0.2], "tag": "x"}``."""
+    params: dict[str, Any] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip().isidentifier():
+            raise ValueError(f"parameter must look like name=value, got {item!r}")
+        try:
+            params[name.strip()] = json.loads(value)
+        except json.JSONDecodeError:
+            params[name.strip()] = value
+    return params
 
 
 #: Types of parameters that no dataclass field describes and whose default is None.
@@ -73,30 +70,6 @@ RANGES: dict[str, tuple[str, Callable[[float], bool]]] = {
 }
 
 
-def _choices(name: str) -> tuple[str, ...] | None:
-    """Allowed values of a string parameter (looked up where they are defined)."""
-    if name == "optimizer":
-        from grokpaper.core.train import OPTIMIZERS
-        return OPTIMIZERS
-    if name == "loss":
-        from grokpaper.core.train import LOSSES
-        return LOSSES
-    if name == "dataset":
-        from grokpaper.carvalho.data import DATASETS
-        return DATASETS
-    if name in ("op", "ops"):
-        from grokpaper.lisakib.data import OPERATIONS
-        return OPERATIONS
-    if name == "arch":
-        from grokpaper.mnist.resnet import ARCHS
-        return ARCHS
-    if name == "rows":
-        from grokpaper.mnist.experiments import TABLE3
-        return tuple(r[0] for r in TABLE3)
-    return {"model": ("mlp", "transformer"), "panels": ("a", "b", "c", "d"),
-            "on": ("train", "val")}.get(name)
-
-
 def _range(name: str, kind: type) -> tuple[str, Callable[[float], bool]]:
     if name in RANGES:
         return RANGES[name]
@@ -105,7 +78,12 @@ def _range(name: str, kind: type) -> tuple[str, Callable[[float], bool]]:
     return _NON_NEGATIVE  # learning rates, weight decays, scales: never negative
 
 
-def _describe(name: str, hint: Any) -> str:
+def choices_of(cls: type, field: str) -> Choices:
+    """The values ``cls`` allows for string field ``field`` (its ``CHOICES``), if it says."""
+    return getattr(cls, "CHOICES", {}).get(field)
+
+
+def _describe(name: str, hint: Any, choices: Choices = None) -> str:
     """What ``name`` takes, in words, e.g. 'a list of numbers in [0, 1], e.g. [0, 0.2]'."""
     optional = False
     if typing.get_origin(hint) in (typing.Union, types.UnionType):
@@ -113,7 +91,7 @@ def _describe(name: str, hint: Any) -> str:
         optional, hint = len(args) < len(typing.get_args(hint)), args[0]
     if typing.get_origin(hint) is tuple:
         elem = typing.get_args(hint)[0]
-        one, choices = _describe(name, elem), _choices(name) if elem is str else None
+        one, choices = _describe(name, elem, choices), choices if elem is str else None
         for a, b in (("an integer", "integers"), ("a number", "numbers"),
                      ("a string", "strings"), ("one of", "items from")):
             if one.startswith(a):
@@ -123,7 +101,6 @@ def _describe(name: str, hint: Any) -> str:
                                                            str: ["a"]}.get(elem, []))
         text = f"a list of {one}, e.g. {name}={example.replace(' ', '')}"
     elif hint is str:
-        choices = _choices(name)
         text = ("one of " + ", ".join(repr(c) for c in choices)) if choices else "a string"
     elif hint is bool:
         text = "true or false"
@@ -135,7 +112,7 @@ def _describe(name: str, hint: Any) -> str:
     return text + (" or null" if optional else "")
 
 
-def _problem(name: str, value: Any, hint: Any) -> str | None:
+def _problem(name: str, value: Any, hint: Any, choices: Choices = None) -> str | None:
     """Why ``value`` does not fit ``hint`` (and the range for ``name``), or None if it does."""
     if typing.get_origin(hint) in (typing.Union, types.UnionType):
         args = [a for a in typing.get_args(hint) if a is not type(None)]
@@ -149,7 +126,7 @@ def _problem(name: str, value: Any, hint: Any) -> str | None:
         if (len(elems) != 2 or elems[1] is not Ellipsis) and len(value) != len(elems):
             return f"not a list of {len(elems)}"
         for item in value:
-            if (why := _problem(name, item, elems[0])) is not None:
+            if (why := _problem(name, item, elems[0], choices)) is not None:
                 return f"{item!r} is {why}" if why.startswith("not") else why
         return None
     if hint is bool:
@@ -157,7 +134,6 @@ def _problem(name: str, value: Any, hint: Any) -> str | None:
     if hint is str:
         if not isinstance(value, str):
             return "not a string"
-        choices = _choices(name)
         return None if choices is None or value in choices else f"{value!r} is not allowed"
     if hint in (int, float):
         numeric = (int,) if hint is int else (int, float)
@@ -170,82 +146,6 @@ def _problem(name: str, value: Any, hint: Any) -> str | None:
     return None  # a type this check does not know: left to the notebook
 
 
-def _literal(node: ast.AST) -> Any:
-    try:
-        return ast.literal_eval(node)
-    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-        return None
-
-
-def _strings_in(value: Any) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, dict):
-        return [s for kv in value.items() for v in kv for s in _strings_in(v)]
-    if isinstance(value, (list, tuple, set)):
-        return [s for v in value for s in _strings_in(v)]
-    return []
-
-
-def notebook_parameters(nb: runner.Notebook) -> NotebookParameters:
-    """Read ``nb``'s parameters cell and its ``profiles.resolve`` calls (nothing executes)."""
-    import jupytext
-
-    from grokpaper.core.profiles import figures as known_figures
-
-    cells = [c for c in jupytext.read(nb.source).cells if c.cell_type == "code"]
-    first = next((i for i, c in enumerate(cells) if "parameters" in c.metadata.get("tags", [])),
-                 None)
-    if first is None:
-        return NotebookParameters(nb.name, {}, [])
-    defaults = {}
-    for stmt in ast.parse(cells[first].source).body:
-        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(
-                stmt.targets[0], ast.Name):
-            defaults[stmt.targets[0].id] = _literal(stmt.value)
-    modules: dict[str, str] = {}
-    literals: dict[str, Any] = {}
-    calls: list[ast.Call] = []
-    for cell in cells[first + 1:]:
-        try:
-            tree = ast.parse(cell.source)
-        except SyntaxError:
-            continue  # cell magics and the like: nothing to learn from them
-        for stmt in tree.body:
-            if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(
-                    stmt.targets[0], ast.Name):
-                literals[stmt.targets[0].id] = _literal(stmt.value)
-        for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom) and node.module and not node.level:
-                for alias in node.names:
-                    modules[alias.asname or alias.name] = f"{node.module}.{alias.name}"
-            elif isinstance(node, ast.Import):
-                for alias in node.names:
-                    if alias.asname:
-                        modules[alias.asname] = alias.name
-            elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                  and node.func.attr == "resolve" and isinstance(node.func.value, ast.Name)
-                  and node.func.value.id == "profiles" and len(node.args) >= 2):
-                calls.append(node)
-    resolves = []
-    for call in calls:
-        fig, cls_node = call.args[0], call.args[1]
-        if isinstance(fig, ast.Constant) and isinstance(fig.value, str):
-            figures = [fig.value]
-        elif isinstance(fig, ast.Name) and isinstance(literals.get(fig.id), str):
-            figures = [literals[fig.id]]
-        else:  # e.g. a loop over a dict of figures: every figure name the notebook spells out
-            figures = sorted({s for v in literals.values() for s in _strings_in(v)
-                              if s in known_figures()})
-        if not (isinstance(cls_node, ast.Attribute) and isinstance(cls_node.value, ast.Name)
-                and cls_node.value.id in modules):
-            continue  # not a form this check reads: the notebook checks its own values
-        mapping = {kw.value.id: kw.arg for kw in call.keywords
-                   if kw.arg and isinstance(kw.value, ast.Name) and kw.value.id in defaults}
-        resolves.append((figures, f"{modules[cls_node.value.id]}:{cls_node.attr}", mapping))
-    return NotebookParameters(nb.name, defaults, resolves)
-
-
 def _shown(value: Any) -> str:
     return json.dumps(value) if not isinstance(value, str) else repr(value)
 
@@ -253,8 +153,6 @@ def _shown(value: Any) -> str:
 def check_parameters(nb: NotebookParameters, profile: str, params: dict[str, Any]) -> None:
     """Raise :class:`BadInput` unless ``nb`` can take ``params`` (names it lacks are skipped:
     see :func:`check_run_inputs`)."""
-    from grokpaper.core import profiles
-
     mine = {k: v for k, v in params.items() if k in nb.defaults}
     for name, value in mine.items():
         if value is None and nb.defaults[name] is None:
@@ -262,25 +160,27 @@ def check_parameters(nb: NotebookParameters, profile: str, params: dict[str, Any
         try:
             where = nb.field_of(name)
             hint = typing.get_type_hints(where[0]).get(where[1]) if where else None
+            choices = choices_of(*where) if where else None
         except (ImportError, AttributeError, NameError):
-            hint = None  # the notebook will fail on its own import, with its own message
+            # The notebook will fail on its own import, with its own message.
+            hint, choices = None, None
         if hint is None and nb.defaults[name] is not None:
             hint = type(nb.defaults[name]) | None
         if hint is None and name in EXTRA_TYPES:
             hint = EXTRA_TYPES[name] | None
         if hint is None:
             continue  # nothing says what it takes: the notebook will
-        why = _problem(name, value, hint)
+        why = _problem(name, value, hint, choices)
         if why is not None:
             raise BadInput(f"{nb.name}: parameter {name}={_shown(value)}: {why}; {name} takes "
-                           f"{_describe(name, hint)}")
+                           f"{_describe(name, hint, choices)}")
     for figures, where, mapping in nb.resolves:
         overrides = {mapping[k]: v for k, v in mine.items() if k in mapping}
         if not overrides:
             continue
         for figure in figures:
             try:
-                profiles.resolve(figure, _import(where), profile, **overrides)
+                profiles.resolve(figure, load_class(where), profile, **overrides)
             except Exception as exc:
                 raise BadInput(f"{nb.name}: {exc}") from exc
 
@@ -292,13 +192,13 @@ def _check_mnist(nb: NotebookParameters, params: dict[str, Any], explicit: bool)
     data_dir = params.get("data_dir")
     if data_dir is None and mnist_dir() is None and not explicit:
         return  # a whole-book run without MNIST: those pages stop with their own message
-    from grokpaper.core import mnist_data as mnist  # (imports torch)
+    from grokpaper.core import mnist_data as mnist  # torch: only here (module docstring)
 
     try:
         folder = mnist.find_dir(data_dir)
         for stem, magic in zip(mnist.FILES["t10k"], (mnist.IMAGES_MAGIC, mnist.LABELS_MAGIC),
                                strict=True):
-            path = mnist._locate(folder, stem)
+            path = mnist.locate(folder, stem)
             opener = gzip.open if path.suffix == ".gz" else open
             with opener(path, "rb") as fh:
                 head = fh.read(4)
@@ -309,7 +209,7 @@ def _check_mnist(nb: NotebookParameters, params: dict[str, Any], explicit: bool)
         raise BadInput(f"{nb.name}: {message}") from exc
 
 
-def check_run_inputs(chosen: list[runner.Notebook], profile: str, params: dict[str, Any], *,
+def check_run_inputs(chosen: list[Notebook], profile: str, params: dict[str, Any], *,
                      explicit: bool = True) -> None:
     """Raise :class:`BadInput` (one line) if ``params`` do not fit the ``chosen`` notebooks.
 
@@ -319,8 +219,8 @@ def check_run_inputs(chosen: list[runner.Notebook], profile: str, params: dict[s
     notebook then needs its data even when no folder is set).
     """
     if "profile" in params:
-        raise BadInput(f"set the profile with --profile (one of {', '.join(PROFILE_NAMES)}), "
-                       f"not -p profile=...")
+        names = ", ".join(profiles.PROFILE_NAMES)
+        raise BadInput(f"set the profile with --profile (one of {names}), not -p profile=...")
     infos = [notebook_parameters(nb) for nb in chosen]
     allowed = sorted({n for info in infos for n in info.defaults} - {"profile"})
     for name in params:

@@ -1,10 +1,11 @@
 """Execute the book's notebooks with papermill under a profile, skipping unchanged ones.
 
-Sources are jupytext percent-format ``notebooks/**/*.py``; each is executed into the mirrored
-``book/**/*.ipynb`` (``notebooks/summary.py`` last, as it collects the other chapters' verdicts).
-An executed notebook records the hash of its inputs (notebook text, package code, profile,
-parameters; for the summary also the verdict files) in ``metadata.grokpaper``; a notebook whose
-inputs are unchanged is not run again.
+Each source ``notebooks/**/*.py`` is executed into its page ``book/**/*.ipynb`` (see
+:mod:`grokpaper.book.notebooks`), the summary last, in this process or as tasks on a Dask
+cluster (:mod:`grokpaper.book.cluster`). An executed notebook records the hash of its inputs
+(notebook text, package code, profile, parameters; for the summary also the verdict files) in
+``metadata.grokpaper``; a notebook whose inputs are unchanged is not run again. A chapter whose
+data is missing gets a page saying so instead (:mod:`grokpaper.book.missing_data`).
 """
 
 from __future__ import annotations
@@ -14,111 +15,27 @@ import json
 import sys
 import tempfile
 import time
-from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import jupytext
 import nbformat
+from tqdm import tqdm
 
-from grokpaper.core.paths import REPO_ROOT, store_root
+from grokpaper.book.cluster import run_notebooks
+from grokpaper.book.missing_data import why_missing, write_not_run_page
+from grokpaper.book.notebooks import (
+    KERNEL,
+    KERNEL_ARGS,
+    SUMMARY,
+    Layout,
+    Notebook,
+    Outcome,
+    discover,
+    load_source,
+)
+from grokpaper.core.paths import store_root
 from grokpaper.core.store import atomic_write_text
 from grokpaper.core.verdicts import NOT_RUN  # also the status of a notebook whose data is missing
-
-SUMMARY = "summary"
-KERNEL = "python3"
-#: The kernel's own log (e.g. ipykernel 7's "running over TCP" notice) would clutter batch logs.
-KERNEL_ARGS = ["--IPKernelApp.log_level=ERROR"]
-KERNELSPEC = {"name": KERNEL, "display_name": "Python 3 (ipykernel)", "language": "python"}
-
-
-@dataclass(frozen=True)
-class Layout:
-    """The folders the runner reads and writes (the repository's by default)."""
-
-    notebooks: Path = REPO_ROOT / "notebooks"
-    book: Path = REPO_ROOT / "book"
-    build: Path = REPO_ROOT / "build"
-    package: Path = REPO_ROOT / "grokpaper"
-
-
-@dataclass(frozen=True)
-class Notebook:
-    """A notebook source and the page it is executed into."""
-
-    name: str  # e.g. "carvalho/fig3b_equidistant"
-    source: Path
-    output: Path
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What happened to one notebook in a run."""
-
-    notebook: Notebook
-    status: str  # "ran", "skipped", "FAILED" or NOT_RUN (data missing)
-    seconds: float
-    detail: str = ""
-
-
-class UnknownNotebook(ValueError):
-    """A notebook name that matches no source under ``notebooks/``."""
-
-
-def discover(layout: Layout | None = None) -> list[Notebook]:
-    """All notebooks, sorted by name with the summary last."""
-    layout = layout or Layout()
-    found = []
-    for src in sorted(layout.notebooks.rglob("*.py")):
-        rel = src.relative_to(layout.notebooks)
-        if any(part.startswith((".", "_")) for part in rel.parts):
-            continue  # helpers, caches, hidden files
-        name = rel.with_suffix("").as_posix()
-        found.append(Notebook(name, src, layout.book / rel.with_suffix(".ipynb")))
-    return sorted(found, key=lambda nb: (nb.name == SUMMARY, nb.name))
-
-
-def select(notebooks: list[Notebook], wanted: Iterable[str], layout: Layout | None = None
-           ) -> list[Notebook]:
-    """The notebooks named in ``wanted`` (names or paths), in run order; all if none."""
-    layout = layout or Layout()
-    wanted = list(wanted)
-    if not wanted:
-        return notebooks
-    by_name = {nb.name: nb for nb in notebooks}
-    names = {_name_of(arg, layout) for arg in wanted}
-    unknown = sorted(names - by_name.keys())
-    if unknown:
-        raise UnknownNotebook(
-            f"unknown notebook(s): {', '.join(unknown)}; available: {', '.join(by_name)}")
-    return [nb for nb in notebooks if nb.name in names]
-
-
-def _name_of(arg: str, layout: Layout) -> str:
-    path = Path(arg)
-    if path.suffix in (".py", ".ipynb"):
-        path = path.with_suffix("")
-    for root in (layout.notebooks, layout.book):
-        try:
-            return path.resolve().relative_to(root.resolve()).as_posix()
-        except ValueError:
-            pass
-    return path.as_posix().removeprefix("./")
-
-
-def parse_params(items: Iterable[str]) -> dict[str, Any]:
-    """``["seeds=3", "fs=[0,0.2]", "tag=x"]`` -> ``{"seeds": 3, "fs": [0, 0.2], "tag": "x"}``."""
-    params: dict[str, Any] = {}
-    for item in items:
-        name, sep, value = item.partition("=")
-        if not sep or not name.strip().isidentifier():
-            raise ValueError(f"parameter must look like name=value, got {item!r}")
-        try:
-            params[name.strip()] = json.loads(value)
-        except json.JSONDecodeError:
-            params[name.strip()] = value
-    return params
 
 
 def verdict_files(profile: str) -> list[Path]:
@@ -156,15 +73,6 @@ def stored_hash(output: Path) -> str | None:
         return None
 
 
-def load_source(nb: Notebook) -> nbformat.NotebookNode:
-    """The jupytext source as an (unexecuted) notebook with a python3 kernelspec."""
-    from papermill.iorw import load_notebook_node
-
-    node = jupytext.read(nb.source)
-    node.metadata["kernelspec"] = {**KERNELSPEC, **node.metadata.get("kernelspec", {})}
-    return load_notebook_node(node)  # adds the metadata papermill's parameterize expects
-
-
 def _relative(path: Path, layout: Layout) -> str:
     root = layout.notebooks.parent
     return path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
@@ -173,15 +81,15 @@ def _relative(path: Path, layout: Layout) -> str:
 def execute(nb: Notebook, profile: str, params: dict[str, Any], *, layout: Layout | None = None,
             force: bool = False, progress: bool = False) -> Outcome:
     """Run one notebook into ``nb.output`` unless its inputs are unchanged (or ``force``)."""
+    # papermill only where a notebook is executed: importing it would slow down every
+    # `grokpaper --help`, `list` and pre-flight error (~0.1-0.2 s).
     import papermill
 
     layout = layout or Layout()
     start = time.perf_counter()
-    from grokpaper.book import missing_data
-
-    why = missing_data.why_missing(nb, params)
+    why = why_missing(nb, params)
     if why is not None:
-        missing_data.write_not_run_page(nb, profile, params, why)
+        write_not_run_page(nb, profile, params, why)
         return Outcome(nb, NOT_RUN, time.perf_counter() - start,
                        "no MNIST data: set GROKPAPER_MNIST or -p data_dir=... (README: MNIST data)")
     digest = input_hash(nb, profile, params, layout)
@@ -234,7 +142,7 @@ KERNEL_ATTEMPTS = 3
 
 
 def _execute_with_retries(call: Any) -> Any:
-    from papermill.exceptions import PapermillExecutionError
+    from papermill.exceptions import PapermillExecutionError  # as in execute()
 
     for attempt in range(1, KERNEL_ATTEMPTS + 1):
         try:
@@ -257,8 +165,6 @@ def run(notebooks: list[Notebook], profile: str, params: dict[str, Any] | None =
     :func:`grokpaper.book.cluster.run_notebooks`) and the summary runs here once they are done;
     without one, in order in this process.
     """
-    from tqdm import tqdm
-
     interactive = not quiet and sys.stderr.isatty()
     bar = tqdm(total=len(notebooks), desc=f"notebooks ({profile})", unit="nb",
                disable=not interactive)
@@ -273,10 +179,8 @@ def run(notebooks: list[Notebook], profile: str, params: dict[str, Any] | None =
 
     chapters = [nb for nb in notebooks if nb.name != SUMMARY]
     if client is not None and chapters:
-        from grokpaper.book.cluster import run_notebooks
-
         run_notebooks(client, chapters, profile, params or {}, layout=layout or Layout(),
-                      force=force, report=report)
+                      force=force, report=report, execute=execute)
         chapters = []
     for nb in chapters + [nb for nb in notebooks if nb.name == SUMMARY]:
         bar.set_postfix_str(nb.name)
@@ -289,9 +193,7 @@ def run(notebooks: list[Notebook], profile: str, params: dict[str, Any] | None =
 def nbval_prepare(out: Path, profile: str = "smoke", layout: Layout | None = None) -> list[Path]:
     """Write every notebook, parameterized for ``profile`` but not executed, under ``out``;
     notebooks whose data is missing are left out (and named on stderr)."""
-    from papermill.parameterize import parameterize_notebook
-
-    from grokpaper.book.missing_data import why_missing
+    from papermill.parameterize import parameterize_notebook  # as in execute()
 
     layout = layout or Layout()
     written = []

@@ -7,7 +7,7 @@ The architecture is part of every run's config (:class:`MLPConfig` or
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -21,7 +21,7 @@ from grokpaper.core import sweep
 from grokpaper.core.metrics import definition31
 from grokpaper.core.models import EnsembleMLP, MLPConfig
 from grokpaper.core.store import Store, config_key
-from grokpaper.core.train import EnsembleData, TrainConfig, train_ensemble
+from grokpaper.core.train import LOSSES, OPTIMIZERS, EnsembleData, TrainConfig, train_ensemble
 
 KIND = "carvalho-synthetic"
 # "a Multi-layer Perceptron (MLP) and a 2-layer Transformer" (Sec. 5.1)
@@ -201,6 +201,10 @@ class ShiftSweep:
     choice the paper leaves open is argued in :mod:`grokpaper.carvalho.design`.
     """
 
+    #: Allowed values of the string fields (read by ``grokpaper run``'s pre-flight checks).
+    CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {
+        "dataset": syn.DATASETS, "model": ("mlp", "transformer"), "optimizer": OPTIMIZERS,
+        "loss": LOSSES}
     dataset: str = "equidistant"
     # Fig. 3b: gamma_D = 2000 of the Sec. 4 worked example, and a smaller set.
     sizes: tuple[int, ...] = (500, 2000)

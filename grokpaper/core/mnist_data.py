@@ -82,7 +82,9 @@ def write_idx(path: Path | str, array: np.ndarray, *, compress: bool | None = No
     return path
 
 
-def _locate(folder: Path, stem: str) -> Path | None:
+def locate(folder: Path, stem: str) -> Path | None:
+    """The file ``stem`` (e.g. ``t10k-images-idx3-ubyte``), gzipped or not, in ``folder`` or
+    its torchvision layout (``MNIST/raw``, ``raw``); None when it is in none of them."""
     for base in (folder, folder / "MNIST" / "raw", folder / "raw"):
         for name in (stem, f"{stem}.gz"):
             if (base / name).is_file():
@@ -109,7 +111,7 @@ def find_dir(data_dir: Path | str | None = None) -> Path:
         folder, where = mnist_dir(), f"{ENV}={os.environ[ENV]}"
     else:
         raise _not_found(f"neither the data_dir parameter nor ${ENV} is set")
-    if not folder.is_dir() or any(_locate(folder, s) is None for s in FILES["t10k"]):
+    if not folder.is_dir() or any(locate(folder, s) is None for s in FILES["t10k"]):
         raise _not_found(f"looked in {where}")
     return folder.resolve()
 
@@ -174,8 +176,8 @@ def parity_split(images: np.ndarray, labels: np.ndarray
 
 def _read_pair(folder: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
     img_stem, lab_stem = FILES[split]
-    images = read_idx(_locate(folder, img_stem), magic=IMAGES_MAGIC)
-    labels = read_idx(_locate(folder, lab_stem), magic=LABELS_MAGIC).astype(np.int64)
+    images = read_idx(locate(folder, img_stem), magic=IMAGES_MAGIC)
+    labels = read_idx(locate(folder, lab_stem), magic=LABELS_MAGIC).astype(np.int64)
     if images.shape[0] != labels.shape[0] or images.shape[1:] != (28, 28):
         raise ValueError(f"{folder}: {split} images {images.shape} vs labels {labels.shape}")
     return images, labels
@@ -184,7 +186,7 @@ def _read_pair(folder: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
 @functools.lru_cache(maxsize=2)
 def _load(folder: Path) -> MnistData:
     test_x, test_y = _read_pair(folder, "t10k")
-    if all(_locate(folder, s) is not None for s in FILES["train"]):
+    if all(locate(folder, s) is not None for s in FILES["train"]):
         train_x, train_y = _read_pair(folder, "train")
         return MnistData(train_x, train_y, test_x, test_y, "official", str(folder))
     return MnistData(*parity_split(test_x, test_y), "t10k-parity", str(folder))

@@ -20,7 +20,7 @@ def default_device() -> str:
     env = os.environ.get("GROKPAPER_DEVICE")
     if env:
         return env
-    import torch
+    import torch  # only when no device is set: torch costs ~2-4 s at start-up
 
     return "cuda" if torch.cuda.is_available() else "cpu"
 

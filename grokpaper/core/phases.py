@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import Counter
 
 import numpy as np
+import pandas as pd
 
 PHASES = ("comprehension", "grokking", "memorization", "confusion")
 #: "the gap is under 1e3 steps" (the authors' phase-diagram code)
@@ -51,6 +52,15 @@ def majority(phases: list[str]) -> str:
     """The most common phase over seeds (ties go to the earlier phase in :data:`PHASES`)."""
     counts = Counter(phases)
     return max(PHASES, key=lambda ph: (counts[ph], -PHASES.index(ph)))
+
+
+def phase_table(df: pd.DataFrame, *, rows: str, cols: str,
+                descending: bool = False) -> pd.DataFrame:
+    """The :func:`majority` phase over seeds of each (``rows``, ``cols``) cell of the runs
+    ``df`` (one run per row, a ``phase`` column), as a grid: rows sorted ascending (or
+    ``descending``), columns ascending; NaN where a cell has no run."""
+    cells = df.groupby([rows, cols])["phase"].agg(lambda s: majority(list(s)))
+    return cells.unstack(cols).sort_index(ascending=not descending)
 
 
 def grokking_neighbours(grid: np.ndarray) -> Counter:

@@ -9,7 +9,9 @@ from __future__ import annotations
 import itertools
 import random
 from dataclasses import dataclass, replace
+from typing import ClassVar
 
+from grokpaper.lisakib.data import OPERATIONS
 from grokpaper.lisakib.experiments import PAPER_TRAIN, ModRun
 from grokpaper.lisakib.transformer import ModularTransformerConfig
 
@@ -18,6 +20,8 @@ from grokpaper.lisakib.transformer import ModularTransformerConfig
 class Base:
     """Settings every figure shares; defaults are the report's and its code's."""
 
+    #: Allowed values of the string fields (read by ``grokpaper run``'s pre-flight checks).
+    CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {"op": OPERATIONS}
     op: str = "/"  # "We trained the transformers on a division dataset" (Sec. 3.1)
     p: int = 97  # the forked code's default prime
     train_frac: float = 0.3  # "training/validation ratio to be 30/70" (Sec. 3.1)
@@ -52,6 +56,7 @@ class Base:
 class CurvesParams(Base):
     """Figs. 2, 11, 12: learning curves of each operation."""
 
+    CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {**Base.CHOICES, "ops": OPERATIONS}
     ops: tuple[str, ...] = ("+", "-", "*", "/")  # "We have conducted experiments across all"
 
     def runs(self) -> list[ModRun]:
@@ -101,6 +106,8 @@ class LandscapeParams(Base):
     """Fig. 5: landscapes around the final weights of runs that do and do not grok (runs
     spread over operations and batch sizes; each is classified after training)."""
 
+    CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {
+        **Base.CHOICES, "ops": OPERATIONS, "on": ("train", "val")}
     ops: tuple[str, ...] = ("/",)  # the report's landscapes are of division runs
     batch_sizes: tuple[int, ...] = (8, 32, 512)  # small batches comprehend, large ones grok
     seeds: int = 2
@@ -133,33 +140,3 @@ class NormParams(Base):
         decays = [self.run(weight_decay=wd, seed=s) for wd in wds for s in range(self.seeds)]
         return list(dict.fromkeys(fracs + decays))  # the default run is in both lists
 
-
-#: What the report (or the code it forked) says about each parameter, for the pages' tables.
-PAPER_SAYS = {
-    "op": "division for Secs. 3.1-3.4; all four operations in Figs. 2, 11, 12",
-    "p": "97 (the forked code); Table 2: 47 ... 997",
-    "train_frac": "30/70 (Sec. 3.1)",
-    "d_model": "128, feed-forward 4 x 128 (Sec. 3)",
-    "steps": "\"within 10,000 training steps\" (Sec. 3.1)",
-    "batch_size": "512 (the forked code); swept 8 ... 1024 (Table 1)",
-    "lr": "1e-3 (the forked code); swept 1e-4 ... 1e-2",
-    "weight_decay": "1 (the forked code); swept 0.01 ... 1; 2 and more in Fig. 8",
-    "init_scale": "1; swept 0.01 ... 100",
-    "noise": "0; swept 0.01 ... 10",
-    "n_evals": "validation every epoch",
-    "seeds": "not given",
-    "ops": "+, -, *, /",
-    "batch_sizes": "8, 16, 32, 128, 512, 1024 (Tables 1, 2)",
-    "noises": "0, 0.01, 0.1, 1, 10 (Table 1)",
-    "init_scales": "0.01, 0.1, 1, 10, 100 (Table 1)",
-    "lrs": "1e-4, 1e-3, 1e-2 (Table 1)",
-    "weight_decays": "0.01, 0.1, 1 (Table 1)",
-    "sample": "3,600 runs in all",
-    "ps": "training sets 0.6K ... 298K = 0.3 p (p - 1) (Table 2)",
-    "resolution": "not given",
-    "extent": "not given",
-    "tensor_extent": "not given",
-    "train_fracs": "three ratios, not given (Fig. 6)",
-    "small_wds": "below 1, values not given (Fig. 7)",
-    "large_wds": "1, 2 and larger (Fig. 8)",
-}

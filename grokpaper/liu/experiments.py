@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -22,6 +23,8 @@ from grokpaper.core.store import Store
 from grokpaper.liu import data as toydata
 from grokpaper.liu import rqi
 from grokpaper.liu.toy import (
+    LOSSES,
+    TASKS,
     ToyConfig,
     ToyEnsemble,
     ToyTrainConfig,
@@ -180,6 +183,8 @@ class FractionSweep:
 class Representations:
     """Fig. 2: 2-D embeddings of addition and modular addition with the decoder's regions."""
 
+    #: Allowed values of the string fields (read by ``grokpaper run``'s pre-flight checks).
+    CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {"tasks": TASKS, "loss": LOSSES}
     p: int = 11  # "Visualization of the learned set of embeddings (p = 11)" (Fig. 2)
     tasks: tuple[str, ...] = ("addition", "modular")  # parallelogram (a, b); circle (c, d)
     seeds: int = 2  # two pictures per task, as the paper's two panels per task
@@ -222,6 +227,8 @@ class PhaseDiagrams:
     and wd for both optimizers).
     """
 
+    #: Allowed values of the string fields (read by ``grokpaper run``'s pre-flight checks).
+    CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {"panels": tuple(PANELS)}
     panels: tuple[str, ...] = ("a", "b", "c", "d")
     lrs: tuple[float, ...] = PAPER_LRS  # decoder lr: "[10^-5, 10^-2]" (Sec. 4.1)
     emb_lrs: tuple[float, ...] = PAPER_LRS  # representation lr, panel (a)
@@ -245,9 +252,3 @@ class PhaseDiagrams:
 
     def runs(self) -> list[ToyRun]:
         return [r for p in self.panels for r in self.panel_runs(p)]
-
-
-def phase_table(df: pd.DataFrame, y: str) -> pd.DataFrame:
-    """Majority phase over seeds per (y, lr_dec) cell, as a y x lr grid (rows: y ascending)."""
-    maj = df.groupby([y, "lr_dec"])["phase"].agg(lambda s: phases.majority(list(s)))
-    return maj.unstack("lr_dec").sort_index()

@@ -9,6 +9,7 @@ grokking MLP on each, every seed and condition as one ensemble.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -19,7 +20,7 @@ from grokpaper.core import sweep
 from grokpaper.core.metrics import definition31
 from grokpaper.core.models import EnsembleMLP, MLPConfig
 from grokpaper.core.store import Store
-from grokpaper.core.train import EnsembleData, TrainConfig, train_ensemble
+from grokpaper.core.train import LOSSES, OPTIMIZERS, EnsembleData, TrainConfig, train_ensemble
 from grokpaper.mnist import clusters as clustershift
 from grokpaper.mnist import resnet
 
@@ -107,6 +108,9 @@ def _train(runs: list[ShiftRun], device: str, data: mnist.MnistData,
 class ClusterShift:
     """Parameters of the chapter; defaults are the paper's values where it gives them."""
 
+    #: Allowed values of the string fields (read by ``grokpaper run``'s pre-flight checks).
+    CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {
+        "arch": resnet.ARCHS, "optimizer": OPTIMIZERS, "loss": LOSSES}
     arch: str = "resnet18"  # "a ResNet classifier" (depth not given)
     resnet_epochs: int = 5
     max_pool: int | None = None  # use only the first N images of each pool (smoke tests)

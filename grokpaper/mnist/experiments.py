@@ -10,6 +10,7 @@ common (alpha = 1) initialization, and augmentation is a per-member minibatch ho
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -182,12 +183,6 @@ class PhaseGrid:
                 for lr in self.lrs for wd in self.weight_decays for r in base]
 
 
-def phase_table(df: pd.DataFrame) -> pd.DataFrame:
-    """Majority phase over seeds per (lr, weight decay): rows lr (high first), columns wd."""
-    cells = df.groupby(["lr", "weight_decay"])["phase"].agg(lambda s: phases.majority(list(s)))
-    return cells.unstack("weight_decay").sort_index(ascending=False)
-
-
 #: Li & Sakib Table 3, one row per change from the Omnigrok setup:
 #: (row, the change, their "Grokking?", their comment).
 TABLE3: tuple[tuple[str, dict, bool, str], ...] = (
@@ -216,6 +211,8 @@ _TRAIN_FIELDS = ("loss", "optimizer", "batch_size", "weight_decay")
 class LiSakibTable:
     """Li & Sakib Table 3: the Omnigrok setup with one change per row."""
 
+    #: Allowed values of the string fields (read by ``grokpaper run``'s pre-flight checks).
+    CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {"rows": tuple(r[0] for r in TABLE3)}
     rows: tuple[str, ...] = tuple(r[0] for r in TABLE3)
     seeds: int = 1  # the report shows one run per row
     hidden: tuple[int, ...] = (200, 200)

@@ -88,8 +88,9 @@ glue("a0_mlp", f"{a0.get('mlp', float('nan')):,.0f}", display=False)
 
 # %% tags=["remove-input"]
 for name, key in FIGURES.items():
-    display(Markdown(f"**{name}, transformer**\n\n"
-                     + synthetic_design.paper_vs_ours_markdown(params[name], profile, key)))
+    display(Markdown(f"**{name}, transformer**"))
+    display(report.paper_says_table(params[name], profile=profile, figure=key,
+                                    notes=synthetic_design.NOTES[key]))
 
 # %% [markdown]
 # ## Learning curves

@@ -69,7 +69,8 @@ glue("profile", profile, display=False)
 # (profile {glue:text}`profile`) may scale the run down; its values are in the last column.
 
 # %% tags=["remove-input"]
-display(Markdown(synthetic_design.paper_vs_ours_markdown(params, profile, FIGURE)))
+display(report.paper_says_table(params, profile=profile, figure=FIGURE,
+                                notes=synthetic_design.NOTES[FIGURE]))
 
 # %% [markdown]
 # ## Learning curves
@@ -87,7 +88,7 @@ shift_curves(df, rows="n_train", by="f", label_fmt="f = {:g}",
 # ## Definition 3.1, per condition
 #
 # Mean ± standard deviation over seeds; steps for $\alpha_0$, $\alpha_1$ and the support
-# interval $S = [\text{support\_start}, \text{support\_end}]$, accuracies for the rest.
+# interval $S$ (columns `support_start` and `support_end`), accuracies for the rest.
 # "grokked" counts the seeds that meet every clause of Definition 3.1 as operationalized in
 # `grokpaper/core/metrics.py` ($\alpha_1 > \alpha_0$, $\Delta_S \geq 0.1$,
 # $|S| \geq 2(\alpha_1 - \alpha_0)$).

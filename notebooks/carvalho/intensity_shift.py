@@ -78,7 +78,8 @@ glue("n_runs", str(len(df)), display=False)
 # Both datasets use the same settings; the "dataset" row shows the first of the two.
 
 # %% tags=["remove-input"]
-display(Markdown(synthetic_design.paper_vs_ours_markdown(params, profile, FIGURE)))
+display(report.paper_says_table(params, profile=profile, figure=FIGURE,
+                                notes=synthetic_design.NOTES[FIGURE]))
 
 # %% [markdown]
 # ## The grokking-intensity map

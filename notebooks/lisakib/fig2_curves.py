@@ -71,8 +71,8 @@ glue("profile", profile, display=False)
 # it departs from the report's setting, which is what the `paper` profile runs.
 
 # %% tags=["remove-input"]
-display(Markdown(lr_report.params_markdown(params, lisakib_figs.CurvesParams(),
-                                           lisakib_figs.PAPER_SAYS, profile)))
+display(report.paper_says_table(params, profile=profile, figure="lisakib.curves",
+                                notes=lr_report.NOTES["lisakib.curves"]))
 
 # %% [markdown]
 # ## Learning curves

@@ -73,8 +73,8 @@ glue("profile", profile, display=False)
 # ## Paper says / we use
 
 # %% tags=["remove-input"]
-display(Markdown(lr_report.params_markdown(params, lisakib_figs.LandscapeParams(),
-                                           lisakib_figs.PAPER_SAYS, profile)))
+display(report.paper_says_table(params, profile=profile, figure="lisakib.landscape",
+                                notes=lr_report.NOTES["lisakib.landscape"]))
 
 # %% [markdown]
 # ## Landscapes

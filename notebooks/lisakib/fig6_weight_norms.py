@@ -71,8 +71,8 @@ glue("profile", profile, display=False)
 # ## Paper says / we use
 
 # %% tags=["remove-input"]
-display(Markdown(lr_report.params_markdown(params, lisakib_figs.NormParams(),
-                                           lisakib_figs.PAPER_SAYS, profile)))
+display(report.paper_says_table(params, profile=profile, figure="lisakib.norms",
+                                notes=lr_report.NOTES["lisakib.norms"]))
 
 # %% [markdown]
 # ## Fig. 6: training fractions

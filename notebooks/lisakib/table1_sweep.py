@@ -76,8 +76,8 @@ glue("n_delay", str(n_delay), display=False)
 # ## Paper says / we use
 
 # %% tags=["remove-input"]
-display(Markdown(lr_report.params_markdown(params, lisakib_figs.SweepParams(),
-                                           lisakib_figs.PAPER_SAYS, profile)))
+display(report.paper_says_table(params, profile=profile, figure="lisakib.sweep",
+                                notes=lr_report.NOTES["lisakib.sweep"]))
 
 # %% [markdown]
 # ## Table 1: correlation with the grokking delay

@@ -66,7 +66,8 @@ df = analysis.with_structure(liu.run(params.runs()))
 # ## Paper says / we use
 
 # %% tags=["remove-input"]
-display(Markdown(liu_report.params_markdown(params, profile, liu_report.REPR_NOTES)))
+display(report.paper_says_table(params, profile=profile, figure="liu.fig2",
+                                notes=liu_report.NOTES["liu.fig2"]))
 
 # %% [markdown]
 # ## Embeddings and decoder regions

@@ -81,7 +81,8 @@ traj = analysis.trajectories(df, p=params.p, eta=params.lr_emb, budget=budget)
 # ## Paper says / we use
 
 # %% tags=["remove-input"]
-display(Markdown(liu_report.params_markdown(params, profile, liu_report.FRACTION_NOTES)))
+display(report.paper_says_table(params, profile=profile, figure="liu.fraction",
+                                notes=liu_report.NOTES["liu.fraction"]))
 
 # %% [markdown]
 # ## (a) Theory and (b) training: the critical fraction
@@ -137,10 +138,9 @@ liu_report.close(fig)
 
 # %% tags=["remove-input"]
 display(Markdown(
-    f"Run: {traj.n_train} training samples, seed {traj.seed}. $\\lambda_3$ = {traj.lambda3:.4f} "
-    f"with Eq. (5)'s mean, so $3 n_h$ = {3 * traj.n_h:.0f} steps; $\\lambda_3$ = "
-    f"{traj.lambda3_sum:.3f} with the authors' sum, $3 n_h$ = {3 * traj.n_h_sum:.0f} steps. "
-    "First step with RQI > 0.95: "
+    f"Run: {traj.n_train} training samples, seed {traj.seed}. λ₃ = {traj.lambda3:.4f} with "
+    f"Eq. (5)'s mean, so 3 nₕ = {3 * traj.n_h:.0f} steps; λ₃ = {traj.lambda3_sum:.3f} with the "
+    f"authors' sum, 3 nₕ = {3 * traj.n_h_sum:.0f} steps. First step with RQI > 0.95: "
     + "; ".join(f"{k} {v:.0f}" for k, v in traj.steps_to.items()) + " (nan: not reached)."))
 
 # %% [markdown]

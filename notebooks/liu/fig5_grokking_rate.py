@@ -11,7 +11,7 @@
 # ---
 
 # %% [markdown]
-# # Fig. 5: the grokking rate $\lambda_3$ and grokking time against data size
+# # Fig. 5: the grokking rate λ₃ and grokking time against data size
 #
 # **The paper's claims** {cite}`liu2022towards` (Sec. 3.2, Fig. 5): "(i) When the data
 # fraction is below some threshold (around 0.4), $\lambda_3$ is zero with high probability,
@@ -61,10 +61,11 @@ theory = params.theory()
 # ## Paper says / we use
 
 # %% tags=["remove-input"]
-display(Markdown(liu_report.params_markdown(params, profile, liu_report.FRACTION_NOTES)))
+display(report.paper_says_table(params, profile=profile, figure="liu.fraction",
+                                notes=liu_report.NOTES["liu.fraction"]))
 
 # %% [markdown]
-# ## (a) $\lambda_3$ against the training fraction; (b) predicted against measured steps
+# ## (a) λ₃ against the training fraction; (b) predicted against measured steps
 #
 # {numref}`fig-liu-5-lambda3`; the table after it gives the medians per training fraction.
 

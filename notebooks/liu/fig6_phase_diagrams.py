@@ -60,7 +60,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import Markdown, display
 
-from grokpaper.core import profiles, report, verdicts
+from grokpaper.core import phases, profiles, report, verdicts
 from grokpaper.liu import analysis
 from grokpaper.liu import claims as claims_liu
 from grokpaper.liu import experiments as liu
@@ -72,16 +72,17 @@ params = profiles.resolve("liu.fig6", liu.PhaseDiagrams, profile, panels=panels,
                           width=width)
 frames = {p: liu.run(params.panel_runs(p)) for p in params.panels}
 df = pd.concat([f.assign(panel=p) for p, f in frames.items()], ignore_index=True)
-tables = {p: liu.phase_table(f, liu.PANELS[p][2]) for p, f in frames.items()}
+tables = {p: phases.phase_table(f, rows=liu.PANELS[p][2], cols="lr_dec") for p, f in frames.items()}
 TITLES = {"a": "(a) addition, regression", "b": "(b) addition, regression",
-          "c": "(c) addition, classification", "d": "(d) $S_3$, regression"}
+          "c": "(c) addition, classification", "d": "(d) S₃, regression"}
 YLABEL = {"lr_emb": "representation lr", "wd_dec": "decoder weight decay"}
 
 # %% [markdown]
 # ## Paper says / we use
 
 # %% tags=["remove-input"]
-display(Markdown(liu_report.params_markdown(params, profile, liu_report.PHASE_NOTES)))
+display(report.paper_says_table(params, profile=profile, figure="liu.fig6",
+                                notes=liu_report.NOTES["liu.fig6"]))
 
 # %% [markdown]
 # ## Phase diagrams

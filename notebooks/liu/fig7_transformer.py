@@ -70,7 +70,8 @@ drop = lt.run(params.dropout_runs())
 # ## Paper says / we use
 
 # %% tags=["remove-input"]
-display(Markdown(liu_report.params_markdown(params, profile, liu_report.TRANSFORMER_NOTES)))
+display(report.paper_says_table(params, profile=profile, figure="liu.fig7",
+                                notes=liu_report.NOTES["liu.fig7"]))
 
 # %% [markdown]
 # ## Fig. 1: the first two principal components of the embeddings over training

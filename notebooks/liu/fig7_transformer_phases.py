@@ -49,10 +49,9 @@ wd_emb = None
 import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 
-from grokpaper.core import profiles, report, verdicts
+from grokpaper.core import phases, profiles, report, verdicts
 from grokpaper.liu import analysis
 from grokpaper.liu import claims as claims_liu
-from grokpaper.liu import experiments as liu
 from grokpaper.liu import report as liu_report
 from grokpaper.liu import transformer_experiments as lt
 
@@ -60,14 +59,14 @@ PAGE = "liu/fig7_transformer_phases"
 params = profiles.resolve("liu.fig7_phases", lt.TransformerPhases, profile, p=p,
                           d_model=d_model, steps=steps, lrs=lrs, wds=wds, wd_emb=wd_emb)
 df = lt.run(params.runs())
-table = liu.phase_table(df, "wd_dec")
+table = phases.phase_table(df, rows="wd_dec", cols="lr_dec")
 
 # %% [markdown]
 # ## Paper says / we use
 
 # %% tags=["remove-input"]
-display(Markdown(liu_report.params_markdown(params, profile,
-                                            liu_report.TRANSFORMER_PHASE_NOTES)))
+display(report.paper_says_table(params, profile=profile, figure="liu.fig7_phases",
+                                notes=liu_report.NOTES["liu.fig7_phases"]))
 
 # %% [markdown]
 # ## Phase diagram
