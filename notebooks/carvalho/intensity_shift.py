@@ -39,7 +39,7 @@
 
 # %% tags=["parameters"]
 profile = "quick"
-# Any of these overrides the profile's value (None keeps it); see grokpaper/core/profiles.py.
+# Any of these overrides the profile's value (None keeps it); see grokpaper/carvalho/profiles.py.
 seeds = None
 sizes = None
 fs = None
@@ -56,10 +56,9 @@ import numpy as np
 from IPython.display import Markdown, display
 from myst_nb import glue
 
-from grokpaper.carvalho import claims, rules
+from grokpaper.carvalho import analysis, claims, rules
 from grokpaper.carvalho import design as synthetic_design
 from grokpaper.carvalho import experiments as synthetic
-from grokpaper.carvalho import shift as synthetic_shift
 from grokpaper.carvalho.data import DATASETS
 from grokpaper.carvalho.plots import heatmap
 from grokpaper.core import profiles, report, verdicts
@@ -71,9 +70,7 @@ params = profiles.resolve(FIGURE, synthetic.ShiftSweep, profile, seeds=seeds, si
                           n_test=n_test)
 runs = [r for ds in DATASETS for r in dataclasses.replace(params, dataset=ds).runs()]
 # Cells that Figs. 3a, 3b and 4 already trained with the same settings are read from the store.
-df = synthetic.run_reusing(runs)
-mmd = synthetic_shift.train_test_mmd(runs)
-df = df.merge(mmd, on=["dataset", "n_train", "f", "seed"], validate="one_to_one")
+df = analysis.with_train_test_mmd(synthetic.run_reusing(runs), runs)
 # Grokking intensity: Delta_S of a run that groks, 0 of one that does not (the verdicts' rule).
 df["intensity"] = rules.intensity(df)
 glue("n_runs", str(len(df)), display=False)
