@@ -82,10 +82,19 @@ def test_grokking_verdict_gives_each_outcome(curves: list[np.ndarray], expected:
     assert rules.grokking_verdict(conds) == expected
 
 
+def test_a_run_that_could_not_have_grokked_is_no_evidence() -> None:
+    # training converged at step ~300: a run that stops before 2 x 300 has no room for a plateau
+    short = run(flat(0.6))
+    short["steps"] = STEPS[STEPS <= 500]
+    long = run(flat(0.6))
+    assert rules.could_grok(pd.DataFrame([short, long])).tolist() == [False, True]
+    assert np.isnan(rules.intensity(pd.DataFrame([short])))[0]
+
+
 def test_a_condition_that_never_converged_is_undecided() -> None:
     never = pd.DataFrame(seeds(grok(), train=NEVER))
     (c,) = rules.conditions(never, ["n_train"])
-    assert not c.decidable and c.converged == 0
+    assert not c.decidable and c.judged == 0
     assert rules.grokking_verdict([c]) == INCONCLUSIVE
     # next to a condition that groks, it keeps the claim from "supported"
     both = pd.concat([never, pd.DataFrame(seeds(grok(), n_train=900))])

@@ -130,7 +130,8 @@ def test_shift_verdict_reads_the_rank_correlation():
     mmd = rng.uniform(0, 1, 20)
     # every run converged and grokked: its intensity is its Delta_S
     df = pd.DataFrame({"dataset": "equidistant", "mmd2": mmd, "def31_delta_S": mmd + 0.01,
-                       "def31_t_converged": 300.0, "def31_grokked": True})
+                       "def31_t_converged": 300.0, "def31_grokked": True,
+                       "steps": [STEPS] * len(mmd)})
     assert claims.carvalho_shift(df, page="p")[0].verdict == "supported"
     df["def31_delta_S"] = 1 - mmd
     assert claims.carvalho_shift(df, page="p")[0].verdict == "not supported"

@@ -81,8 +81,9 @@ def carvalho_fig3a(df: pd.DataFrame, *, page: str, figure: str = "Fig. 3a") -> l
 def _plateau_f0(df: pd.DataFrame, figure: str, *, page: str) -> Verdict:
     """f = 0 ends sub-optimal (below the best 0 < f < 1 of its size) and does not grok.
 
-    A size counts only where training converged in both f = 0 and some 0 < f < 1 condition
-    (at least half their seeds): before that, neither is on a plateau or past it.
+    A size counts only where both f = 0 and some 0 < f < 1 condition are decidable (at least
+    half their seeds could have grokked, :func:`rules.could_grok`): before that, neither is on
+    a plateau or past it.
     """
     claim = ("Removing a subclass entirely (f = 0) prevents grokking: the model is stuck on a "
              "sub-optimal plateau.")
@@ -108,7 +109,7 @@ def _plateau_f0(df: pd.DataFrame, figure: str, *, page: str) -> Verdict:
     measured = (f"f = 0: {sum(c.grokked for *_, c in rows)}/{sum(c.runs for *_, c in rows)} "
                 f"runs grok; ends >= {SUBOPTIMAL_GAP} below the best 0 < f < 1 at "
                 f"{sum(suboptimal)}/{len(rows)} sizes" if rows
-                else "no training size where f = 0 and 0 < f < 1 both converged")
+                else "no training size where f = 0 and 0 < f < 1 could both have grokked")
     detail = "; ".join(
         f"n = {n:,}: f = 0 final test accuracy {acc0:.3f} vs {best:.3f} for f = {bf:g} "
         f"(the best 0 < f < 1), {c.grokked}/{c.runs} f = 0 runs grok"
@@ -266,9 +267,9 @@ def carvalho_shift(df: pd.DataFrame, *, page: str, figure: str = "Shift vs inten
         d = d.assign(intensity=rules.intensity(d)).dropna(subset=["intensity", "mmd2"])
         if len(d) < 4 or d["intensity"].nunique() < 2 or d["mmd2"].nunique() < 2:
             verdicts.append(_verdict(
-                figure, claim, INCONCLUSIVE, f"{len(d)} runs with training converged, "
+                figure, claim, INCONCLUSIVE, f"{len(d)} runs could have grokked, "
                 f"{int((d['intensity'] > 0).sum())} grok", page=page,
-                decide="A rank correlation needs at least 4 runs with training converged and "
+                decide="A rank correlation needs at least 4 runs that could have grokked and "
                        f"some grokking; within {rules.budget(df)} there are not: longer runs "
                        "(the paper profile) would decide it."))
             continue
@@ -278,7 +279,7 @@ def carvalho_shift(df: pd.DataFrame, *, page: str, figure: str = "Shift vs inten
                                   some_met=rho > 0 and p < P_VALUE),
             f"Spearman rho = {rho:.2f} (p = {p:.2g}, {len(d)} runs)", page=page,
             detail=f"Rank correlation between MMD^2 (training vs test set) and the grokking "
-                   f"intensity (Delta_S of grokking runs, 0 otherwise) over {len(d)} runs whose "
-                   f"training converged ({int((d['intensity'] > 0).sum())} grok)."))
+                   f"intensity (Delta_S of grokking runs, 0 otherwise) over the {len(d)} runs "
+                   f"that could have grokked ({int((d['intensity'] > 0).sum())} grok)."))
     return verdicts
 

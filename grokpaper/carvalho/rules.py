@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from grokpaper.core.metrics import Def31Options
 from grokpaper.core.report import final_value, value_at_convergence
 from grokpaper.core.verdicts import INCONCLUSIVE, MAJORITY, ladder
 
@@ -27,6 +28,15 @@ def budget(df: pd.DataFrame) -> str:
     return f"{int(max(s[-1] for s in df['steps'])):,} steps" if len(df) else "no run"
 
 
+def could_grok(df: pd.DataFrame, prefix: str = "def31_") -> np.ndarray:
+    """Per run: Definition 3.1 could have said "grokked": training converged, and the run went
+    on past ``plateau_ratio`` times the step it converged at (a plateau must last that long).
+    A run that did not is no evidence either way: its budget was too short."""
+    t = pd.to_numeric(df[f"{prefix}t_converged"], errors="coerce").to_numpy(dtype=float)
+    end = np.array([float(s[-1]) for s in df["steps"]]) if len(df) else np.zeros(0)
+    return np.isfinite(t) & (end > Def31Options().plateau_ratio * np.nan_to_num(t))
+
+
 def late_gain(df: pd.DataFrame, test: str = "test_acc") -> np.ndarray:
     """Accuracy on curve ``test`` gained after training converged (final minus the value at
     Definition 3.1's ``t_converged``), per run; NaN where training never converged."""
@@ -34,17 +44,17 @@ def late_gain(df: pd.DataFrame, test: str = "test_acc") -> np.ndarray:
 
 
 def intensity(df: pd.DataFrame, prefix: str = "def31_") -> np.ndarray:
-    """Grokking intensity per run: Delta_S of a run that groks, 0 for a converged run that does
-    not (no grokking happened), NaN where training never converged.
+    """Grokking intensity per run: Delta_S of a run that groks, 0 for a run that does not (no
+    grokking happened), NaN where it could not have (:func:`could_grok`).
 
     Definition 3.1's Delta_S is also defined for runs that do not grok (e.g. a test curve that
     rose with training has a large gap but no plateau); "how much grokking happened" (Fig. 2)
     is none for them.
     """
-    converged = pd.to_numeric(df[f"{prefix}t_converged"], errors="coerce").notna().to_numpy()
+    judged = could_grok(df, prefix)
     delta = pd.to_numeric(df[f"{prefix}delta_S"], errors="coerce").to_numpy(dtype=float)
     grokked = df[f"{prefix}grokked"].astype(bool).to_numpy()
-    return np.where(~converged, np.nan, np.where(grokked, delta, 0.0))
+    return np.where(~judged, np.nan, np.where(grokked, delta, 0.0))
 
 
 def label(key: object, by: list[str]) -> str:
@@ -61,14 +71,14 @@ class Condition:
 
     label: str
     runs: int
-    converged: int  # seeds whose training converged (Definition 3.1 applies)
+    judged: int  # seeds that could have grokked (:func:`could_grok`)
     grokked: int
-    gain: float  # mean late gain of the converged seeds (NaN if none)
+    gain: float  # mean late gain of the seeds whose training converged (NaN if none)
 
     @property
     def decidable(self) -> bool:
-        """Training converged in at least half of the seeds: else the budget was too short."""
-        return self.converged > 0 and self.converged >= MAJORITY * self.runs
+        """At least half of the seeds could have grokked: else the budget was too short."""
+        return self.judged > 0 and self.judged >= MAJORITY * self.runs
 
     @property
     def groks(self) -> bool:
@@ -78,7 +88,9 @@ class Condition:
     def text(self) -> str:
         late = (f"{self.gain:+.3f} after convergence" if np.isfinite(self.gain)
                 else "training never converged")
-        return f"{self.label}: {self.grokked}/{self.runs} grok, {late}"
+        short = self.runs - self.judged if np.isfinite(self.gain) else 0
+        return (f"{self.label}: {self.grokked}/{self.runs} grok, {late}"
+                + (f" ({short} too short after convergence to grok)" if short else ""))
 
 
 def conditions(df: pd.DataFrame, by: list[str], *, prefix: str = "def31_",
@@ -91,8 +103,7 @@ def conditions(df: pd.DataFrame, by: list[str], *, prefix: str = "def31_",
         gains = late_gain(g, test)
         out.append(Condition(
             label=label(key, by) if by else "all runs", runs=len(g),
-            converged=int(pd.to_numeric(g[f"{prefix}t_converged"], errors="coerce")
-                          .notna().sum()),
+            judged=int(could_grok(g, prefix).sum()),
             grokked=int(g[f"{prefix}grokked"].astype(bool).sum()),
             gain=float(np.nanmean(gains)) if np.isfinite(gains).any() else np.nan))
     return out
@@ -101,8 +112,8 @@ def conditions(df: pd.DataFrame, by: list[str], *, prefix: str = "def31_",
 def grokking_verdict(conds: list[Condition]) -> str:
     """"Grokking occurs in every condition": *supported* if every condition groks, *partly*
     if some decided condition groks or every decided one gains :data:`LATE_GAIN` after
-    convergence, *inconclusive* if training converged in no condition. An undecided condition
-    (training converged in fewer than half its seeds) keeps the claim from *supported*."""
+    convergence, *inconclusive* if no condition is decidable (:attr:`Condition.decidable`). An
+    undecided condition keeps the claim from *supported*."""
     decided = [c for c in conds if c.decidable]
     return ladder(decidable=bool(decided),
                   all_met=len(decided) == len(conds) and all(c.groks for c in conds),
@@ -117,17 +128,18 @@ def grokking_counts(conds: list[Condition]) -> str:
     text = (f"{sum(c.grokked for c in conds)}/{sum(c.runs for c in conds)} grok "
             f"({sum(c.groks for c in conds)}/{len(conds)} conditions with at least half their "
             "seeds")
-    return text + (f"; {undecided} never converged)" if undecided else ")")
+    return text + (f"; {undecided} too short to tell)" if undecided else ")")
 
 
 def no_convergence(df: pd.DataFrame) -> str:
-    return (f"Training did not converge within {budget(df)} in at least half of the seeds of "
-            "any condition: more steps (the quick or paper profile) would decide it.")
+    return (f"Within {budget(df)}, training did not converge, or not early enough to leave "
+            "room for a plateau, in at least half of the seeds of any condition: more steps "
+            "(the quick or paper profile) would decide it.")
 
 
 def intensity_by_size(df: pd.DataFrame, prefix: str = "def31_") -> pd.DataFrame:
     """Per training size: mean, standard error and count of :func:`intensity` (runs whose
-    training never converged dropped), and how many of the runs grok."""
+    runs that could not have grokked dropped), and how many of the runs grok."""
     d = df.assign(intensity=intensity(df, prefix),
                   groks=df[f"{prefix}grokked"].astype(bool).astype(int))
     out = d.groupby("n_train").agg(mean=("intensity", "mean"), sem=("intensity", "sem"),
@@ -151,8 +163,9 @@ def shrinks_verdict(table: pd.DataFrame) -> str:
 def shrinks_decide(table: pd.DataFrame, df: pd.DataFrame) -> str:
     """Why :func:`shrinks_verdict` is inconclusive, and what would decide it."""
     if len(table.dropna(subset=["mean"])) < 2:
-        return ("Fewer than two training sizes with training converged: more sizes or more "
-                f"steps than {budget(df)} would decide it.")
+        return ("Fewer than two training sizes with runs that could have grokked (training "
+                f"converged early enough): more sizes or more steps than {budget(df)} would "
+                "decide it.")
     return (f"No run grokked within {budget(df)}, so there is no intensity to compare: longer "
             "runs (the paper profile) would decide it.")
 
