@@ -36,7 +36,7 @@ def test_sweep_split_across_workers_equals_in_process(client, tmp_path):
     local = synthetic.run(runs, store=Store(tmp_path / "local"), device="cpu", progress=False)
     keys = [config_key(synthetic.KIND, r) for r in runs]
     # max_members=1: every run is its own unit of work, spread over both workers
-    results = sweep.run_cached(synthetic.KIND, runs, synthetic._train, group_key=lambda r: 0,
+    results = sweep.run_cached(synthetic.KIND, runs, synthetic.train_runs, group_key=lambda r: 0,
                                seed_of=lambda r: r.seed, store=Store(tmp_path / "dask"),
                                device="cpu", max_members=1, progress=False, client=client)
     assert len(results) == len(keys)
