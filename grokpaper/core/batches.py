@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import torch
 
-from grokpaper.core.ensemble_data import EnsembleData
+from grokpaper.core.ensemble_data import EnsembleData, own_rows_first
 
 CHUNK = 256  # minibatch steps shuffled at a time on the host, then copied to the device at once
 
@@ -54,9 +54,8 @@ class TrainingBatches:
             self.weights, self.n = rows.float(), data.n_train.float()
             return
         self.stream = BatchStream(seeds, data.n_train.tolist(), batch_size)
-        # Shared rows: member e's rows first (in order), so positions index them.
-        self.row_index = (torch.argsort((~rows).to(torch.int8), dim=1, stable=True)
-                          if data.shared else None)
+        # Shared rows: positions among member e's rows -> row numbers of the pool.
+        self.row_index = own_rows_first(rows) if data.shared else None
         self.members = torch.arange(data.n_members, device=rows.device)[:, None]
         self.positions = torch.empty(0)
 

@@ -9,8 +9,9 @@ Two layouts of the training rows:
 
 The test rows ``x_test`` (N, ...) are shared; ``test_mask`` (E, N) scores member e on its own
 rows only (the complement of its training pairs, or its own validation split), and
-``test_groups`` (N,) adds an accuracy per group. :meth:`EnsembleData.from_pool` builds the
-shared layout whose test rows are the pool itself (``x_test`` None: one forward scores both).
+``test_groups`` (N,) adds an accuracy per group. :meth:`EnsembleData.from_pool` builds either
+layout from one pool of rows and a training mask per member, the rest of the pool being its
+test rows (shared: ``x_test`` None, one forward pass scores both).
 """
 
 from __future__ import annotations
@@ -60,13 +61,23 @@ class EnsembleData:
 
     @classmethod
     def from_pool(cls, x: torch.Tensor, y: torch.Tensor, train_mask: torch.Tensor,
-                  n_classes: int, *, test_mask: torch.Tensor | None = None) -> EnsembleData:
-        """Every member sees the rows ``x`` (N, ...), ``y`` (N,): it trains on those where
-        ``train_mask`` (E, N) is True and is tested on the others (or on ``test_mask``)."""
+                  n_classes: int, *, test_mask: torch.Tensor | None = None,
+                  gather: bool = False) -> EnsembleData:
+        """Every member draws from the rows ``x`` (N, ...), ``y`` (N,): it trains on those where
+        ``train_mask`` (E, N) is True and is tested on the others (or on ``test_mask``).
+
+        ``gather=False``: the pool is shared, so one forward pass over it can serve a training
+        step and the scores (``train_ensemble(eval_from_step=True)``). ``gather=True``: each
+        member's training rows are copied out (padded), so that a step runs on them alone.
+        """
         train_mask = train_mask.bool()
-        return cls(x, y, train_mask.sum(1), None, None, n_classes,
-                   test_mask=~train_mask if test_mask is None else test_mask.bool(),
-                   train_mask=train_mask)
+        test_mask = ~train_mask if test_mask is None else test_mask.bool()
+        n = train_mask.sum(1)
+        if not gather:
+            return cls(x, y, n, None, None, n_classes, test_mask=test_mask,
+                       train_mask=train_mask)
+        idx = own_rows_first(train_mask)[:, : int(n.max())]
+        return cls(x[idx], y[idx], n, x, y, n_classes, test_mask=test_mask)
 
     @property
     def shared(self) -> bool:
@@ -90,3 +101,8 @@ class EnsembleData:
 
 def _to(value: object, device: torch.device | str) -> object:
     return value.to(device) if isinstance(value, torch.Tensor) else value
+
+
+def own_rows_first(mask: torch.Tensor) -> torch.Tensor:
+    """(E, N) row numbers: member e's rows (``mask[e]`` True) first, in order, then the rest."""
+    return torch.argsort((~mask).to(torch.int8), dim=1, stable=True)

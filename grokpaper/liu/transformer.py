@@ -165,11 +165,8 @@ def train_transformer(ens: VmapEnsemble, train: torch.Tensor, cfg: TransformerTr
     emb_p, dec_p = param_groups(ens)
     p = emb_p[0].shape[1]
     x_all, y_all = (t.to(device) for t in modular_pairs(p))
-    train = train.to(device).bool()
-    n = train.sum(1)
-    # Each member's training pairs (in order), then padding rows it does not use.
-    idx = torch.argsort((~train).to(torch.int8), dim=1, stable=True)[:, : int(n.max())]
-    data = EnsembleData(x_all[idx], y_all[idx], n, x_all, y_all, p, test_mask=~train)
+    # Each member's training pairs copied out: a step runs on them alone (not on all pairs).
+    data = EnsembleData.from_pool(x_all, y_all, train.to(device), p, gather=True)
     groups = [ParamGroup(emb_p, lr_emb, wd_emb), ParamGroup(dec_p, lr_dec, wd_dec)]
     crossings = (Crossing("train", "train_acc", cfg.acc_threshold),
                  Crossing("test", "test_acc", cfg.acc_threshold))
@@ -181,6 +178,8 @@ def train_transformer(ens: VmapEnsemble, train: torch.Tensor, cfg: TransformerTr
 
 
 def _probe(keep_emb: bool) -> Probe:
+    """The embeddings' effective dimension, and the embeddings themselves if ``keep_emb``."""
+
     def probe(ens: nn.Module) -> dict[str, torch.Tensor]:
         w = ens.named_member_params()["emb.weight"]
         out = {"eff_dim": effective_dimension(w)}
