@@ -8,10 +8,13 @@ import pandas as pd
 import pytest
 import torch
 
+from grokpaper.carvalho import data as syn
+from grokpaper.carvalho import experiments as synthetic
 from grokpaper.carvalho import mechanism
 from grokpaper.core.metrics import definition31
 from grokpaper.core.models import EnsembleMLP, MLPConfig
 from grokpaper.core.sparsity import SMALL, weight_sparsity
+from grokpaper.core.store import Store
 from grokpaper.core.verdicts import INCONCLUSIVE, NOT_SUPPORTED, PARTLY, SUPPORTED
 
 
@@ -107,3 +110,19 @@ def test_mechanism_verdict_gives_each_outcome(runs: list[tuple[bool, float]],
     assert len(v.measured) <= 160
     table = mechanism.sparsity_table(df, by=["f"])
     assert table["grokking runs"].sum() == sum(g for g, _ in runs)
+
+
+def test_carvalho_runs_record_the_probe_from_their_initial_weights(tmp_path) -> None:
+    p = synthetic.ShiftSweep(seeds=2, sizes=(40,), fs=(0.2,), n_test=80, steps=6, n_evals=3,
+                             batch_size=20, hidden=(8,))
+    runs = p.runs()
+    df = synthetic.run(runs, store=Store(tmp_path), device="cpu", progress=False)
+    assert df["extra_l1_l2"].map(len).tolist() == df["steps"].map(len).tolist()
+    # the first evaluation (step 0) sees the initial weights: the probe on a fresh ensemble
+    fresh = weight_sparsity(synthetic.build_ensemble(runs[0].model, syn.layout("equidistant")
+                                                     .n_classes, [r.seed for r in runs]))
+    assert df["steps"][0][0] == 0
+    np.testing.assert_allclose([c[0] for c in df["extra_l1_l2"]], fresh["l1_l2"].numpy(),
+                               rtol=1e-6)
+    np.testing.assert_allclose([c[0] for c in df["extra_small_frac"]],
+                               fresh["small_frac"].numpy())

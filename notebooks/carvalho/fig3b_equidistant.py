@@ -45,17 +45,20 @@ n_test = None
 # %% tags=["remove-cell"]
 import dataclasses
 
+import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import Markdown, display
 from myst_nb import glue
 
-from grokpaper.carvalho import analysis, claims
+from grokpaper.carvalho import analysis, claims, mechanism
 from grokpaper.carvalho import design as synthetic_design
 from grokpaper.carvalho import experiments as synthetic
+from grokpaper.carvalho.plots import sparsity_curves
 from grokpaper.core import profiles, report, verdicts
 from grokpaper.core.plots import shift_curves
 
 PAGE = "carvalho/fig3b_equidistant"
+NAMES = {"adamw": "AdamW", "adam": "Adam with L2", "sgd": "SGD"}
 FIGURE = "carvalho.fig3b"
 params = profiles.resolve(FIGURE, synthetic.ShiftSweep, profile, seeds=seeds,
                           sizes=sizes, fs=fs, steps=steps, hidden=hidden, optimizer=optimizer,
@@ -159,6 +162,34 @@ glue("grokked_total", f"{int(df['def31_grokked'].sum())}/{len(df)}", display=Fal
 # subsampled columns of the table tell the two apart.
 
 # %% [markdown]
+# ## The mechanism: does the network get sparser across the transition?
+#
+# The paper explains the late rise (Sec. 5.2): "Since this very small fraction of the
+# examples was not visibly relevant for training (was not misclassified) their impact on the
+# test set performance was seen only after training converged and weight decay led the
+# network to a more sparse internal representation". Every run records two scale-free measures
+# of how sparse its weights are at each evaluation (`grokpaper/core/sparsity.py`): the
+# normalized L1/L2 ratio $\lVert w\rVert_1 / (\sqrt{n}\,\lVert w\rVert_2)$ (1 when all weights
+# are equally large; lower is sparser) and the share of weights below 0.1 times the member's
+# root-mean-square weight (higher is sparser); shrinking every weight alike, which is what
+# weight decay alone would do, changes neither. {numref}`fig-carvalho-3b-sparsity` shows them
+# over training. The verdict (`grokpaper/carvalho/mechanism.py`): a grokking run "gets
+# sparser across the transition" if its L1/L2 ratio falls by at least 0.01 from $\alpha_0$ to
+# $\alpha_1$; *supported* if at least half of the grokking runs do, *partly* if some do,
+# *inconclusive* if no run grokked.
+
+# %% tags=["remove-input"] mystnb={"figure": {"caption": "Weight sparsity of the runs of {numref}`fig-carvalho-3b-curves` against the optimizer step (log scale), one colour per factor $f$, all training-set sizes together: the normalized L1/L2 ratio of all weights (left; lower is sparser) and the share of weights below 0.1 times the root-mean-square weight (right; higher is sparser). Lines: mean over runs; bands: ±1 standard deviation; dotted lines: the median $\\alpha_0$ and $\\alpha_1$ of the runs of that $f$ that grokked.", "name": "fig-carvalho-3b-sparsity"}}
+sparsity_curves(df, by="f", label_fmt="f = {:g}", title=NAMES[params.optimizer])
+plt.show()
+
+# %% tags=["remove-input"]
+mechanism.sparsity_table(df, by=["n_train", "f"])
+
+# %% tags=["remove-input"]
+found.append(mechanism.carvalho_sparsity(df, page=PAGE))
+display(Markdown(verdicts.as_markdown(found[-1:])))
+
+# %% [markdown]
 # ## The optimizer: Adam with L2 against AdamW
 #
 # The paper gives the learning rate ($10^{-3}$) and the weight decay ($10^{-4}$) but not the
@@ -170,7 +201,6 @@ glue("grokked_total", f"{int(df['def31_grokked'].sum())}/{len(df)}", display=Fal
 # ({numref}`fig-carvalho-3b-adamw-curves`) and judged with the same rules.
 
 # %% tags=["remove-cell"]
-NAMES = {"adamw": "AdamW", "adam": "Adam with L2", "sgd": "SGD"}
 other = "adamw" if params.optimizer != "adamw" else "adam"
 df_other = synthetic.run(dataclasses.replace(params, optimizer=other).runs())
 glue("other", NAMES[other], display=False)
@@ -182,11 +212,17 @@ shift_curves(df_other, rows="n_train", by="f", label_fmt="f = {:g}",
 # %% tags=["remove-input"]
 report.def31_table(df_other, by=["n_train", "f"])
 
+# %% tags=["remove-input"] mystnb={"figure": {"caption": "Weight sparsity of the runs of {numref}`fig-carvalho-3b-adamw-curves` (the other optimizer) against the optimizer step (log scale), one colour per factor $f$, all training-set sizes together: the normalized L1/L2 ratio of all weights (left; lower is sparser) and the share of weights below 0.1 times the root-mean-square weight (right; higher is sparser). Lines: mean over runs; bands: ±1 standard deviation; dotted lines: the median $\\alpha_0$ and $\\alpha_1$ of the runs of that $f$ that grokked.", "name": "fig-carvalho-3b-adamw-sparsity"}}
+sparsity_curves(df_other, by="f", label_fmt="f = {:g}", title=NAMES[other])
+plt.show()
+
 # %% [markdown]
 # The verdicts with {glue:text}`other`, and the two optimizers' verdicts side by side:
 
 # %% tags=["remove-input"]
-found_other = claims.carvalho_fig3b(df_other, page=PAGE, figure=f"Fig. 3b ({NAMES[other]})")
+found_other = [*claims.carvalho_fig3b(df_other, page=PAGE, figure=f"Fig. 3b ({NAMES[other]})"),
+               mechanism.carvalho_sparsity(df_other, page=PAGE,
+                                           figure=f"Sec. 5.2 ({NAMES[other]})")]
 verdicts.record(PAGE, [*found, *found_other], profile=profile)
 display(Markdown(verdicts.as_markdown(found_other)))
 display(pd.DataFrame({"claim": [v.claim for v in found],
