@@ -223,3 +223,12 @@ def test_every_verdict_is_short_with_details_apart_and_says_what_would_decide_it
     for v in found:
         assert len(v.measured) <= 160 and "\n" not in v.measured, v.measured
         assert bool(v.decide) == (v.verdict == INCONCLUSIVE), v
+
+
+def test_fig3b_a_size_too_short_to_tell_keeps_the_plateau_claim_from_supported() -> None:
+    decided = _fig3b(flat(0.55), grok())
+    short = pd.DataFrame([run(flat(0.3), train=NEVER, f=f, seed=s, n_train=900)
+                          for f in (0.0, 0.2) for s in range(2)])
+    assert claims.carvalho_fig3b(decided, page="p")[0].verdict == SUPPORTED
+    v = claims.carvalho_fig3b(pd.concat([decided, short]), page="p")[0]
+    assert v.verdict == PARTLY and "at 1/1 sizes" in v.measured
