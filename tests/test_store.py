@@ -96,18 +96,22 @@ def test_groups_train_separately(tmp_path):
 
 def test_claims_block_live_owners_and_take_over_dead_ones(tmp_path):
     import json
-    import os
     import subprocess
     import sys
 
+    from grokpaper.core import claims
+
     store = Store(tmp_path)
     assert store.claim("c") and not store.claim("c")  # held by this (live) process
+    assert not Store(tmp_path).claim("c")  # ... also for another Store of this process
     store.release("c")
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
                           capture_output=True, text=True, check=True).stdout.strip()
-    path = tmp_path / "claims" / "c.claim"
-    path.write_text(json.dumps({"host": os.uname().nodename, "pid": int(dead), "time": 0}))
+    path = tmp_path / "claims" / "c" / "1.claim"  # the newest generation, not released
+    path.write_text(json.dumps({**claims.me(), "pid": int(dead), "start": 0.0}))
+    assert store.claims.states() == {"c": "stale"}
     assert store.claim("c")  # its owner is gone: the claim is taken over
+    assert store.claims.states() == {"c": "held"}
 
 
 def test_sweep_waits_for_a_chunk_another_process_is_training(tmp_path, monkeypatch):

@@ -17,14 +17,22 @@ from __future__ import annotations
 import gzip
 import json
 import math
+import os
 import types
 import typing
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from grokpaper.book.notebooks import Notebook, NotebookParameters, load_class, notebook_parameters
+from grokpaper.book.notebooks import (
+    Layout,
+    Notebook,
+    NotebookParameters,
+    load_class,
+    notebook_parameters,
+)
 from grokpaper.core import profiles
-from grokpaper.core.paths import mnist_dir
+from grokpaper.core.files import writable_folder
+from grokpaper.core.paths import device_problem, mnist_dir, store_root
 
 #: Allowed values of a string parameter: its dataclass's ``CHOICES[field]``; None: any string.
 Choices = tuple[str, ...] | None
@@ -207,6 +215,27 @@ def _check_mnist(nb: NotebookParameters, params: dict[str, Any], explicit: bool)
     except (OSError, ValueError, EOFError) as exc:
         message = " ".join(str(exc).split())
         raise BadInput(f"{nb.name}: {message}") from exc
+
+
+def check_environment(layout: Layout) -> None:
+    """Raise :class:`BadInput` (one line) unless the store, ``book/`` and ``build/`` can be
+    written (a read-only folder, a full disk, a path that is a file) and
+    ``$GROKPAPER_DEVICE``, when set, names a device torch can use here; nothing is created."""
+    store = store_root()
+    env = os.environ.get("GROKPAPER_STORE")
+    places = [(store, f"the result store (GROKPAPER_STORE={env})" if env else "the result store",
+               "point GROKPAPER_STORE at a writable folder"),
+              (layout.book, "the book folder", "make it writable (or work in a writable clone)"),
+              (layout.build, "the build folder", "make it writable and free some space")]
+    for folder, what, fix in places:
+        problem = writable_folder(folder, what=what)
+        if problem is not None:
+            raise BadInput(f"{problem}; {fix}")
+    device = os.environ.get("GROKPAPER_DEVICE")
+    if device:
+        problem = device_problem(device)  # imports torch (~2-4 s): only when the variable is set
+        if problem is not None:
+            raise BadInput(problem)
 
 
 def check_run_inputs(chosen: list[Notebook], profile: str, params: dict[str, Any], *,
