@@ -68,6 +68,17 @@ def chunk_key(kind: str, keys: list[str]) -> str:
     return config_key("chunk", [kind, keys])
 
 
+def cut(runs: Sequence[R], group_key: Callable[[R], Hashable], max_members: int
+        ) -> list[list[int]]:
+    """The ensembles a sweep trains, as indices into ``runs``: runs that can share one (same
+    ``group_key``) are cut, in the order given, into chunks of at most ``max_members``."""
+    groups: dict[Hashable, list[int]] = {}
+    for i, r in enumerate(runs):
+        groups.setdefault(group_key(r), []).append(i)
+    return [idx[j : j + max_members] for idx in groups.values()
+            for j in range(0, len(idx), max_members)]
+
+
 def run_cached(kind: str, runs: Sequence[R], train: TrainFn, *,
                group_key: Callable[[R], Hashable], seed_of: Callable[[R], int],
                store: Store | None = None, device: str | None = None, max_members: int = 64,
@@ -83,11 +94,7 @@ def run_cached(kind: str, runs: Sequence[R], train: TrainFn, *,
     device = device or default_device()
     client = client if client is not None else current_client()
     keys = [config_key(kind, r) for r in runs]
-    groups: dict[Hashable, list[int]] = {}
-    for i, r in enumerate(runs):
-        groups.setdefault(group_key(r), []).append(i)
-    chunks = [idx[j : j + max_members] for idx in groups.values()
-              for j in range(0, len(idx), max_members)]
+    chunks = cut(runs, group_key, max_members)
     # Stored runs are read (and their checksums verified) before anything trains: a damaged
     # file is reported and moved aside by Store.load, so its chunk trains again.
     loaded: dict[int, Result] = {}
