@@ -13,12 +13,16 @@ from collections import Counter
 
 import numpy as np
 
+from grokpaper.core import divergence
+
 PHASES = ("comprehension", "grokking", "memorization", "confusion")
+#: Not a phase: a run whose loss became infinite (grokpaper.core.divergence), never "confusion".
+DIVERGED = divergence.DIVERGED
 #: "the gap is under 1e3 steps" (the authors' phase-diagram code)
 GAP = 1000
 #: Fixed colours so that every diagram of the chapter reads the same.
 COLORS = {"comprehension": "#2ca02c", "grokking": "#1f77b4", "memorization": "#d62728",
-          "confusion": "#7f7f7f"}
+          "confusion": "#7f7f7f", DIVERGED: "#000000"}
 
 
 def _reached(step: float | None, budget: int) -> bool:
@@ -48,8 +52,11 @@ def phase_grid(t_train: np.ndarray, t_test: np.ndarray, *, budget: int,
 
 
 def majority(phases: list[str]) -> str:
-    """The most common phase over seeds (ties go to the earlier phase in :data:`PHASES`)."""
-    counts = Counter(phases)
+    """The most common phase over seeds (ties go to the earlier phase in :data:`PHASES`);
+    diverged seeds do not vote, and a cell whose seeds all diverged is :data:`DIVERGED`."""
+    counts = Counter(p for p in phases if p != DIVERGED)
+    if not counts:
+        return DIVERGED
     return max(PHASES, key=lambda ph: (counts[ph], -PHASES.index(ph)))
 
 

@@ -8,6 +8,8 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from grokpaper.core import divergence
+
 
 def mean_band(ax: Axes, steps: np.ndarray, curves: np.ndarray, *, label: str,
               color: str | None = None, start: float | None = None) -> None:
@@ -21,20 +23,41 @@ def mean_band(ax: Axes, steps: np.ndarray, curves: np.ndarray, *, label: str,
 
 def _draw_panels(axes: np.ndarray, df: pd.DataFrame, *, by: str,
                  panels: list[tuple[str, str]], flags: tuple[bool, ...], label_fmt: str) -> None:
-    """One panel per ``(column, title)`` on ``axes``; one mean curve per value of ``by``."""
+    """One panel per ``(column, title)`` on ``axes``; one mean curve per value of ``by``.
+
+    Diverged runs (:mod:`grokpaper.core.divergence`) are left out of the means; the legend
+    says how many, and an x on the step axis marks where each one diverged."""
     colors = plt.get_cmap("viridis")(np.linspace(0, 0.9, df[by].nunique()))
-    for (value, group), color in zip(df.groupby(by, sort=True), colors, strict=True):
+    for (value, everyone), color in zip(df.groupby(by, sort=True), colors, strict=True):
+        group, gone = divergence.split(everyone)
+        label = label_fmt.format(value)
+        if len(gone):
+            label += (f" (all {len(gone)} {divergence.DIVERGED})" if group.empty else
+                      f" ({len(gone)} of {len(everyone)} {divergence.DIVERGED}, left out)")
+        for ax in axes:
+            _mark_diverged(ax, gone, color, label if group.empty and ax is axes[-1] else None)
+        if group.empty:
+            continue
         steps = group["steps"].iloc[0]
         alpha0 = pd.to_numeric(group["def31_alpha0"], errors="coerce").median()
         for ax, (col, _), flag in zip(axes, panels, flags, strict=True):
             start = alpha0 if flag and np.isfinite(alpha0) else None
-            mean_band(ax, steps, np.stack(group[col].to_list()), label=label_fmt.format(value),
-                      color=color, start=start)
+            mean_band(ax, steps, np.stack(group[col].to_list()), label=label, color=color,
+                      start=start)
     for ax, (_, name) in zip(axes, panels, strict=True):
         ax.set(xscale="log", xlabel="optimizer step", ylabel="accuracy", title=name,
                ylim=(0, 1.02))
         ax.grid(alpha=0.3)
     axes[-1].legend(loc="lower right", fontsize=8)
+
+
+def _mark_diverged(ax: Axes, gone: pd.DataFrame, color: object, label: str | None) -> None:
+    """An x at the bottom of the panel at each diverged run's divergence step."""
+    if gone.empty:
+        return
+    at = [max(int(np.asarray(s)), 1) for s in gone["diverged_step"]] if (
+        "diverged_step" in gone) else [max(int(gone["steps"].iloc[0][-1]), 1)] * len(gone)
+    ax.plot(at, [0.0] * len(at), "x", color=color, markersize=8, clip_on=False, label=label)
 
 
 def curves_by_condition(df: pd.DataFrame, *, by: str, panels: list[tuple[str, str]],

@@ -171,6 +171,7 @@ def summarize(run: ModRun, a: dict[str, np.ndarray]) -> dict:
     t_tr90, t_va90 = (first_crossing(s, a[k], 0.9) for k in ("train_acc", "test_acc"))
     qkv = a["extra_qkv"]
     peak = int(np.argmax(qkv))
+    diverged = bool(a["diverged_step"] >= 0)
     return {
         "op": run.op, "p": run.p, "train_frac": run.train_frac, "n_train": run.n_train,
         "batch_size": batch, "lr": run.train.lr, "weight_decay": run.train.weight_decay,
@@ -182,14 +183,16 @@ def summarize(run: ModRun, a: dict[str, np.ndarray]) -> dict:
         "epoch_train95": _none(t_tr) * batch / run.n_train,
         "epoch_val95": _none(t_va) * batch / run.n_train,
         "delay_epochs": _none(delay) * batch / run.n_train,
-        "li_class": li_class(delay),
-        "liu_phase": phases.phase(t_tr90, t_va90, budget=run.train.steps + 1),
+        # a diverged run has no class or phase: its curves stop at the divergence
+        "li_class": phases.DIVERGED if diverged else li_class(delay),
+        "liu_phase": phases.DIVERGED if diverged else phases.phase(
+            t_tr90, t_va90, budget=run.train.steps + 1),
         "def31_grokked": definition31(s, a["train_acc"], a["test_acc"]).grokked,
         # The Q/K/V-norm peak: an early signal if it comes before validation reaches 95%.
         "qkv_peak_step": float(s[peak]), "qkv_peak": float(qkv[peak]),
         "qkv_final": float(qkv[-1]),
         "final_train_acc": float(a["train_acc"][-1]), "final_val_acc": float(a["test_acc"][-1]),
-        "diverged": bool(a["diverged_step"] >= 0),
+        "diverged": diverged,
     }
 
 

@@ -11,6 +11,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from grokpaper.core import divergence
+from grokpaper.core.divergence import DIVERGED
 from grokpaper.lisakib.data import OP_NAMES
 from grokpaper.lisakib.experiments import LI_CLASSES
 
@@ -18,7 +20,8 @@ from grokpaper.lisakib.experiments import LI_CLASSES
 PAPER_CORRELATIONS = {"batch_size": 0.538, "noise": 0.123, "init_scale": -0.001, "lr": -0.063,
                       "weight_decay": -0.26}
 SWEEP_COLUMNS = ("batch_size", "noise", "init_scale", "lr", "weight_decay")
-CLASS_COLORS = {"comprehension": "#2ca02c", "grokking": "#1f77b4", "confusion": "#7f7f7f"}
+CLASS_COLORS = {"comprehension": "#2ca02c", "grokking": "#1f77b4", "confusion": "#7f7f7f",
+                DIVERGED: "#000000"}
 
 
 def params_markdown(params: Any, paper: Any, says: dict[str, str], profile: str) -> str:
@@ -47,14 +50,21 @@ def curves_figure(df: pd.DataFrame, *, title: str = "") -> Figure:
             s = r["steps"]
             (line,) = row[0].plot(s, r["train_acc"], ls="--", lw=1)
             c = line.get_color()
-            row[0].plot(s, r["test_acc"], color=c, label=f"seed {r['seed']}")
+            gone = bool(r.get("diverged", False))
+            label = f"seed {r['seed']}" + (
+                f" ({DIVERGED} at step {int(r['diverged_step'])})" if gone else "")
+            row[0].plot(s, r["test_acc"], color=c, label=label)
+            if gone:  # an x where the run diverged: its curves stop there
+                row[0].plot(max(int(r["diverged_step"]), 1), 0.0, "x", color=c, clip_on=False)
             row[1].plot(s, r["train_loss"], ls="--", lw=1, color=c)
             row[1].plot(s, r["test_loss"], color=c)
             for ax in row:
                 _vline(ax, r["t_train95"], c)
                 _vline(ax, r["t_val95"], c)
-        delays = ", ".join("–" if not np.isfinite(d) else f"{d:.0f}"
-                           for d in df.loc[df["op"] == op, "delay"])
+        mine = df[df["op"] == op]
+        delays = ", ".join(DIVERGED if gone else "–" if not np.isfinite(d) else f"{d:.0f}"
+                           for d, gone in zip(mine["delay"], divergence.mask(mine),
+                                              strict=True))
         row[0].set(ylabel="accuracy", ylim=(0, 1.02),
                    title=f"{OP_NAMES[op]} (x {op} y): delay {delays} steps")
         row[1].set(ylabel="cross-entropy", yscale="log", title="loss (dashed: train)")

@@ -12,7 +12,7 @@ from matplotlib.axes import Axes
 from matplotlib.colors import ListedColormap
 from matplotlib.patches import Patch
 
-from grokpaper.core.phases import COLORS, PHASES
+from grokpaper.core.phases import COLORS, DIVERGED, PHASES
 
 #: (what the paper or the authors' code says, why our paper-profile value) per parameter.
 FRACTION_NOTES = {
@@ -100,9 +100,10 @@ def plot_phase_grid(ax: Axes, table: pd.DataFrame, *, xlabel: str, ylabel: str, 
                     marks: pd.DataFrame | None = None, log_y: bool = False) -> None:
     """Phases of a (y x lr) table as coloured cells; ``marks`` (same shape, numbers or NaN)
     are written in the cells, e.g. Definition 3.1's Delta_S where it says "grokked"."""
-    codes = table.map(lambda s: PHASES.index(s)).to_numpy(float)
-    cmap = ListedColormap([COLORS[p] for p in PHASES])
-    ax.imshow(codes, origin="lower", cmap=cmap, vmin=-0.5, vmax=len(PHASES) - 0.5,
+    names = (*PHASES, DIVERGED)  # black: every seed of the cell diverged
+    codes = table.map(names.index).to_numpy(float)
+    cmap = ListedColormap([COLORS[p] for p in names])
+    ax.imshow(codes, origin="lower", cmap=cmap, vmin=-0.5, vmax=len(names) - 0.5,
               aspect="auto")
     xs, ys = table.columns.to_numpy(float), table.index.to_numpy(float)
     step_x = max(1, len(xs) // 6)

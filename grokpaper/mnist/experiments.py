@@ -145,7 +145,8 @@ def run(runs: list[MnistRun], data: mnist.MnistData, *, store: Store | None = No
             "optimizer": r.train.optimizer, "batch_size": r.train.batch_size,
             "steps_budget": r.train.steps, "seed": r.seed, **a,
             "t_train": t_train, "t_test": t_test, "diverged": diverged,
-            "phase": phases.phase(t_train, t_test, budget=r.train.steps + 1),
+            "phase": phases.DIVERGED if diverged else phases.phase(
+                t_train, t_test, budget=r.train.steps + 1),
             **{f"def31_{k}": v for k, v in stats.as_dict().items()},
             "provenance": res.meta["provenance"]})
     return pd.DataFrame(rows)

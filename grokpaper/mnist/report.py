@@ -55,8 +55,10 @@ def curves_with_norm(df: pd.DataFrame, *, title: str = "") -> Figure:
 
 
 def phase_diagram(grid: pd.DataFrame, *, title: str = "") -> Figure:
-    """Cells coloured by phase: rows are learning rates, columns weight decays."""
-    names = list(phases.PHASES)
+    """Cells coloured by phase: rows are learning rates, columns weight decays (black: every
+    seed of the cell diverged)."""
+    names = list(phases.PHASES) + [phases.DIVERGED] * bool((grid == phases.DIVERGED).any(
+        axis=None))
     codes = grid.map(names.index).to_numpy(dtype=float)
     fig, ax = plt.subplots(figsize=(1.0 * grid.shape[1] + 2.5, 0.8 * grid.shape[0] + 1.5))
     cmap = ListedColormap([phases.COLORS[p] for p in names])
