@@ -40,6 +40,7 @@ from pathlib import Path
 
 from IPython.display import Markdown
 
+from grokpaper.core.studies import STUDIES
 from grokpaper.core.verdicts import load_all
 
 
@@ -54,12 +55,21 @@ def figure_link(figure: str, page: str) -> str:
     return f"[{cell(figure)}]({target.as_posix()})" if target.exists() else cell(figure)
 
 
-verdicts = load_all(profile=profile)
+def tally(rows: list) -> str:
+    """``3 claim(s); 1 not supported, 2 supported``."""
+    counts = Counter(v.verdict for v in rows)
+    return f"{len(rows)} claim(s); " + ", ".join(f"{n} {name}"
+                                                for name, n in sorted(counts.items()))
+
+
+verdicts = load_all(profile=profile)  # rows in the papers' order, as the book's parts
 if verdicts:
-    counts = Counter(v.verdict for v in verdicts)
-    lines = [
-        f"Profile `{profile}`: {len(verdicts)} claim(s); "
-        + ", ".join(f"{n} {name}" for name, n in sorted(counts.items())) + ".",
+    lines = [f"Profile `{profile}`: {tally(verdicts)}.", ""]
+    for study in STUDIES:
+        rows = [v for v in verdicts if v.paper == study.name]
+        if rows:
+            lines.append(f"- {{cite:t}}`{study.key}`: {tally(rows)}.")
+    lines += [
         "",
         "| Paper | Figure | Claim | Measured | Verdict |",
         "|---|---|---|---|---|",

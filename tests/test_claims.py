@@ -2,10 +2,11 @@
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from grokpaper.carvalho import claims
-from grokpaper.core import verdicts
 from grokpaper.core.metrics import definition31
+from grokpaper.liu.claims import crossing_fraction, liu_fig6, liu_fig7, liu_fig7_phases
 
 STEPS = np.unique(np.geomspace(1, 20_000, 60).astype(int))
 
@@ -47,29 +48,6 @@ def test_no_late_improvement_means_not_supported():
     assert found[0].verdict == "partly supported"  # no grokking at f=0, but no gap to f>0
 
 
-def test_verdicts_roundtrip_and_reject_unknown_labels(tmp_path):
-    v = verdicts.Verdict("P", "Fig. 1", "c", "m", "supported", "x/y")
-    verdicts.record("x/y", [v], profile="quick", root=tmp_path)
-    assert verdicts.load_all(profile="quick", root=tmp_path) == [v]
-    assert verdicts.load_all(profile="paper", root=tmp_path) == []
-    try:
-        verdicts.Verdict("P", "F", "c", "m", "probably", "x")
-    except ValueError as exc:
-        assert "verdict must be one of" in str(exc)
-    else:
-        raise AssertionError("unknown verdict label accepted")
-
-
-def test_publish_records_and_shows_every_verdict(tmp_path):
-    found = [verdicts.Verdict("P", "Fig. 1", "claim one", "m1", "supported", "x/y"),
-             verdicts.Verdict("P", "Fig. 2", "claim two", "m2", "not supported", "x/y")]
-    shown = verdicts.publish("x/y", found, profile="smoke", root=tmp_path)
-    assert verdicts.load_all(profile="smoke", root=tmp_path) == found
-    assert shown.data.splitlines() == [
-        "- **supported**: claim one *Measured:* m1",
-        "- **not supported**: claim two *Measured:* m2"]
-
-
 def _liu_fig7_frames(t_test: list[float]) -> tuple[pd.DataFrame, pd.DataFrame]:
     pca = pd.DataFrame({"t_test": [np.nan], "circularity": [0.1], "circularity_init": [0.1],
                         "eff_dim": [np.array([1.0, 2.0])], "steps": [np.array([0, 10])]})
@@ -79,8 +57,6 @@ def _liu_fig7_frames(t_test: list[float]) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def test_liu_fig7_transformer_that_never_generalizes_is_inconclusive() -> None:
-    from grokpaper.liu.claims import liu_fig7, liu_fig7_phases
-
     pca, drop = _liu_fig7_frames([np.nan] * 4)
     centre = liu_fig7(pca, drop, budget=4000, page="p")[2]
     assert centre.verdict == "inconclusive" and "No run reached" in centre.measured
@@ -95,3 +71,17 @@ def test_liu_fig7_transformer_that_never_generalizes_is_inconclusive() -> None:
     assert centre.verdict == "supported" and "No run reached" not in centre.measured
     runs = pd.DataFrame({"wd_dec": [0.0, 0.0, 1.0, 1.0], "t_test": [np.nan, 3000, 800, 900]})
     assert liu_fig7_phases(runs, table, budget=4000, page="p")[0].verdict == "supported"
+
+
+def test_crossing_fraction_interpolates():
+    assert crossing_fraction([0.2, 0.4, 0.6], [0.0, 0.25, 0.75]) == pytest.approx(0.5)
+    assert crossing_fraction([0.2, 0.4], [0.6, 1.0]) == 0.2
+    assert np.isnan(crossing_fraction([0.2, 0.4], [0.0, 0.1]))
+
+
+def test_fig6_verdicts_on_a_hand_made_diagram():
+    grid = pd.DataFrame([["comprehension", "grokking", "memorization"],
+                         ["comprehension", "grokking", "confusion"]],
+                        index=[0.0, 10.0], columns=[1e-4, 1e-3, 1e-2])
+    found = liu_fig6({"b": pd.DataFrame()}, {"b": grid}, page="x")
+    assert [v.verdict for v in found] == ["supported", "supported", "supported"]

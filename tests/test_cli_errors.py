@@ -42,7 +42,6 @@ import pytest
 from grokpaper.book import cli, notebooks, preflight, runner
 from grokpaper.core import profiles
 from grokpaper.core.paths import REPO_ROOT
-from grokpaper.core.profiles import PROFILES
 
 N_NOTEBOOKS = len(notebooks.discover())
 
@@ -354,8 +353,8 @@ def test_every_string_field_declares_its_choices():
             choices = preflight.choices_of(cls, name)
             assert choices, f"{where}: string field {name!r} declares no CHOICES"
             values = [] if f.default is dataclasses.MISSING else [f.default]
-            values += [PROFILES[fig][p][name] for fig in figures for p in PROFILES[fig]
-                       if name in PROFILES[fig][p]]
+            values += [v[name] for fig in figures for v in profiles.overrides(fig).values()
+                       if name in v]
             for value in values:
                 items = [value] if hints[name] is str else list(value)
                 assert set(items) <= set(choices), f"{where}.{name}: {value!r} not in {choices}"
@@ -465,5 +464,5 @@ def test_every_number_field_declares_its_range_and_the_paper_values_are_in_it():
             assert rng.hi is not None or rng.cap is not None, f"{where}.{name}: no upper bound"
         cls()  # the paper's values
         for figure in figures:
-            for profile in PROFILES[figure]:
+            for profile in profiles.overrides(figure):
                 profiles.resolve(figure, cls, profile)

@@ -2,8 +2,8 @@
 
 ``-p lr=1000000 lisakib/fig2_curves`` used to label its diverged runs "confusion" and count
 them in the verdicts; a diverged cell of a phase diagram voted like any other seed. Now tables
-say *diverged*, plots leave diverged runs out of the means and mark them, and
-:mod:`grokpaper.core.divergence` splits them off for the verdicts.
+say *diverged*, plots leave diverged runs out of the means and mark them, and the claim
+functions (``@divergence.excluding``) judge the other runs and say how many they excluded.
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ import pandas as pd
 from grokpaper.core import divergence, mnist_data, phases, plots, report
 from grokpaper.core.models import MLPConfig
 from grokpaper.core.store import Store
+from grokpaper.core.verdicts import Verdict
+from grokpaper.lisakib import claims as lisakib_claims
 from grokpaper.lisakib import experiments as lisakib
 from grokpaper.lisakib import figures
 from grokpaper.mnist import experiments as mnist
@@ -105,7 +107,41 @@ def test_a_diverged_mnist_run_is_a_black_diverged_cell(tmp_path):
     df = mnist.run(runs, data, store=Store(tmp_path), device="cpu", progress=False)
     assert list(df["diverged"]) == [False, True]
     assert df["phase"].iloc[1] == "diverged" and df["phase"].iloc[0] != "diverged"
-    grid = mnist.phase_table(df)
+    grid = phases.phase_table(df, rows="lr", cols="weight_decay", descending=True)
     assert grid.loc[1e6].tolist() == ["diverged"]
     fig = mnist_report.phase_diagram(grid)
     assert "diverged" in [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+
+
+# --- verdicts: diverged runs excluded, and the verdicts say how many ------------------------
+
+def _count_claim(df: pd.DataFrame, *, page: str) -> list[Verdict]:
+    return [Verdict(paper="P", figure="F", claim="c", measured=f"{len(df)} runs",
+                    verdict="supported", page=page)]
+
+
+def test_a_claim_sees_no_diverged_run_and_says_how_many_it_excluded():
+    judged = divergence.excluding(_count_claim)
+    [v] = judged(_runs([-1, 50, -1]), page="x")
+    assert v.measured == "2 runs (1 diverged run excluded)" and v.verdict == "supported"
+    [v] = judged(_runs([-1, -1]), page="x")
+    assert v.measured == "2 runs"  # nothing excluded, nothing said
+    frames = {"a": _runs([3, -1]), "b": _runs([4, -1])}  # tables in a dict (Liu's Fig. 6)
+    [v] = divergence.excluding(lambda fr, *, page: _count_claim(fr["a"], page=page))(
+        frames, page="x")
+    assert v.measured == "1 runs (2 diverged runs excluded)"
+
+
+def test_when_every_run_diverged_the_verdict_is_inconclusive():
+    [v] = divergence.excluding(_count_claim)(_runs([5, 50]), page="x")
+    assert v.verdict == "inconclusive" and v.claim == "c"
+    assert v.measured.startswith("every run diverged (2;") and "smaller learning rate" in v.decide
+
+
+def test_the_issue_case_lr_1e6_gives_inconclusive_verdicts_not_confusion(tmp_path):
+    params = figures.CurvesParams(ops=("+",), p=7, train_frac=0.5, d_model=8, steps=30,
+                                  batch_size=8, n_evals=7, lr=1e6)
+    df = lisakib.run(params.runs(), store=Store(tmp_path), device="cpu", progress=False)
+    found = lisakib_claims.curves(df, page="lisakib/fig2_curves")
+    assert found and {v.verdict for v in found} == {"inconclusive"}
+    assert all("every run diverged (1;" in v.measured for v in found)

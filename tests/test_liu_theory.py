@@ -117,22 +117,3 @@ def test_phase_grid_and_sandwich():
     assert not phases.sandwiched(np.array([["confusion", "grokking"]], dtype=object))[0]
     assert phases.majority(["grokking", "memorization", "grokking"]) == "grokking"
 
-
-def test_crossing_fraction_interpolates():
-    from grokpaper.liu.claims import crossing_fraction
-
-    assert crossing_fraction([0.2, 0.4, 0.6], [0.0, 0.25, 0.75]) == pytest.approx(0.5)
-    assert crossing_fraction([0.2, 0.4], [0.6, 1.0]) == 0.2
-    assert np.isnan(crossing_fraction([0.2, 0.4], [0.0, 0.1]))
-
-
-def test_fig6_verdicts_on_a_hand_made_diagram():
-    import pandas as pd
-
-    from grokpaper.liu.claims import liu_fig6
-
-    grid = pd.DataFrame([["comprehension", "grokking", "memorization"],
-                         ["comprehension", "grokking", "confusion"]],
-                        index=[0.0, 10.0], columns=[1e-4, 1e-3, 1e-2])
-    found = liu_fig6({"b": pd.DataFrame()}, {"b": grid}, page="x")
-    assert [v.verdict for v in found] == ["supported", "supported", "supported"]

@@ -200,12 +200,12 @@ MNIST_NB = ('# %% [markdown]\n# # Grokking on MNIST (a test chapter)\n#\n# The c
 
 def test_chapter_without_its_data_gets_a_not_run_page(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from grokpaper.core import verdicts
+    from grokpaper.core import studies, verdicts
 
     monkeypatch.delenv("GROKPAPER_MNIST", raising=False)
     monkeypatch.setenv("GROKPAPER_STORE", str(tmp_path / "store"))
     layout = make_layout(tmp_path, {"mnist/curves": MNIST_NB, "other": TINY})
-    stale = verdicts.Verdict(paper="Liu et al. 2022", figure="Fig. 8", claim="c", measured="m",
+    stale = verdicts.Verdict(paper=studies.LIU.name, figure="Fig. 8", claim="c", measured="m",
                              verdict="supported", page="mnist/curves")
     verdicts.record("mnist/curves", [stale], profile="smoke")
 

@@ -1,6 +1,9 @@
 """Verdicts computed from measured numbers, one function per reproduced figure.
 
 Thresholds are fixed here, before looking at a run, and printed on the page with the numbers.
+
+Functions judging runs are wrapped in :func:`grokpaper.core.divergence.excluding`: diverged
+runs are left out and every verdict says how many were.
 """
 
 from __future__ import annotations
@@ -10,15 +13,24 @@ import numbers
 
 import numpy as np
 import pandas as pd
+from scipy.stats import spearmanr
 
+from grokpaper.core.divergence import excluding
 from grokpaper.core.report import final_value, value_at_alpha0
-from grokpaper.core.verdicts import Verdict
+from grokpaper.core.studies import CARVALHO
+from grokpaper.core.verdicts import (
+    ALL,
+    INCONCLUSIVE,
+    MAJORITY,
+    PARTLY,
+    SUPPORTED,
+    Verdict,
+    combined,
+    ladder,
+)
 
-CARVALHO = "Carvalho et al. 2025"
 #: A curve "improves after convergence" if test accuracy gains at least this much after alpha0.
 LATE_GAIN = 0.05
-#: Majority rule: a condition groks if at least this share of its seeds grok (Definition 3.1).
-MAJORITY = 0.5
 
 
 def late_gain(df: pd.DataFrame) -> np.ndarray:
@@ -53,14 +65,18 @@ def _grokking_parts(df: pd.DataFrame, by: list[str]) -> tuple[list[str], list[fl
     return parts, shares, gains
 
 
+def grokking_met(shares: list[float], gains: list[float]) -> tuple[bool, bool]:
+    """(every condition groks, some condition groks or every one improves late) from each
+    condition's share of grokking seeds (a :data:`MAJORITY` groks it) and mean late gain."""
+    # Late improvement without meeting every clause of Definition 3.1 counts as partial.
+    return (bool(shares) and all(s >= MAJORITY for s in shares),
+            any(s >= MAJORITY for s in shares)
+            or (bool(gains) and all(g >= LATE_GAIN for g in gains)))
+
+
 def _groks_verdict(shares: list[float], gains: list[float]) -> str:
-    """Every condition groks (majority of seeds): supported; some, or all improve late: partly."""
-    if shares and all(s >= MAJORITY for s in shares):
-        return "supported"
-    if any(s >= MAJORITY for s in shares) or (gains and all(g >= LATE_GAIN for g in gains)):
-        # Late improvement without meeting every clause of Definition 3.1 counts as partial.
-        return "partly supported"
-    return "not supported"
+    every, some = grokking_met(shares, gains)
+    return ladder(all_met=every, some_met=some)
 
 
 def delta_s_by_size(df: pd.DataFrame) -> pd.DataFrame:
@@ -74,13 +90,11 @@ def _shrinks_verdict(table: pd.DataFrame) -> str:
     """Delta_S falls with size at every step, by more than 2 standard errors end to end."""
     t = table.dropna(subset=["mean"])
     if len(t) < 2:
-        return "inconclusive"
+        return INCONCLUSIVE
     means = t["mean"].to_numpy()
     drop = means[0] - means[-1]
     noise = 2 * float(np.hypot(t["sem"].iloc[0], t["sem"].iloc[-1]))
-    if np.all(np.diff(means) < 0) and drop > noise:
-        return "supported"
-    return "partly supported" if drop > 0 else "not supported"
+    return ladder(all_met=bool(np.all(np.diff(means) < 0)) and drop > noise, some_met=drop > 0)
 
 
 def _sizes_text(table: pd.DataFrame) -> str:
@@ -89,24 +103,26 @@ def _sizes_text(table: pd.DataFrame) -> str:
                      for n, (m, s) in table[["mean", "sem"]].iterrows())
 
 
+@excluding
 def carvalho_fig3a(df: pd.DataFrame, *, page: str, figure: str = "Fig. 3a") -> list[Verdict]:
     """Fig. 3a (f = 1): grokking at every training size; Delta_S grows as the size shrinks."""
     by = _conditions(df, ("n_train",))
     parts, shares, gains = _grokking_parts(df, by)
     table = delta_s_by_size(df)
     return [
-        Verdict(paper=CARVALHO, figure=figure,
+        Verdict(paper=CARVALHO.name, figure=figure,
                 claim="With balanced sampling (f = 1), grokking occurs at every training-set "
                       "size.",
                 measured="; ".join(parts) + ".", verdict=_groks_verdict(shares, gains),
                 page=page),
-        Verdict(paper=CARVALHO, figure=figure,
+        Verdict(paper=CARVALHO.name, figure=figure,
                 claim="Grokking intensity Delta_S increases as the training set shrinks.",
                 measured="Delta_S (mean ± s.e. over seeds) by size: " + _sizes_text(table)
                          + ".", verdict=_shrinks_verdict(table), page=page),
     ]
 
 
+@excluding
 def carvalho_fig3b(df: pd.DataFrame, *, page: str, figure: str = "Fig. 3b") -> list[Verdict]:
     """Fig. 3b: f = 0 stays on a plateau; 0 < f < 1 generalizes late (grokking).
 
@@ -134,33 +150,35 @@ def carvalho_fig3b(df: pd.DataFrame, *, page: str, figure: str = "Fig. 3b") -> l
                          f"0 < f < 1")
         plateau = plateau and grok0 == 0
         verdicts.append(Verdict(
-            paper=CARVALHO, figure=figure,
+            paper=CARVALHO.name, figure=figure,
             claim="Removing a subclass entirely (f = 0) prevents grokking: the model is stuck "
                   "on a sub-optimal plateau.",
             measured="; ".join(parts) + ".",
-            verdict="supported" if plateau else ("not supported" if grok0 >= MAJORITY
-                                                else "partly supported"),
+            # Written "not >=" so that an undefined share (NaN) stays partly supported.
+            verdict=ladder(all_met=plateau, some_met=not grok0 >= MAJORITY),
             page=page))
     if len(pos):
         parts, shares, gains = _grokking_parts(pos, [*by, "f"])
         verdicts.append(Verdict(
-            paper=CARVALHO, figure=figure,
+            paper=CARVALHO.name, figure=figure,
             claim="Keeping a few samples of the subclass (f = 0.01, 0.05, 0.2) lets the model "
                   "generalize late, i.e. grok.",
             measured="; ".join(parts) + ".", verdict=_groks_verdict(shares, gains), page=page))
     return verdicts
 
 
+@excluding
 def carvalho_fig3c(df: pd.DataFrame, *, page: str, figure: str = "Fig. 3c") -> list[Verdict]:
     """Fig. 3c: with 4,000-5,000 samples and an extreme shift (small f), grokking still occurs."""
     parts, shares, gains = _grokking_parts(df, _conditions(df, ("n_train", "f")))
     return [Verdict(
-        paper=CARVALHO, figure=figure,
+        paper=CARVALHO.name, figure=figure,
         claim="With large training sets (4,000 and 5,000 samples) an extreme shift "
               "(f = 0.01, 0.05) still produces grokking.",
         measured="; ".join(parts) + ".", verdict=_groks_verdict(shares, gains), page=page)]
 
 
+@excluding
 def carvalho_fig4(df: pd.DataFrame, *, page: str, figure: str = "Fig. 4") -> list[Verdict]:
     """Fig. 4 (equivariant): f = 0 groks too; f > 0 groks; smaller samples grok more."""
     by = _conditions(df, ("n_train",))
@@ -172,24 +190,17 @@ def carvalho_fig4(df: pd.DataFrame, *, page: str, figure: str = "Fig. 4") -> lis
         sub = df[df["f"] == f]
         if len(sub):
             parts, shares, gains = _grokking_parts(sub, by)
-            verdicts.append(Verdict(paper=CARVALHO, figure=figure, claim=claim,
+            verdicts.append(Verdict(paper=CARVALHO.name, figure=figure, claim=claim,
                                     measured="; ".join(parts) + ".",
                                     verdict=_groks_verdict(shares, gains), page=page))
     tables = {f: delta_s_by_size(g) for f, g in df.groupby("f")}
-    found = [_shrinks_verdict(t) for t in tables.values()]
-    if all(v == "supported" for v in found):
-        overall = "supported"
-    elif any(v in ("supported", "partly supported") for v in found):
-        overall = "partly supported"
-    else:
-        overall = "inconclusive" if all(v == "inconclusive" for v in found) else "not supported"
     verdicts.append(Verdict(
-        paper=CARVALHO, figure=figure,
+        paper=CARVALHO.name, figure=figure,
         claim="On the equivariant dataset, a smaller training set groks more intensely "
               "(larger Delta_S).",
         measured="; ".join(f"f = {f:g}: Delta_S by size {_sizes_text(t)}"
                            for f, t in tables.items()) + ".",
-        verdict=overall, page=page))
+        verdict=combined(_shrinks_verdict(t) for t in tables.values()), page=page))
     return verdicts
 
 
@@ -207,7 +218,7 @@ def demote_if_weak(found: list[Verdict], *, final: float, reference: float) -> l
     why = (f" The model does not learn the task at this scale (mean final test accuracy "
            f"{final:.2f} vs {reference:.2f} for the MLP on the same data), so this says nothing "
            "about the claim.")
-    return [dataclasses.replace(v, verdict="inconclusive", measured=v.measured + why)
+    return [dataclasses.replace(v, verdict=INCONCLUSIVE, measured=v.measured + why)
             for v in found]
 
 
@@ -224,13 +235,11 @@ def carvalho_architectures(mlp: list[Verdict], transformer: list[Verdict], *, pa
     diffs = [f"{a.claim} MLP {a.verdict}, transformer {b.verdict}"
              for a, b, s in zip(mlp, transformer, same, strict=True) if not s]
     share = sum(same) / len(same)
-    verdict = ("supported" if share == 1 else "partly supported" if share >= 0.5
-               else "not supported")
-    if not any(a.verdict == "supported" for a in mlp) or all(
-            b.verdict == "inconclusive" for b in transformer):
-        verdict = "inconclusive"
+    verdict = ladder(decidable=any(a.verdict == SUPPORTED for a in mlp)
+                     and not all(b.verdict == INCONCLUSIVE for b in transformer),
+                     all_met=share >= ALL, some_met=share >= MAJORITY)
     return Verdict(
-        paper=CARVALHO, figure=figure,
+        paper=CARVALHO.name, figure=figure,
         claim="A 2-layer transformer shows the same patterns as the MLP (late generalization "
               "is largely architecture-independent).",
         measured=f"{sum(same)}/{len(same)} claims get the same verdict for both models"
@@ -238,25 +247,23 @@ def carvalho_architectures(mlp: list[Verdict], transformer: list[Verdict], *, pa
         verdict=verdict, page=page)
 
 
+@excluding
 def carvalho_intensity_map(df: pd.DataFrame, *, page: str,
                            figure: str = "Grokking-intensity map") -> list[Verdict]:
     """Per dataset: Delta_S grows as the training set shrinks, at every f of the grid."""
     verdicts = []
     for dataset, d in df.groupby("dataset", sort=True):
         found = {f: _shrinks_verdict(delta_s_by_size(g)) for f, g in d.groupby("f")}
-        n_ok = sum(v == "supported" for v in found.values())
-        n_some = sum(v in ("supported", "partly supported") for v in found.values())
-        verdict = ("supported" if n_ok == len(found) else "partly supported" if n_some
-                   else "inconclusive" if all(v == "inconclusive" for v in found.values())
-                   else "not supported")
+        n_ok = sum(v == SUPPORTED for v in found.values())
+        n_some = sum(v in (SUPPORTED, PARTLY) for v in found.values())
         verdicts.append(Verdict(
-            paper=CARVALHO, figure=figure,
+            paper=CARVALHO.name, figure=figure,
             claim=f"On the {dataset} dataset, a smaller training set groks more intensely "
                   f"(larger Delta_S), whatever the subsampling factor f.",
             measured=f"Delta_S falls with size at {n_ok}/{len(found)} values of f "
                      f"(overall decrease at {n_some}/{len(found)}): "
                      + "; ".join(f"f = {f:g}: {v}" for f, v in found.items()) + ".",
-            verdict=verdict, page=page))
+            verdict=combined(found.values()), page=page))
     return verdicts
 
 
@@ -265,11 +272,10 @@ STRONG_RHO = 0.5
 P_VALUE = 0.05
 
 
+@excluding
 def carvalho_shift(df: pd.DataFrame, *, page: str, figure: str = "Shift vs intensity"
                    ) -> list[Verdict]:
     """Per dataset: runs with a larger train/test MMD^2 have a larger Delta_S (Spearman)."""
-    from scipy.stats import spearmanr
-
     verdicts = []
     for dataset, d in df.groupby("dataset", sort=True):
         claim = (f"Grokking is driven by a train/test distribution shift (Sec. 3): on the "
@@ -277,20 +283,15 @@ def carvalho_shift(df: pd.DataFrame, *, page: str, figure: str = "Shift vs inten
         d = d.assign(delta_S=pd.to_numeric(d["def31_delta_S"], errors="coerce")).dropna(
             subset=["delta_S", "mmd2"])
         if len(d) < 4:
-            verdicts.append(Verdict(paper=CARVALHO, figure=figure, claim=claim,
+            verdicts.append(Verdict(paper=CARVALHO.name, figure=figure, claim=claim,
                                     measured=f"only {len(d)} run(s) with a defined Delta_S.",
-                                    verdict="inconclusive", page=page))
+                                    verdict=INCONCLUSIVE, page=page))
             continue
         rho, p = spearmanr(d["mmd2"], d["delta_S"])
-        if rho >= STRONG_RHO and p < P_VALUE:
-            verdict = "supported"
-        elif rho > 0 and p < P_VALUE:
-            verdict = "partly supported"
-        else:
-            verdict = "not supported"
         verdicts.append(Verdict(
-            paper=CARVALHO, figure=figure, claim=claim,
+            paper=CARVALHO.name, figure=figure, claim=claim,
             measured=f"Spearman rank correlation between MMD^2 (training vs test set) and "
                      f"Delta_S over {len(d)} runs: rho = {rho:.2f} (p = {p:.2g}).",
-            verdict=verdict, page=page))
+            verdict=ladder(all_met=rho >= STRONG_RHO and p < P_VALUE,
+                           some_met=rho > 0 and p < P_VALUE), page=page))
     return verdicts

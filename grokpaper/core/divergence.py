@@ -13,10 +13,15 @@ A table of runs marks divergence with a boolean ``diverged`` column, or carries 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import dataclasses
+import functools
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from grokpaper.core.verdicts import INCONCLUSIVE, Verdict
 
 #: The name a diverged run gets where a table names each run's phase or class.
 DIVERGED = "diverged"
@@ -68,3 +73,45 @@ def _cell(by: Sequence[str], key: object) -> str:
 def excluded(n: int) -> str:
     """The clause a verdict's *measured* text ends with when it left ``n`` runs out."""
     return "" if n == 0 else f" ({n} diverged run{'s' if n != 1 else ''} excluded)"
+
+
+def excluding(claim: Callable[..., list[Verdict]]) -> Callable[..., list[Verdict]]:
+    """Wrap a claim function (runs in, verdicts out): every table of runs it is given (also
+    in a dict of tables) loses its diverged runs, and each verdict's ``measured`` text then
+    says how many were excluded (:func:`excluded`). When a table has no run left, there is
+    nothing to judge: every verdict is *inconclusive* and says so."""
+
+    @functools.wraps(claim)
+    def judged(*args: Any, **kwargs: Any) -> list[Verdict]:
+        gone, emptied = 0, False
+
+        def clean(value: Any) -> Any:
+            nonlocal gone, emptied
+            if isinstance(value, pd.DataFrame) and {"diverged", "diverged_step"} & set(
+                    value.columns):
+                kept, bad = split(value)
+                gone += len(bad)
+                emptied |= kept.empty and not bad.empty
+                return kept
+            if isinstance(value, dict) and value and all(
+                    isinstance(v, pd.DataFrame) for v in value.values()):
+                return {k: clean(v) for k, v in value.items()}
+            return value
+
+        kept_args = tuple(clean(a) for a in args)
+        kept_kwargs = {k: clean(v) for k, v in kwargs.items()}
+        if not emptied:
+            return [dataclasses.replace(v, measured=v.measured + excluded(gone))
+                    for v in claim(*kept_args, **kept_kwargs)]
+        try:  # only the claims' wording is needed from here on
+            found = claim(*kept_args, **kept_kwargs)
+        except Exception:
+            found = claim(*args, **kwargs)
+        return [dataclasses.replace(
+            v, verdict=INCONCLUSIVE, detail="",
+            measured=f"every run diverged ({gone}; their loss became infinite): nothing to "
+                     f"judge",
+            decide="runs that do not diverge, e.g. with a smaller learning rate")
+            for v in found]
+
+    return judged

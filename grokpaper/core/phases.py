@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import Counter
 
 import numpy as np
+import pandas as pd
 
 from grokpaper.core import divergence
 
@@ -20,9 +21,14 @@ PHASES = ("comprehension", "grokking", "memorization", "confusion")
 DIVERGED = divergence.DIVERGED
 #: "the gap is under 1e3 steps" (the authors' phase-diagram code)
 GAP = 1000
-#: Fixed colours so that every diagram of the chapter reads the same.
-COLORS = {"comprehension": "#2ca02c", "grokking": "#1f77b4", "memorization": "#d62728",
-          "confusion": "#7f7f7f", DIVERGED: "#000000"}
+#: Fixed colours so that every diagram reads the same: Okabe & Ito's bluish green, blue and
+#: vermillion and a dark grey, apart under every simulated colour blindness (a mid grey sits
+#: next to the green for deuteranopes); a hatch per phase so that a grid reads without colour.
+COLORS = {"comprehension": "#009E73", "grokking": "#0072B2", "memorization": "#D55E00",
+          "confusion": "#404040"}
+HATCHES = {"comprehension": "", "grokking": "//", "memorization": "..", "confusion": "xx"}
+#: A cell whose every seed diverged (not a phase): black, hatched with stars.
+DIVERGED_COLOR, DIVERGED_HATCH = "#000000", "**"
 
 
 def _reached(step: float | None, budget: int) -> bool:
@@ -60,6 +66,15 @@ def majority(phases: list[str]) -> str:
     return max(PHASES, key=lambda ph: (counts[ph], -PHASES.index(ph)))
 
 
+def phase_table(df: pd.DataFrame, *, rows: str, cols: str,
+                descending: bool = False) -> pd.DataFrame:
+    """The :func:`majority` phase over seeds of each (``rows``, ``cols``) cell of the runs
+    ``df`` (one run per row, a ``phase`` column), as a grid: rows sorted ascending (or
+    ``descending``), columns ascending; NaN where a cell has no run."""
+    cells = df.groupby([rows, cols])["phase"].agg(lambda s: majority(list(s)))
+    return cells.unstack(cols).sort_index(ascending=not descending)
+
+
 def grokking_neighbours(grid: np.ndarray) -> Counter:
     """Phases of the 4-neighbours of grokking cells that are not grokking themselves.
 
@@ -75,7 +90,8 @@ def grokking_neighbours(grid: np.ndarray) -> Counter:
                 continue
             for dr, dc in ((1, 0), (-1, 0), (0, 1), (0, -1)):
                 rr, cc = r + dr, c + dc
-                if 0 <= rr < rows and 0 <= cc < cols and grid[rr, cc] != "grokking":
+                if 0 <= rr < rows and 0 <= cc < cols and grid[rr, cc] not in (
+                        "grokking", DIVERGED):  # a diverged cell is no phase: left out
                     out[grid[rr, cc]] += 1
     return out
 

@@ -7,8 +7,17 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.patches import Patch, Rectangle
 
-from grokpaper.core import divergence
+from grokpaper.core import divergence, phases
+
+#: Okabe & Ito's colour-blind-safe palette (black left out), for categories that a legend names.
+OKABE_ITO = ("#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7")
+#: What a phase grid's codes index: Liu's phases, then cells whose every seed diverged; the
+#: colour and hatch of each.
+PHASE_CODES = (*phases.PHASES, phases.DIVERGED)
+PHASE_COLORS = {**phases.COLORS, phases.DIVERGED: phases.DIVERGED_COLOR}
+PHASE_HATCHES = {**phases.HATCHES, phases.DIVERGED: phases.DIVERGED_HATCH}
 
 
 def mean_band(ax: Axes, steps: np.ndarray, curves: np.ndarray, *, label: str,
@@ -19,6 +28,23 @@ def mean_band(ax: Axes, steps: np.ndarray, curves: np.ndarray, *, label: str,
     x = np.maximum(steps[keep], 1)  # step 0 on a log axis
     (line,) = ax.plot(x, mean, label=label, color=color)
     ax.fill_between(x, mean - std, mean + std, color=line.get_color(), alpha=0.2, lw=0)
+
+
+def phase_handles(*, diverged: bool = False) -> list[Patch]:
+    """Legend entries for Liu's phases (and ``diverged`` cells), coloured and hatched as
+    :func:`hatch_phases` draws them."""
+    return [Patch(facecolor=PHASE_COLORS[p], edgecolor="white", hatch=PHASE_HATCHES[p],
+                  label=p) for p in PHASE_CODES[: len(phases.PHASES) + diverged]]
+
+
+def hatch_phases(ax: Axes, codes: np.ndarray) -> None:
+    """Hatch each cell of an ``imshow`` of phase codes (indices into :data:`PHASE_CODES`; NaN
+    stays bare) with its phase's pattern, so that the grid reads without its colours."""
+    for (r, c), code in np.ndenumerate(codes):
+        hatch = PHASE_HATCHES[PHASE_CODES[int(code)]] if np.isfinite(code) else ""
+        if hatch:
+            ax.add_patch(Rectangle((c - 0.5, r - 0.5), 1, 1, fill=False, lw=0, hatch=hatch,
+                                   edgecolor="white"))
 
 
 def _draw_panels(axes: np.ndarray, df: pd.DataFrame, *, by: str,

@@ -1,4 +1,5 @@
-"""Claim verdicts: each chapter records its claims and verdicts; the summary page collects them.
+"""Claim verdicts: the graded ladder every claim function uses, and the record each chapter
+writes for the summary page.
 
 A chapter's verdicts are one JSON file, ``<store>/verdicts/<profile>/<chapter>.json``, holding
 the rows and their sha256 checksum, written atomically. :func:`load_all` verifies each file: a
@@ -15,15 +16,18 @@ import hashlib
 import json
 import os
 import warnings
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from grokpaper.core import studies
 from grokpaper.core.files import atomic_write_text
 from grokpaper.core.paths import store_root
 from grokpaper.core.store import DamagedResultWarning, log_damage
 
 VERDICTS = ("supported", "partly supported", "not supported", "inconclusive")
+SUPPORTED, PARTLY, NOT_SUPPORTED, INCONCLUSIVE = VERDICTS
 #: Recorded by the runner, never by a chapter: the chapter could not run (e.g. no MNIST data).
 NOT_RUN = "not run"
 
@@ -32,16 +36,57 @@ NOT_RUN = "not run"
 class Verdict:
     """One claim of a paper next to what our run measured."""
 
-    paper: str  # e.g. "Carvalho et al. 2025"
+    paper: str  # a Study.name of grokpaper.core.studies
     figure: str  # e.g. "Fig. 3b"
     claim: str  # the paper's claim, in one sentence
-    measured: str  # our numbers, in one sentence
+    measured: str  # our key numbers, one short line (the landing page's column)
     verdict: str  # one of VERDICTS
     page: str  # book page (docname) holding the evidence, e.g. "carvalho/fig3b_equidistant"
+    detail: str = ""  # the numbers behind it, per condition (shown on the chapter page)
+    # Inconclusive only: why, and what would decide it (more steps, seeds, the paper profile).
+    decide: str = ""
 
     def __post_init__(self) -> None:
         if self.verdict not in (*VERDICTS, NOT_RUN):
             raise ValueError(f"verdict must be one of {VERDICTS}, got {self.verdict!r}")
+
+
+#: Shares of cases (seeds, runs, claims) that make a claim hold. They differ in meaning, so each
+#: rule names the one it needs. A majority: at least half, ties included (e.g. a condition groks
+#: if at least half of its seeds grok, as for Definition 3.1 per condition).
+MAJORITY = 0.5
+#: Most: a clear majority, for a pattern that should show in runs in general (Li & Sakib).
+MOST = 0.7
+#: Every one.
+ALL = 1.0
+
+
+def ladder(*, all_met: bool, some_met: bool, decidable: bool = True) -> str:
+    """The graded verdict: *inconclusive* unless the runs can decide the claim, *supported* if
+    every condition of the claim is met, *partly supported* if some are, else *not supported*."""
+    if not decidable:
+        return INCONCLUSIVE
+    if all_met:
+        return SUPPORTED
+    return PARTLY if some_met else NOT_SUPPORTED
+
+
+def share_verdict(n_met: int, n: int, *, supported_from: float) -> str:
+    """:func:`ladder` for a claim about ``n`` cases of which ``n_met`` show it: *supported* from
+    a share of ``supported_from`` (:data:`MAJORITY`, :data:`MOST` or :data:`ALL`), *partly* if
+    any does, *inconclusive* with no case."""
+    return ladder(decidable=n > 0, all_met=n > 0 and n_met / n >= supported_from,
+                  some_met=n_met > 0)
+
+
+def combined(found: Iterable[str]) -> str:
+    """One verdict from the verdicts on the parts of a claim (e.g. one per value of f):
+    *supported* if every part is, *partly* if some part is at least partly, *inconclusive* if
+    every part is. An empty list counts as supported (vacuously)."""
+    found = list(found)
+    return ladder(decidable=not found or any(v != INCONCLUSIVE for v in found),
+                  all_met=all(v == SUPPORTED for v in found),
+                  some_met=any(v in (SUPPORTED, PARTLY) for v in found))
 
 
 #: Verdict files carrying a checksum say so (files without one are read as before).
@@ -105,21 +150,27 @@ def read(path: Path) -> list[Verdict]:
 
 def as_markdown(verdicts: list[Verdict]) -> str:
     """The verdicts as a Markdown list, for a chapter's "Verdict" section."""
-    return "\n".join(f"- **{v.verdict}**: {v.claim} *Measured:* {v.measured}" for v in verdicts)
+    def item(v: Verdict) -> str:
+        text = f"- **{v.verdict}**: {v.claim} *Measured:* {v.measured}"
+        text += f" {v.detail}" if v.detail else ""
+        return text + (f" *What would decide it:* {v.decide}" if v.decide else "")
+
+    return "\n".join(item(v) for v in verdicts)
 
 
 def publish(chapter: str, verdicts: list[Verdict], *, profile: str,
             root: Path | None = None) -> Any:
     """Record ``verdicts`` for the summary and return them as Markdown to show on the page."""
-    from IPython.display import Markdown
+    from IPython.display import Markdown  # here: IPython is needed (and loaded) in notebooks only
 
     record(chapter, verdicts, profile=profile, root=root)
     return Markdown(as_markdown(verdicts))
 
 
 def load_all(*, profile: str, root: Path | None = None) -> list[Verdict]:
-    """Every recorded verdict for ``profile``, sorted by paper then figure; a damaged file
-    becomes one *not run* row saying to rerun its chapter (see the module docstring)."""
+    """Every recorded verdict for ``profile``: the studies in the book's order
+    (:data:`~grokpaper.core.studies.STUDIES`, then any other paper name), then by figure; a
+    damaged file becomes one *not run* row saying to rerun its chapter (module docstring)."""
     folder = _folder(profile, root)
     rows: list[Verdict] = []
     for path in sorted(folder.glob("*.json")) if folder.exists() else []:
@@ -127,7 +178,7 @@ def load_all(*, profile: str, root: Path | None = None) -> list[Verdict]:
             rows.extend(read(path))
         except ValueError as exc:
             rows.append(_damaged(path, str(exc), profile, root))
-    return sorted(rows, key=lambda v: (v.paper, v.figure))
+    return sorted(rows, key=lambda v: (studies.rank(v.paper), v.paper, v.figure))
 
 
 def _damaged(path: Path, problem: str, profile: str, root: Path | None) -> Verdict:

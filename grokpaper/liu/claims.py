@@ -2,6 +2,9 @@
 reproduced figure (the Liu chapter's part of :mod:`grokpaper.carvalho.claims`).
 
 Thresholds are fixed here, before looking at a run, and printed on the page with the numbers.
+
+Functions judging runs are wrapped in :func:`grokpaper.core.divergence.excluding`: diverged
+runs are left out and every verdict says how many were.
 """
 
 from __future__ import annotations
@@ -9,10 +12,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from grokpaper.core.divergence import excluding
 from grokpaper.core.phases import PHASES, grokking_neighbours, sandwiched
-from grokpaper.core.verdicts import Verdict
+from grokpaper.core.studies import LIU
+from grokpaper.core.verdicts import ALL, MAJORITY, Verdict, ladder, share_verdict
 
-LIU = "Liu et al. 2022"
 #: Critical training fraction "r_c = 0.4" (Fig. 4); a measured r_c within RC_TOL of it is
 #: supported, within RC_TOL_PARTLY partly supported.
 RC_PAPER, RC_TOL, RC_TOL_PARTLY = 0.4, 0.1, 0.2
@@ -20,8 +24,6 @@ RC_PAPER, RC_TOL, RC_TOL_PARTLY = 0.4, 0.1, 0.2
 ACC_MAE, ACC_MAE_TEST = 0.05, 0.15
 #: A monotone trend: Spearman rank correlation at least this strong (in the claimed direction).
 TREND_RHO = 0.5
-#: Majority rule over seeds.
-MAJORITY = 0.5
 #: Fig. 4c/d: "about 3 n_h steps": measured / (3 n_h) within [1/3, 3] (partly: [1/10, 10]).
 NH_FACTOR, NH_FACTOR_PARTLY = 3.0, 10.0
 
@@ -40,11 +42,8 @@ def crossing_fraction(frac: np.ndarray, share: np.ndarray, level: float = 0.5) -
 
 
 def _near(value: float, target: float, tol: float, tol_partly: float) -> str:
-    if not np.isfinite(value):
-        return "not supported"
-    gap = abs(value - target)
-    return "supported" if gap <= tol else ("partly supported" if gap <= tol_partly
-                                          else "not supported")
+    gap = abs(value - target) if np.isfinite(value) else np.inf
+    return ladder(all_met=gap <= tol, some_met=gap <= tol_partly)
 
 
 def _spearman(x: pd.Series | np.ndarray, y: pd.Series | np.ndarray) -> float:
@@ -53,16 +52,16 @@ def _spearman(x: pd.Series | np.ndarray, y: pd.Series | np.ndarray) -> float:
     return float(x[ok].corr(y[ok], method="spearman")) if ok.sum() >= 3 else float("nan")
 
 
+@excluding
 def liu_fig3(df: pd.DataFrame, *, page: str) -> list[Verdict]:
     """Fig. 3: Acc-hat from the representation agrees with the measured accuracy Acc."""
     full = float((df["acc_final"] - df["acc_hat"]).abs().mean())
     test = float((df["test_final"] - df["acc_hat_test"]).abs().mean())
     both_vary = df["acc_final"].std() > 0 and df["acc_hat"].std() > 0
     r = float(np.corrcoef(df["acc_final"], df["acc_hat"])[0, 1]) if both_vary else float("nan")
-    verdict = ("supported" if full <= ACC_MAE and test <= ACC_MAE_TEST
-               else "partly supported" if full <= ACC_MAE else "not supported")
+    verdict = ladder(all_met=full <= ACC_MAE and test <= ACC_MAE_TEST, some_met=full <= ACC_MAE)
     return [Verdict(
-        paper=LIU, figure="Fig. 3",
+        paper=LIU.name, figure="Fig. 3",
         claim="The accuracy predicted from the parallelograms in the learned representation "
               "(Acc-hat) aligns well with the true accuracy Acc.",
         measured=f"{len(df)} runs: mean |Acc - Acc-hat| = {full:.3f} over all samples "
@@ -70,6 +69,7 @@ def liu_fig3(df: pd.DataFrame, *, page: str) -> list[Verdict]:
         verdict=verdict, page=page)]
 
 
+@excluding
 def liu_fig4(df: pd.DataFrame, theory: pd.DataFrame, *, steps_net: float, steps_eff: float,
              n_h: float, n_h_sum: float, page: str) -> list[Verdict]:
     """Fig. 4: r_c from the nullity (theory) and from steps to RQI > 0.95 (training); 3 n_h."""
@@ -79,14 +79,14 @@ def liu_fig4(df: pd.DataFrame, theory: pd.DataFrame, *, steps_net: float, steps_
     rc_net = crossing_fraction(reach.index, reach.to_numpy())
     budget = int(df["steps"].iloc[0][-1])
     out = [
-        Verdict(paper=LIU, figure="Fig. 4a",
+        Verdict(paper=LIU.name, figure="Fig. 4a",
                 claim="The effective theory predicts a phase transition in the probability "
                       "that the training set implies a unique linear structure (nullity 2) "
                       "around r_c = 0.4.",
                 measured=f"P(nullity = 2) crosses 1/2 at training fraction {rc_theory:.2f} "
                          f"({theory['set'].nunique()} random training sets per size).",
                 verdict=_near(rc_theory, RC_PAPER, RC_TOL, RC_TOL_PARTLY), page=page),
-        Verdict(paper=LIU, figure="Fig. 4b",
+        Verdict(paper=LIU.name, figure="Fig. 4b",
                 claim="The steps to reach RQI > 0.95 in real training show a phase transition "
                       "at r_c = 0.4, agreeing with the effective theory.",
                 measured=f"Half of the seeds reach RQI > 0.95 within {budget} steps from "
@@ -100,11 +100,10 @@ def liu_fig4(df: pd.DataFrame, theory: pd.DataFrame, *, steps_net: float, steps_
         return bool(np.isfinite(r) and 1 / factor <= r <= factor)
 
     r_paper, r_code = ratio(n_h), ratio(n_h_sum)
-    verdict = ("supported" if within(r_paper, NH_FACTOR) else
-               "partly supported" if within(r_code, NH_FACTOR)
-               or within(r_paper, NH_FACTOR_PARTLY) else "not supported")
+    verdict = ladder(all_met=within(r_paper, NH_FACTOR),
+                     some_met=within(r_code, NH_FACTOR) or within(r_paper, NH_FACTOR_PARTLY))
     out.append(Verdict(
-        paper=LIU, figure="Fig. 4c/d",
+        paper=LIU.name, figure="Fig. 4c/d",
         claim="Trajectories of the effective theory and of network training agree "
               "qualitatively; both take about 3 n_h steps to reach the linear structure.",
         measured=f"network: RQI > 0.95 after {steps_net:.0f} steps; effective theory (Eq. 5): "
@@ -114,6 +113,7 @@ def liu_fig4(df: pd.DataFrame, theory: pd.DataFrame, *, steps_net: float, steps_
     return out
 
 
+@excluding
 def liu_fig5(df: pd.DataFrame, theory: pd.DataFrame, *, eta: float, page: str
              ) -> list[Verdict]:
     """Fig. 5: lambda_3 vs data; grokking time falls as data grows; theory vs measured steps."""
@@ -123,7 +123,7 @@ def liu_fig5(df: pd.DataFrame, theory: pd.DataFrame, *, eta: float, page: str
     above = mean_l3[mean_l3.index >= RC_PAPER]
     rho_l3 = _spearman(above.index, above.to_numpy())
     ok_a = zero_share >= 0.8 and rho_l3 >= TREND_RHO
-    some_a = zero_share >= 0.5 or rho_l3 >= TREND_RHO
+    some_a = zero_share >= MAJORITY or rho_l3 >= TREND_RHO
     reached = df[df["t_rqi"].notna()]
     rho_frac = _spearman(reached["frac"], reached["t_rqi"])
     rho_pred = _spearman(1.0 / (reached["lambda3"] * eta), reached["t_rqi"])
@@ -131,32 +131,25 @@ def liu_fig5(df: pd.DataFrame, theory: pd.DataFrame, *, eta: float, page: str
     ok_b = rho_frac <= -TREND_RHO and rho_pred >= TREND_RHO
     some_b = rho_frac <= -TREND_RHO or rho_pred >= TREND_RHO or rho_sum >= TREND_RHO
     return [
-        Verdict(paper=LIU, figure="Fig. 5a",
+        Verdict(paper=LIU.name, figure="Fig. 5a",
                 claim="Below a data fraction of about 0.4 the grokking rate lambda_3 is zero "
                       "with high probability; above it, lambda_3 increases with data size.",
                 measured=f"lambda_3 = 0 for {zero_share:.0%} of training sets below fraction "
                          f"{RC_PAPER - 0.05:.2f}; Spearman rho(fraction, mean lambda_3) = "
                          f"{rho_l3:.2f} from fraction {RC_PAPER} on.",
-                verdict="supported" if ok_a else ("partly supported" if some_a
-                                                  else "not supported"), page=page),
-        Verdict(paper=LIU, figure="Fig. 5b",
+                verdict=ladder(all_met=ok_a, some_met=some_a), page=page),
+        Verdict(paper=LIU.name, figure="Fig. 5b",
                 claim="Grokking time (steps to RQI > 0.95) decreases as the training set grows, "
                       "and follows the theory's 1/(lambda_3 eta) qualitatively.",
                 measured=f"{len(reached)}/{len(df)} runs reach RQI > 0.95; Spearman "
                          f"rho(fraction, steps) = {rho_frac:.2f}, rho(1/(lambda_3 eta), steps)"
                          f" = {rho_pred:.2f} (Eq. 5's mean over P0(D); {rho_sum:.2f} with the "
                          f"authors' sum).",
-                verdict="supported" if ok_b else ("partly supported" if some_b
-                                                  else "not supported"), page=page),
+                verdict=ladder(all_met=ok_b, some_met=some_b), page=page),
     ]
 
 
-def _share_verdict(n_ok: int, n: int) -> str:
-    if n == 0:
-        return "inconclusive"
-    return "supported" if n_ok == n else ("partly supported" if n_ok else "not supported")
-
-
+@excluding
 def liu_fig6(frames: dict[str, pd.DataFrame], tables: dict[str, pd.DataFrame], *, page: str
              ) -> list[Verdict]:
     """Fig. 6: four phases, corners, grokking between comprehension and memorization, and
@@ -168,28 +161,29 @@ def liu_fig6(frames: dict[str, pd.DataFrame], tables: dict[str, pd.DataFrame], *
                    for p in wd_panels}
         n4 = sum(len(v) == 4 for v in present.values())
         out.append(Verdict(
-            paper=LIU, figure="Fig. 6b-d",
+            paper=LIU.name, figure="Fig. 6b-d",
             claim="Each phase diagram (addition regression, addition classification, S_3) "
                   "contains all four phases: comprehension, grokking, memorization, confusion.",
             measured="; ".join(f"({p}) {', '.join(v)}" for p, v in present.items()) + ".",
-            verdict=_share_verdict(n4, len(wd_panels)), page=page))
+            verdict=share_verdict(n4, len(wd_panels), supported_from=ALL), page=page))
         corners = {}
         for p in wd_panels:
             t = tables[p]
             corners[p] = (t.iloc[0, -1], t.iloc[-1, -1])  # (lowest wd, highest wd) at top lr
         n_ok = sum(a == "memorization" and b == "confusion" for a, b in corners.values())
         out.append(Verdict(
-            paper=LIU, figure="Fig. 6b-d",
+            paper=LIU.name, figure="Fig. 6b-d",
             claim="A fast and capable decoder (highest lr, no weight decay) memorizes; a fast "
                   "and simple one (highest lr, largest weight decay) is confused.",
             measured="; ".join(f"({p}) {a} / {b}" for p, (a, b) in corners.items()) + ".",
-            verdict=_share_verdict(n_ok, len(wd_panels)), page=page))
+            verdict=share_verdict(n_ok, len(wd_panels), supported_from=ALL), page=page))
         sand = {p: sandwiched(tables[p].to_numpy()) for p in wd_panels}
         out.append(Verdict(
-            paper=LIU, figure="Fig. 6b-d",
+            paper=LIU.name, figure="Fig. 6b-d",
             claim="Grokking is sandwiched between comprehension and memorization.",
             measured="; ".join(f"({p}) {text}" for p, (_, text) in sand.items()) + ".",
-            verdict=_share_verdict(sum(ok for ok, _ in sand.values()), len(wd_panels)),
+            verdict=share_verdict(sum(ok for ok, _ in sand.values()), len(wd_panels),
+                                  supported_from=ALL),
             page=page))
     if "a" in frames:
         f = frames["a"]
@@ -199,14 +193,13 @@ def liu_fig6(frames: dict[str, pd.DataFrame], tables: dict[str, pd.DataFrame], *
         mem_slow = (f.loc[~fast_rep, "phase"] == "memorization").mean()
         ok = s_rep >= 2 * s_dec and s_rep > 0
         out.append(Verdict(
-            paper=LIU, figure="Fig. 6a",
+            paper=LIU.name, figure="Fig. 6a",
             claim="Representation learning needs the representation to learn faster than the "
                   "decoder; a fast decoder with slow representation learning memorizes.",
             measured=f"comprehension or grokking in {s_rep:.0%} of cells with representation lr "
                      f">= decoder lr vs {s_dec:.0%} below it; memorization in {mem_slow:.0%} of "
                      "the latter.",
-            verdict="supported" if ok and mem_slow >= 0.5 else
-                    ("partly supported" if ok or s_rep > s_dec else "not supported"),
+            verdict=ladder(all_met=ok and mem_slow >= MAJORITY, some_met=ok or s_rep > s_dec),
             page=page))
     return out
 
@@ -215,6 +208,7 @@ def liu_fig6(frames: dict[str, pd.DataFrame], tables: dict[str, pd.DataFrame], *
 GENERALIZES, RQI_STRUCTURED, CIRCLE_STRUCTURED = 0.9, 0.95, 0.85
 
 
+@excluding
 def liu_fig2(df: pd.DataFrame, *, page: str) -> list[Verdict]:
     """Fig. 2: generalizing runs have structured embeddings (parallelogram / circle)."""
     parts, n_gen, n_ok, tasks_gen = [], 0, 0, set()
@@ -227,15 +221,10 @@ def liu_fig2(df: pd.DataFrame, *, page: str) -> list[Verdict]:
         tasks_gen |= {r["task"]} if gen else set()
         parts.append(f"{r['task']} seed {r['seed']}: test acc {r['test_final']:.2f}, "
                      f"structure {r['structure']:.2f}")
-    all_tasks = set(df["task"])
-    if n_gen == 0:
-        verdict = "inconclusive"
-    elif n_ok == n_gen and tasks_gen == all_tasks:
-        verdict = "supported"
-    else:
-        verdict = "partly supported" if n_ok else "not supported"
+    verdict = ladder(decidable=n_gen > 0, all_met=n_ok == n_gen and tasks_gen == set(df["task"]),
+                     some_met=n_ok > 0)
     return [Verdict(
-        paper=LIU, figure="Fig. 2",
+        paper=LIU.name, figure="Fig. 2",
         claim="Generalization comes with structured embeddings: parallelograms for addition, "
               "a circle for modular addition.",
         measured="; ".join(parts) + ".", verdict=verdict, page=page)]
@@ -266,6 +255,7 @@ def _never(runs: pd.DataFrame, budget: int) -> str:
             f"says nothing about the claim." if runs["t_test"].isna().all() else "")
 
 
+@excluding
 def liu_fig7(pca: pd.DataFrame, drop: pd.DataFrame, *, budget: int, page: str
              ) -> list[Verdict]:
     """Figs. 1 and 7 (left, centre) on the transformer runs."""
@@ -273,11 +263,9 @@ def liu_fig7(pca: pd.DataFrame, drop: pd.DataFrame, *, budget: int, page: str
     circ_ok = ((gen["circularity"] >= CIRCLE_STRUCTURED)
                & (gen["circularity"] >= gen["circularity_init"] + CIRCLE_GAIN))
     n_gen = len(gen)
-    v1 = ("inconclusive" if n_gen == 0 else "supported" if circ_ok.sum() >= n_gen / 2
-          else "partly supported" if circ_ok.any() else "not supported")
+    v1 = share_verdict(int(circ_ok.sum()), n_gen, supported_from=MAJORITY)
     n_peak, n = _effdim_peaks(pca)
-    v2 = ("inconclusive" if n == 0 else "supported" if n_peak >= n / 2
-          else "partly supported" if n_peak else "not supported")
+    v2 = share_verdict(n_peak, n, supported_from=MAJORITY)
     t_test = drop["t_test"].fillna(budget)
     rho = _spearman(drop["dropout"], t_test)
     top = drop[drop["dropout"] == drop["dropout"].max()]
@@ -285,7 +273,7 @@ def liu_fig7(pca: pd.DataFrame, drop: pd.DataFrame, *, budget: int, page: str
     med = drop.assign(t=t_test).groupby("dropout")["t"].median()
     falls, vanishes = rho <= -TREND_RHO, comp >= MAJORITY
     return [
-        Verdict(paper=LIU, figure="Fig. 1",
+        Verdict(paper=LIU.name, figure="Fig. 1",
                 claim="Generalization coincides with the embeddings' top-2 PCA projection "
                       "becoming a circle.",
                 measured=f"{int(circ_ok.sum())}/{n_gen} generalizing seeds end on a circle "
@@ -293,13 +281,13 @@ def liu_fig7(pca: pd.DataFrame, drop: pd.DataFrame, *, budget: int, page: str
                          f"{gen['circularity_init'].median():.2f} at initialization, medians); "
                          f"{len(pca) - n_gen} seeds did not generalize.",
                 verdict=v1, page=page),
-        Verdict(paper=LIU, figure="Fig. 7 left",
+        Verdict(paper=LIU.name, figure="Fig. 7 left",
                 claim="The effective dimension of the embeddings rises until generalization "
                       "and drops sharply afterwards.",
                 measured=f"{n_peak}/{n} generalizing seeds peak within a factor "
                          f"{PEAK_FACTOR:g} of their generalization step and end at most "
                          f"{EFFDIM_DROP:.0%} of the peak.", verdict=v2, page=page),
-        Verdict(paper=LIU, figure="Fig. 7 centre",
+        Verdict(paper=LIU.name, figure="Fig. 7 centre",
                 claim="A significant dropout rate shortens generalization (under 1e3 steps in "
                       "the paper) and removes grokking.",
                 measured="median steps to 90% test accuracy by dropout rate: "
@@ -307,13 +295,13 @@ def liu_fig7(pca: pd.DataFrame, drop: pd.DataFrame, *, budget: int, page: str
                          + f" (Spearman rho = {rho:.2f}); comprehension at the largest rate in "
                            f"{comp:.0%} of seeds." + _never(drop, budget),
                 # A transformer that never generalizes says nothing about what speeds it up.
-                verdict="inconclusive" if drop["t_test"].isna().all() else
-                        "supported" if falls and vanishes else
-                        ("partly supported" if falls or vanishes else "not supported"),
+                verdict=ladder(decidable=not drop["t_test"].isna().all(),
+                               all_met=falls and vanishes, some_met=falls or vanishes),
                 page=page),
     ]
 
 
+@excluding
 def liu_fig7_phases(df: pd.DataFrame, table: pd.DataFrame, *, budget: int, page: str
                     ) -> list[Verdict]:
     """Fig. 7 right: weight decay helps the transformer generalize; grokking lies nearer to
@@ -331,7 +319,7 @@ def liu_fig7_phases(df: pd.DataFrame, table: pd.DataFrame, *, budget: int, page:
     n_grok = int((table.to_numpy() == "grokking").sum())
     closer = nb["memorization"] > nb["comprehension"]
     return [
-        Verdict(paper=LIU, figure="Fig. 7 right",
+        Verdict(paper=LIU.name, figure="Fig. 7 right",
                 claim="Some decoder weight decay helps the transformer generalize and speeds "
                       "generalization up significantly.",
                 measured=f"fastest generalization {t0:.0f} steps at weight decay {wd0:g} vs "
@@ -339,16 +327,14 @@ def liu_fig7_phases(df: pd.DataFrame, table: pd.DataFrame, *, budget: int, page:
                          f"learning rates that generalize: {gen0:.0%} at {wd0:g}, up to "
                          f"{gen1.max() if len(gen1) else float('nan'):.0%} with weight decay."
                          + _never(df, budget),
-                verdict="inconclusive" if df["t_test"].isna().all() else
-                        "supported" if faster and more else
-                        ("partly supported" if faster or more else "not supported"),
+                verdict=ladder(decidable=not df["t_test"].isna().all(),
+                               all_met=faster and more, some_met=faster or more),
                 page=page),
-        Verdict(paper=LIU, figure="Fig. 7 right",
+        Verdict(paper=LIU.name, figure="Fig. 7 right",
                 claim="On the transformer the grokking phase lies closer to memorization than "
                       "to comprehension.",
                 measured=f"{n_grok} grokking cells; their neighbours: {nb['memorization']} "
                          f"memorization, {nb['comprehension']} comprehension, "
                          f"{nb['confusion']} confusion.",
-                verdict="inconclusive" if n_grok == 0 else
-                        ("supported" if closer else "not supported"), page=page),
+                verdict=ladder(decidable=n_grok > 0, all_met=closer, some_met=False), page=page),
     ]

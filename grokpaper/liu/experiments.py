@@ -324,9 +324,3 @@ class PhaseDiagrams:
 
     def runs(self) -> list[ToyRun]:
         return [r for p in self.panels for r in self.panel_runs(p)]
-
-
-def phase_table(df: pd.DataFrame, y: str) -> pd.DataFrame:
-    """Majority phase over seeds per (y, lr_dec) cell, as a y x lr grid (rows: y ascending)."""
-    maj = df.groupby([y, "lr_dec"])["phase"].agg(lambda s: phases.majority(list(s)))
-    return maj.unstack("lr_dec").sort_index()

@@ -15,6 +15,9 @@ near 90%, so a fixed test threshold (Li & Sakib use 95% for transformers) would 
   *normal*.
 - smaller gain: *normal* if the final test accuracy is >= ``NORMAL_TEST`` (it generalized along
   with training), else *memorization* (test accuracy stayed low within the budget).
+
+Functions judging runs are wrapped in :func:`grokpaper.core.divergence.excluding`: diverged
+runs are left out and every verdict says how many were.
 """
 
 from __future__ import annotations
@@ -24,17 +27,12 @@ from collections import Counter
 import numpy as np
 import pandas as pd
 
-from grokpaper.carvalho.claims import (
-    CARVALHO,
-    LATE_GAIN,
-    MAJORITY,
-    late_gain,
-)
+from grokpaper.carvalho.claims import LATE_GAIN, grokking_met, late_gain
 from grokpaper.core import phases
-from grokpaper.core.verdicts import Verdict
+from grokpaper.core.divergence import excluding
+from grokpaper.core.studies import CARVALHO, LISAKIB, LIU
+from grokpaper.core.verdicts import MAJORITY, Verdict, ladder
 
-LIU = "Liu et al. 2022"
-LISAKIB = "Li & Sakib"
 MEMORIZED = 0.95  # training accuracy that counts as fitted
 GROK_GAIN = 0.10  # test accuracy gained after fitting that counts as late generalization
 GROK_DELAY = 1000  # steps; "grokking delay > 1000 steps" (Li & Sakib Sec. 3.2)
@@ -105,6 +103,7 @@ def _seed_text(r: pd.Series, late: bool) -> str:
             f"{r['rho']:+.2f}")
 
 
+@excluding
 def liu_fig8_curves(df: pd.DataFrame, *, page: str) -> list[Verdict]:
     """Omnigrok MNIST run: memorize early, generalize much later while the norm shrinks."""
     d = outcomes(df, memorized=0.99)  # "~100%"
@@ -117,17 +116,12 @@ def liu_fig8_curves(df: pd.DataFrame, *, page: str) -> list[Verdict]:
                               < r["weight_norm"][np.searchsorted(r["steps"], r["t_mem"])])
         full.append(r["outcome"] == "grokking" and late and shrinks and r["rho"] <= NORM_RHO)
         parts.append(_seed_text(r, late))
-    gains = d["gain"].astype(float)
-    if np.mean(full) >= MAJORITY:
-        verdict = "supported"
-    elif d["t_mem"].isna().all():
-        verdict = "inconclusive"
-    elif _nanmean(gains) >= LATE_GAIN:
-        verdict = "partly supported"  # a late rise, but short of every clause above
-    else:
-        verdict = "not supported"
+    # Inconclusive when no run fits the training set (such a run meets no clause above); a late
+    # rise short of every clause is partial.
+    verdict = ladder(decidable=not d["t_mem"].isna().all(), all_met=np.mean(full) >= MAJORITY,
+                     some_met=_nanmean(d["gain"].astype(float)) >= LATE_GAIN)
     return [Verdict(
-        paper=LIU, figure="Fig. 8 (left)",
+        paper=LIU.name, figure="Fig. 8 (left)",
         claim="On MNIST (1,000 training images, init scale 8, MSE, AdamW), training accuracy "
               "reaches ~100% early while test accuracy rises much later, as the weight norm "
               "shrinks.",
@@ -140,15 +134,13 @@ def liu_fig8_phases(grid: pd.DataFrame, *, page: str) -> list[Verdict]:
     counts = Counter(cells.ravel().tolist())
     ok, sandwich = phases.sandwiched(cells)
     present = [p for p in phases.PHASES if counts[p]]
-    if len(present) == 4:
-        verdict = "supported"
-    elif "grokking" in present and len(present) >= 2:
-        verdict = "partly supported"
-    else:
-        verdict = "not supported"
+    verdict = ladder(all_met=len(present) == len(phases.PHASES),
+                     some_met="grokking" in present and len(present) >= 2)
     text = ", ".join(f"{counts[p]} {p}" for p in phases.PHASES)
+    if counts[phases.DIVERGED]:  # cells whose every seed diverged: counted apart, no phase
+        text += f"; {counts[phases.DIVERGED]} {phases.DIVERGED} (left out)"
     return [Verdict(
-        paper=LIU, figure="Fig. 8 (right)",
+        paper=LIU.name, figure="Fig. 8 (right)",
         claim="Varying learning rate and weight decay on MNIST gives the four phases: "
               "comprehension, grokking, memorization and confusion.",
         measured=f"{cells.size} cells: {text}; {sandwich} (grokking between comprehension "
@@ -172,14 +164,14 @@ def _removes(base: str, rows: dict[str, str], *, what: str) -> tuple[str, str]:
     seen = "; ".join(f"{k}: {v}" for k, v in rows.items())
     text = f"baseline (1K, MSE, AdamW, init 8): {base}; {seen}"
     if base != "grokking":
-        return "inconclusive", text + (f". The baseline did not grok within this budget, so "
-                                       f"whether {what} removes grokking cannot be told")
+        text += (f". The baseline did not grok within this budget, so whether {what} removes "
+                 "grokking cannot be told")
     groks = [v == "grokking" for v in rows.values()]
-    if not any(groks):
-        return "supported", text
-    return ("not supported" if all(groks) else "partly supported"), text
+    return ladder(decidable=base == "grokking", all_met=not any(groks),
+                  some_met=not all(groks)), text
 
 
+@excluding
 def lisakib_table3(df: pd.DataFrame, *, page: str) -> list[Verdict]:
     """Augmentation, cross-entropy and a small init each remove grokking; batch size does not.
     ``df`` has one row per run with a ``row`` column (Table 3 row) and :func:`outcomes`."""
@@ -201,24 +193,22 @@ def lisakib_table3(df: pd.DataFrame, *, page: str) -> list[Verdict]:
         if not rows:
             continue
         verdict, text = _removes(base, rows, what=what)
-        verdicts.append(Verdict(paper=LISAKIB, figure="Table 3", claim=claim,
+        verdicts.append(Verdict(paper=LISAKIB.name, figure="Table 3", claim=claim,
                                 measured=f"{_budget(df)}: {text}.", verdict=verdict, page=page))
     batch = {n: out[n] for n in ("batch 32", "batch 128", "batch 1024") if n in out}
     if batch:
         seen = "; ".join(f"{k}: {v}" for k, v in batch.items())
         same = [v == "grokking" for v in batch.values()]
-        if base != "grokking":
-            verdict = "inconclusive"
-        else:
-            verdict = ("supported" if all(same) else
-                       "partly supported" if any(same) else "not supported")
         verdicts.append(Verdict(
-            paper=LISAKIB, figure="Table 3",
+            paper=LISAKIB.name, figure="Table 3",
             claim="Batch size (32, 128, 1024 instead of 200) does not change MNIST grokking.",
-            measured=f"{_budget(df)}: baseline: {base}; {seen}.", verdict=verdict, page=page))
+            measured=f"{_budget(df)}: baseline: {base}; {seen}.",
+            verdict=ladder(decidable=base == "grokking", all_met=all(same), some_met=any(same)),
+            page=page))
     return verdicts
 
 
+@excluding
 def carvalho_mnist(df: pd.DataFrame, *, page: str) -> list[Verdict]:
     """Downsampled latent clusters (f > 0) grok by Definition 3.1; the random subsample not."""
     parts, shares = [], {}
@@ -233,14 +223,10 @@ def carvalho_mnist(df: pd.DataFrame, *, page: str) -> list[Verdict]:
     pos_shares = [shares[c] for c in pos["condition"].unique()]
     gains = [_nanmean(late_gain(g)) for _, g in pos.groupby("condition")]
     rand = shares.get("random (balanced)", 0.0)
-    if pos_shares and all(s >= MAJORITY for s in pos_shares) and rand < MAJORITY:
-        verdict = "supported"
-    elif any(s >= MAJORITY for s in pos_shares) or (gains and all(g >= LATE_GAIN for g in gains)):
-        verdict = "partly supported"
-    else:
-        verdict = "not supported"
+    every, some = grokking_met(pos_shares, gains)
+    verdict = ladder(all_met=every and rand < MAJORITY, some_met=some)
     return [Verdict(
-        paper=CARVALHO, figure="MNIST (Sec. 1)",
+        paper=CARVALHO.name, figure="MNIST (Sec. 1)",
         claim="A distribution shift induced on MNIST by downsampling clusters of a ResNet's "
               "latent space (f > 0) produces grokking (compared with a random subsample).",
         measured=f"{_budget(df)}: " + "; ".join(parts) + ".", verdict=verdict, page=page)]

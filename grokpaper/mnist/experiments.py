@@ -252,12 +252,6 @@ def batch_rule(batch_size: int, n_train: int) -> None:
         raise ValueError(f"batch_size={batch_size} exceeds n_train={n_train}; lower batch_size")
 
 
-def phase_table(df: pd.DataFrame) -> pd.DataFrame:
-    """Majority phase over seeds per (lr, weight decay): rows lr (high first), columns wd."""
-    cells = df.groupby(["lr", "weight_decay"])["phase"].agg(lambda s: phases.majority(list(s)))
-    return cells.unstack("weight_decay").sort_index(ascending=False)
-
-
 #: Li & Sakib Table 3, one row per change from the Omnigrok setup:
 #: (row, the change, their "Grokking?", their comment).
 TABLE3: tuple[tuple[str, dict, bool, str], ...] = (
