@@ -424,7 +424,15 @@ def test_an_unwritable_folder_is_refused_before_anything_runs(
             raise OSError(code, os.strerror(code), str(file))
         return open(file, *args, **kwargs)
 
+    real_unlink = os.unlink
+
+    def unlink(file, *args, **kwargs):  # a read-only file system refuses even a missing file
+        if code == errno.EROFS and Path(file).parent == path:
+            raise OSError(code, os.strerror(code), str(file))
+        return real_unlink(file, *args, **kwargs)
+
     monkeypatch.setattr(files, "open", failing_open, raising=False)
+    monkeypatch.setattr(os, "unlink", unlink)
     assert words.format(path=path) in _refused(layout, capsys)
     assert ran == [] and list(path.iterdir()) == []
 

@@ -13,6 +13,7 @@ files and other leftovers (see ``grokpaper run``) once they are older than
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import shutil
@@ -122,5 +123,6 @@ def writable_folder(path: Path, *, what: str) -> str | None:
     except OSError as exc:
         return f"cannot write to {what} {probe_dir}: {exc.strerror or exc}"
     finally:
-        probe.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # a read-only file system refuses even this
+            probe.unlink(missing_ok=True)
     return None
