@@ -11,7 +11,7 @@ chapter whose data is missing gets a page saying so instead
 (:mod:`grokpaper.book.missing_data`).
 
 Damaged stored results a notebook met (reported by the store as warnings in the kernel) are
-listed at the top of its page and in the run's outcome. A write error (a read-only ``book/``,
+listed at the top of its page (:mod:`grokpaper.book.pages`) and in the run's outcome. A write error (a read-only ``book/``,
 a full disk) fails that notebook, with one line saying what to fix, and the run goes on.
 """
 
@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import sys
 import tempfile
 import time
@@ -41,6 +40,7 @@ from grokpaper.book.notebooks import (
     discover,
     load_source,
 )
+from grokpaper.book.pages import damage_found, fold_parameters, note_damage
 from grokpaper.core import claims, files, verdicts
 from grokpaper.core.files import atomic_write_text
 from grokpaper.core.paths import store_root
@@ -166,10 +166,10 @@ def _execute(nb: Notebook, profile: str, params: dict[str, Any], layout: Layout,
                 reason += f" (failed notebook: {_relative(failed, layout)})"
             return Outcome(nb, "FAILED", time.perf_counter() - start, reason, damage)
     executed.metadata.papermill.update(record)
-    _fold_parameters(executed, remove=nb.name == SUMMARY)
+    fold_parameters(executed, remove=nb.name == SUMMARY)
     damage = damage_found(executed)
     if damage:
-        _note_damage(executed, damage)
+        note_damage(executed, damage)
     executed.metadata["grokpaper"] = {
         "input_hash": digest, "profile": profile, "parameters": params,
         "verdicts_sha256": verdicts.file_digest(nb.name, profile=profile)}
@@ -186,41 +186,6 @@ def _execute(nb: Notebook, profile: str, params: dict[str, Any], layout: Layout,
                        _write_failure(exc, nb.output, layout) + kept, damage)
     detail = f"{len(damage)} damaged stored result(s) recomputed, see the page" if damage else ""
     return Outcome(nb, "ran", time.perf_counter() - start, detail, damage)
-
-
-#: How the store reports damage in a kernel (a warning on stderr, see grokpaper.core.store).
-_DAMAGE = re.compile(r"DamagedResultWarning: (.+)")
-
-
-def damage_found(node: nbformat.NotebookNode) -> tuple[str, ...]:
-    """The damage the store reported while ``node`` ran, one line each, in order."""
-    found: list[str] = []
-    for cell in node.cells:
-        for out in cell.get("outputs", []):
-            if out.get("output_type") == "stream" and out.get("name") == "stderr":
-                found += [m.group(1).strip() for m in _DAMAGE.finditer(out.get("text", ""))]
-    return tuple(dict.fromkeys(found))
-
-
-def _note_damage(node: nbformat.NotebookNode, damage: tuple[str, ...]) -> None:
-    """Put the damage on the page, under its title: the kernel's warning sits in a hidden cell."""
-    items = "\n".join(f"- `{line}`" for line in damage)
-    note = nbformat.v4.new_markdown_cell(
-        f"```{{warning}}\nThe result store held {len(damage)} damaged or misplaced result(s) "
-        f"for this page. They were not used: each was moved aside and recomputed, so the page "
-        f"shows fresh results. Details (also in the store's `damaged.log`):\n\n{items}\n```")
-    note.metadata["tags"] = ["grokpaper-damage"]
-    at = next((i + 1 for i, c in enumerate(node.cells) if c.cell_type == "markdown"), 0)
-    node.cells.insert(at, note)
-
-
-def _fold_parameters(node: nbformat.NotebookNode, *, remove: bool) -> None:
-    """Fold the parameter cells (ours and papermill's injected record) on the page: they stay
-    one click away as provenance; the landing page (the summary) drops them."""
-    for cell in node.cells:
-        tags = cell.metadata.setdefault("tags", [])
-        if {"parameters", "injected-parameters"} & set(tags):
-            tags.append("remove-cell" if remove else "hide-cell")
 
 
 #: Attempts per notebook when the kernel itself fails (e.g. a port race when several kernels
