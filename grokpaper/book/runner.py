@@ -11,8 +11,9 @@ chapter whose data is missing gets a page saying so instead
 (:mod:`grokpaper.book.missing_data`).
 
 Damaged stored results a notebook met (reported by the store as warnings in the kernel) are
-listed at the top of its page (:mod:`grokpaper.book.pages`) and in the run's outcome. A write error (a read-only ``book/``,
-a full disk) fails that notebook, with one line saying what to fix, and the run goes on.
+listed at the top of its page (:mod:`grokpaper.book.pages`) and in the run's outcome. A write
+error (a read-only ``book/``, a full disk) fails that notebook, with one line saying what to
+fix, and the run goes on.
 """
 
 from __future__ import annotations
