@@ -15,42 +15,30 @@ from grokpaper.core import profiles, report
 from grokpaper.lisakib import report as lisakib_report
 from grokpaper.liu import experiments as liu
 from grokpaper.liu import report as liu_report
-from grokpaper.liu import transformer_experiments as liu_tf
-from grokpaper.mnist import cluster_shift
 from grokpaper.mnist import experiments as mnist
 from grokpaper.mnist import report as mnist_report
 
-#: Every figure's parameters, as its notebook resolves them.
-PARAMS: dict[str, type] = {
-    **dict.fromkeys(carvalho_design.FIGURES, ShiftSweep),
-    "liu.fraction": liu.FractionSweep, "liu.fig2": liu.Representations,
-    "liu.fig6a": liu.PhaseDiagrams, "liu.fig6": liu.PhaseDiagrams,
-    "liu.fig7": liu_tf.TransformerFigures, "liu.fig7_phases": liu_tf.TransformerPhases,
-    "mnist.omnigrok": mnist.OmnigrokCurves, "mnist.phases": mnist.PhaseGrid,
-    "lisakib.mnist": mnist.LiSakibTable, "carvalho.mnist": cluster_shift.ClusterShift,
-    **lisakib_report.PARAMS,
-}
 WINGS = (carvalho_design.NOTES, liu_report.NOTES, mnist_report.NOTES, lisakib_report.NOTES)
 NOTES = {figure: notes for wing in WINGS for figure, notes in wing.items()}
 HERE = "this page ({})"
 
 
 def _table(figure: str, profile: str) -> pd.DataFrame:
-    params = profiles.resolve(figure, PARAMS[figure], profile)
+    params = profiles.resolve(figure, profiles.params_class(figure), profile)
     return report.paper_says_table(params, profile=profile, figure=figure,
                                    notes=NOTES[figure]).data
 
 
 def test_every_figure_has_notes_in_exactly_one_wing():
     assert sum(len(w) for w in WINGS) == len(NOTES)  # no figure in two wings
-    assert set(NOTES) == set(profiles.PROFILES) == set(PARAMS)
+    assert set(NOTES) == set(profiles.figures())
 
 
-@pytest.mark.parametrize("figure", sorted(profiles.PROFILES))
+@pytest.mark.parametrize("figure", profiles.figures())
 @pytest.mark.parametrize("profile", profiles.PROFILE_NAMES)
 def test_table_shows_every_parameter_its_profile_changes(figure, profile):
     """A reader finds every scaled-down value in the last column, marked "(changed)"."""
-    cls = PARAMS[figure]
+    cls = profiles.params_class(figure)
     paper, params = (profiles.resolve(figure, cls, p) for p in ("paper", profile))
     changed = {f.name for f in dataclasses.fields(cls)
                if getattr(params, f.name) != getattr(paper, f.name)}
@@ -66,21 +54,23 @@ def test_table_shows_every_parameter_its_profile_changes(figure, profile):
 
 
 def test_we_use_column_is_the_figures_paper_profile_not_the_dataclass_defaults():
-    # Fig. 6a's paper profile runs panel (a) only; the dataclass default is all four panels.
-    assert liu.PhaseDiagrams().panels == ("a", "b", "c", "d")
-    table = _table("liu.fig6a", "paper").set_index("parameter")
-    assert table.loc["`panels`", "we use (paper profile)"] == "`a`"
+    # Fig. 3a's paper profile runs the balanced datasets (f = 1) only; the dataclass default
+    # is every f of the shift figures.
+    assert ShiftSweep().fs == (0.0, 0.01, 0.05, 0.2, 1.0)
+    table = _table("carvalho.fig3a", "paper").set_index("parameter")
+    assert table.loc["`fs`", "we use (paper profile)"] == "`1`"
     assert not table[HERE.format("paper")].str.contains("changed").any()
-    smoke = _table("liu.fig6a", "smoke").set_index("parameter")
-    assert smoke.loc["`panels`", HERE.format("smoke")] == "`a`"
-    assert smoke.loc["`steps`", HERE.format("smoke")] == "`20` (changed)"
-    assert smoke.loc["`steps`", "we use (paper profile)"] == "`100000`"
+    smoke = _table("carvalho.fig3a", "smoke").set_index("parameter")
+    assert smoke.loc["`fs`", HERE.format("smoke")] == "`1`"
+    assert smoke.loc["`steps`", HERE.format("smoke")] == "`60` (changed)"
+    assert smoke.loc["`steps`", "we use (paper profile)"] == "`50000`"
 
 
 def test_paper_column_computed_from_the_profile_table_directly():
     """The same value two ways: resolve() against the raw PROFILES entry on the defaults."""
-    for figure, cls in PARAMS.items():
-        raw = dataclasses.replace(cls(), **profiles.PROFILES[figure]["paper"])
+    for figure in profiles.figures():
+        cls = profiles.params_class(figure)
+        raw = dataclasses.replace(cls(), **profiles.overrides(figure)["paper"])
         table = _table(figure, "smoke")
         for name, ours in zip(table["parameter"], table["we use (paper profile)"], strict=True):
             assert ours == f"`{report.format_value(getattr(raw, name.strip('`')))}`"

@@ -54,7 +54,7 @@ PAPER_SAYS: dict[str, tuple[str, str]] = {
 ONLY_FOR = {"hidden": "mlp", "d_model": "transformer", "n_heads": "transformer",
             "n_layers": "transformer"}
 
-#: The synthetic-data figures (their names in ``profiles.PROFILES``).
+#: The synthetic-data figures (their names in ``grokpaper.carvalho.profiles``).
 FIGURES = ("carvalho.fig3a", "carvalho.fig3b", "carvalho.fig3c", "carvalho.fig4",
            "carvalho.appendix_fig3b", "carvalho.appendix_fig4", "carvalho.intensity")
 
@@ -62,7 +62,7 @@ _TRANSFORMER_SIZES = ("not given for the transformer",
                       "one mid-size training set per dataset: a transformer step costs ~20 "
                       "MLP steps on a CPU")
 
-#: Figure-specific rows, keyed by the figure's name in ``profiles.PROFILES``.
+#: Figure-specific rows, keyed by the figure's name in ``carvalho.profiles``.
 FIGURE_SAYS: dict[str, dict[str, tuple[str, str]]] = {
     "carvalho.fig3a": {
         "sizes": ("several sizes, smallest 100-200 (Fig. 3a)",

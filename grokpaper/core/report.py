@@ -48,8 +48,9 @@ def paper_says_table(params: Any, *, profile: str, figure: str,
     paper says, why our full-scale value)``, with that value (the figure's ``paper`` profile)
     and the value this page ran with (``params``, built under ``profile``).
 
-    ``figure`` is the figure's name in ``profiles.PROFILES``: its ``paper`` profile, not the
-    dataclass defaults, is what we use at full scale (e.g. Liu Fig. 6a runs panel (a) only).
+    ``figure`` is the figure's name (:func:`grokpaper.core.profiles.figures`): its ``paper``
+    profile, not the dataclass defaults, is what we use at full scale (e.g. Carvalho's Fig. 3a
+    runs f = 1 only).
     """
     paper = profiles.resolve(figure, type(params), "paper")
     fields = [f.name for f in dataclasses.fields(params)]

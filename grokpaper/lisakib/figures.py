@@ -1,7 +1,7 @@
 """Parameters of each Li & Sakib figure/table: frozen dataclasses whose defaults are the report's
 values (or its code's), with a ``runs()`` method listing every run of the figure.
 
-Profiles (``grokpaper/core/profiles.py``) scale them down for ``smoke`` and ``quick``.
+Profiles (``grokpaper/lisakib/profiles.py``) scale them down for ``smoke`` and ``quick``.
 """
 
 from __future__ import annotations

@@ -10,9 +10,10 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from grokpaper.lisakib import figures
+from grokpaper.core.profiles import params_class
 from grokpaper.lisakib.data import OP_NAMES
 from grokpaper.lisakib.experiments import LI_CLASSES
+from grokpaper.lisakib.profiles import PARAMS
 
 #: Table 1 of the report: correlation of each hyperparameter with the grokking delay (epochs).
 PAPER_CORRELATIONS = {"batch_size": 0.538, "noise": 0.123, "init_scale": -0.001, "lr": -0.063,
@@ -69,15 +70,11 @@ FIGURE_SAYS: dict[str, dict[str, tuple[str, str]]] = {
         "seeds": ("not given", "2 per batch size"),
     },
 }
-#: Each figure's parameters (its name in ``profiles.PROFILES``).
-PARAMS = {"lisakib.curves": figures.CurvesParams, "lisakib.sweep": figures.SweepParams,
-          "lisakib.batch": figures.BatchGridParams, "lisakib.landscape": figures.LandscapeParams,
-          "lisakib.norms": figures.NormParams}
 #: The notes of each figure's table, for :func:`grokpaper.core.report.paper_says_table`.
 NOTES: dict[str, dict[str, tuple[str, str]]] = {
     figure: {f.name: {**PAPER_SAYS, **FIGURE_SAYS.get(figure, {})}[f.name]
-             for f in dataclasses.fields(cls)}
-    for figure, cls in PARAMS.items()}
+             for f in dataclasses.fields(params_class(figure))}
+    for figure in PARAMS}
 
 
 def _vline(ax: plt.Axes, x: float, color: str, label: str | None = None) -> None:

@@ -40,21 +40,17 @@ REPR_NOTES = {
     "resolution": ("not given", "80 x 80 points of the decoder's map"),
 }
 PHASE_NOTES = {
-    "panels": ("(b) addition, regression; (c) addition, classification; (d) S₃, regression "
-               "(Fig. 6)", "as the paper; panel (a) is its own page"),
+    "panels": ("(a) representation lr against decoder lr, addition, regression; (b) addition, "
+               "regression; (c) addition, classification; (d) S₃, regression (Fig. 6)",
+               "as the paper"),
     "lrs": ("decoder lr in [1e-5, 1e-2] (Sec. 4.1)", "16 log-spaced values"),
+    "emb_lrs": ("representation lr in [1e-5, 1e-2] (Fig. 6a)", "16 log-spaced values"),
     "wds_reg": ("decoder wd in [0, 10] (regression)", "11 values"),
     "wds_cls": ("decoder wd in [0, 20] (classification)", "11 values"),
     "seeds": ("not given", "1 per cell"),
     "steps": ("not given (authors: 'steps=1e5' in the paper)", "budget 1e5"),
     "width": ("200 (authors' code)", "as the authors"),
     "n_evals": ("not given", "80 log-spaced evaluations"),
-}
-PHASE_A_NOTES = {
-    "panels": ("(a) representation lr against decoder lr, addition (Fig. 6a)", "as the paper"),
-    "lrs": ("decoder lr in [1e-5, 1e-2] (Sec. 4.1)", "16 log-spaced values"),
-    "emb_lrs": ("representation lr in [1e-5, 1e-2] (Fig. 6a)", "16 log-spaced values"),
-    **{k: v for k, v in PHASE_NOTES.items() if k in ("seeds", "steps", "width", "n_evals")},
 }
 TRANSFORMER_NOTES = {
     "p": ("p = 53 (Sec. 4.2)", "as the paper"),
@@ -89,11 +85,10 @@ TRANSFORMER_PHASE_NOTES = {
     "seeds": ("not given", "1 per cell"),
     "n_evals": ("not given", "40 log-spaced evaluations"),
 }
-#: The notes of each figure's table (its name in ``profiles.PROFILES``), for
+#: The notes of each figure's table (its name in ``liu.profiles``), for
 #: :func:`grokpaper.core.report.paper_says_table`.
-NOTES = {"liu.fraction": FRACTION_NOTES, "liu.fig2": REPR_NOTES, "liu.fig6a": PHASE_A_NOTES,
-         "liu.fig6": PHASE_NOTES, "liu.fig7": TRANSFORMER_NOTES,
-         "liu.fig7_phases": TRANSFORMER_PHASE_NOTES}
+NOTES = {"liu.fraction": FRACTION_NOTES, "liu.fig2": REPR_NOTES, "liu.fig6": PHASE_NOTES,
+         "liu.fig7": TRANSFORMER_NOTES, "liu.fig7_phases": TRANSFORMER_PHASE_NOTES}
 
 
 def phase_legend(ax: Axes, **kw: Any) -> None:

@@ -12,7 +12,7 @@ from grokpaper.core import phases
 from grokpaper.core.plots import OKABE_ITO, hatch_phases, mean_band, phase_handles
 from grokpaper.mnist.experiments import TABLE3
 
-#: "Paper says / we use" notes per figure (its name in ``profiles.PROFILES``): parameter ->
+#: "Paper says / we use" notes per figure (its name in ``mnist.profiles``): parameter ->
 #: (what the paper, or the Omnigrok code it follows, says; why our paper-profile value).
 NOTES: dict[str, dict[str, tuple[str, str]]] = {
     "mnist.omnigrok": {
@@ -37,7 +37,7 @@ NOTES: dict[str, dict[str, tuple[str, str]]] = {
                     "the 1,000-step gap"),
         "hidden": ("Omnigrok's MLP", "784-200-200-10, ReLU, init scale 8, MSE, AdamW, batch 200"),
     },
-    "lisakib.mnist": {
+    "mnist.lisakib": {
         "rows": ("the 17 rows of Table 3, one change to the Omnigrok setup each", "every row"),
         "seeds": ("one run per row (Table 3)", "as the report"),
         "hidden": ("'the same MLP' as Omnigrok (Sec. 4): depth 3, width 200 (Sec. 5.3)",
@@ -45,7 +45,7 @@ NOTES: dict[str, dict[str, tuple[str, str]]] = {
         "steps": ("not given", "1e5, the Omnigrok budget"),
         "n_evals": ("not given", "log-spaced, for a log x-axis"),
     },
-    "carvalho.mnist": {
+    "mnist.cluster_shift": {
         "arch": ("\"a ResNet classifier\"", "torchvision ResNet-18, stem adapted to 1x28x28"),
         "resnet_epochs": ("not given", "5 epochs of Adam (lr 1e-3, batch 64)"),
         "max_pool": ("not applicable", "the whole pools; only smoke tests cut them"),

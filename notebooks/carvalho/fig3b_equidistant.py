@@ -32,7 +32,7 @@
 
 # %% tags=["parameters"]
 profile = "quick"
-# Any of these overrides the profile's value (None keeps it); see grokpaper/core/profiles.py.
+# Any of these overrides the profile's value (None keeps it); see grokpaper/carvalho/profiles.py.
 seeds = None
 sizes = None
 fs = None
@@ -46,7 +46,7 @@ n_test = None
 from IPython.display import Markdown, display
 from myst_nb import glue
 
-from grokpaper.carvalho import claims
+from grokpaper.carvalho import analysis, claims
 from grokpaper.carvalho import design as synthetic_design
 from grokpaper.carvalho import experiments as synthetic
 from grokpaper.core import profiles, report, verdicts
@@ -109,10 +109,7 @@ report.def31_table(df, by=["n_train", "f"])
 found = claims.carvalho_fig3b(df, page=PAGE)
 display(verdicts.publish(PAGE, found, profile=profile))
 display(report.alpha0_vs_end(df, by=["n_train", "f"]))
-largest = df[df["n_train"] == df["n_train"].max()]
-final = largest.assign(final_test=report.final_value(largest, "test_acc"),
-                       final_sub=report.final_value(largest, "test_acc_subsampled"))
-by_f = final.groupby("f")[["final_test", "final_sub"]].mean()
+by_f = analysis.final_by_f(df)
 shifted = by_f[(by_f.index > 0) & (by_f.index < 1)]
 glue("n_max", f"{df['n_train'].max()}", display=False)
 glue("acc_f0", f"{by_f['final_test'].get(0.0, float('nan')):.3f}", display=False)

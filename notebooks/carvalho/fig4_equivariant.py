@@ -31,7 +31,7 @@
 
 # %% tags=["parameters"]
 profile = "quick"
-# Any of these overrides the profile's value (None keeps it); see grokpaper/core/profiles.py.
+# Any of these overrides the profile's value (None keeps it); see grokpaper/carvalho/profiles.py.
 seeds = None
 sizes = None
 fs = None

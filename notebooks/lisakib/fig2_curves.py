@@ -35,7 +35,7 @@
 
 # %% tags=["parameters"]
 profile = "quick"
-# Any of these overrides the profile's value (None keeps it); see grokpaper/core/profiles.py.
+# Any of these overrides the profile's value (None keeps it); see grokpaper/lisakib/profiles.py.
 ops = None
 p = None
 train_frac = None

@@ -30,7 +30,7 @@
 
 # %% tags=["parameters"]
 profile = "quick"
-# Any of these overrides the profile's value (None keeps it); see grokpaper/core/profiles.py.
+# Any of these overrides the profile's value (None keeps it); see grokpaper/lisakib/profiles.py.
 ps = None
 batch_sizes = None
 train_frac = None

@@ -38,7 +38,7 @@
 
 # %% tags=["parameters"]
 profile = "quick"
-# Any of these overrides the profile's value (None keeps it); see grokpaper/core/profiles.py.
+# Any of these overrides the profile's value (None keeps it); see grokpaper/liu/profiles.py.
 seeds = None
 sizes = None
 steps = None

@@ -36,7 +36,7 @@
 # %% tags=["parameters"]
 profile = "quick"
 data_dir = None  # folder with the MNIST IDX files; None: $GROKPAPER_MNIST
-# Any of these overrides the profile's value (None keeps it); see grokpaper/core/profiles.py.
+# Any of these overrides the profile's value (None keeps it); see grokpaper/mnist/profiles.py.
 k = None
 fs = None
 seeds = None
@@ -59,7 +59,7 @@ from grokpaper.mnist import clusters as clustershift
 from grokpaper.mnist import report as mnist_report
 
 PAGE = "mnist/cluster_shift"
-params = profiles.resolve("carvalho.mnist", ms.ClusterShift, profile, k=k, fs=fs, seeds=seeds,
+params = profiles.resolve("mnist.cluster_shift", ms.ClusterShift, profile, k=k, fs=fs, seeds=seeds,
                           steps=steps, arch=arch)
 data = mnist.load(data_dir).head(params.max_pool)
 emb = ms.embeddings(data, params.resnet_config())
@@ -88,8 +88,8 @@ display(Markdown(data.describe() + f" The ResNet trains on the whole training po
 # ({glue:text}`profile`).
 
 # %% tags=["remove-input"]
-display(report.paper_says_table(params, profile=profile, figure="carvalho.mnist",
-                                notes=mnist_report.NOTES["carvalho.mnist"]))
+display(report.paper_says_table(params, profile=profile, figure="mnist.cluster_shift",
+                                notes=mnist_report.NOTES["mnist.cluster_shift"]))
 
 # %% [markdown]
 # **Why k-means with $k = 2$.** The paper names neither the algorithm nor $k$. k-means on the

@@ -35,7 +35,7 @@
 # %% tags=["parameters"]
 profile = "quick"
 data_dir = None  # folder with the MNIST IDX files; None: $GROKPAPER_MNIST
-# Any of these overrides the profile's value (None keeps it); see grokpaper/core/profiles.py.
+# Any of these overrides the profile's value (None keeps it); see grokpaper/mnist/profiles.py.
 rows = None  # e.g. ["1K (original)", "cross-entropy"]
 seeds = None
 steps = None
@@ -53,7 +53,7 @@ from grokpaper.mnist import report as mnist_report
 
 PAGE = "mnist/lisakib_variants"
 data = mnist.load(data_dir)
-params = profiles.resolve("lisakib.mnist", em.LiSakibTable, profile, rows=rows, seeds=seeds,
+params = profiles.resolve("mnist.lisakib", em.LiSakibTable, profile, rows=rows, seeds=seeds,
                           steps=steps)
 runs, names = params.runs(data)
 df = em.run(runs, data).assign(row=names)
@@ -82,8 +82,8 @@ display(Markdown(data.describe() + " Each row trains on the first 1,000 (or, for
 # as the Omnigrok code builds them. "Batch 1024" on 1,000 images is full-batch training.
 
 # %% tags=["remove-input"]
-display(report.paper_says_table(params, profile=profile, figure="lisakib.mnist",
-                                notes=mnist_report.NOTES["lisakib.mnist"]))
+display(report.paper_says_table(params, profile=profile, figure="mnist.lisakib",
+                                notes=mnist_report.NOTES["mnist.lisakib"]))
 
 # %% [markdown]
 # ## Outcome per row

@@ -32,7 +32,7 @@
 # %% tags=["parameters"]
 profile = "quick"
 data_dir = None  # folder with the MNIST IDX files; None: $GROKPAPER_MNIST
-# Any of these overrides the profile's value (None keeps it); see grokpaper/core/profiles.py.
+# Any of these overrides the profile's value (None keeps it); see grokpaper/mnist/profiles.py.
 seeds = None
 steps = None
 n_train = None

@@ -30,7 +30,7 @@
 # %% tags=["parameters"]
 profile = "quick"
 data_dir = None  # folder with the MNIST IDX files; None: $GROKPAPER_MNIST
-# Any of these overrides the profile's value (None keeps it); see grokpaper/core/profiles.py.
+# Any of these overrides the profile's value (None keeps it); see grokpaper/mnist/profiles.py.
 lrs = None
 weight_decays = None
 seeds = None
