@@ -16,17 +16,19 @@ from grokpaper.core import tables
 
 
 def _cells(df: pd.DataFrame) -> dict[str, list[str]]:
-    text, _ = tables.for_readers(df)
+    text = tables.for_readers(df).text
     return {c: list(text[c]) for c in text.columns}
 
 
 def test_default_index_is_dropped_and_a_named_one_becomes_columns():
     df = pd.DataFrame({"acc": [0.5, 0.25]})
-    assert list(tables.for_readers(df)[0].columns) == ["acc"]
+    assert list(tables.for_readers(df).text.columns) == ["acc"]
+    assert tables.for_readers(df).labels == []
     named = df.set_index(pd.Index(["a", "b"], name="dataset"))
     assert _cells(named) == {"dataset": ["a", "b"], "acc": ["0.50", "0.25"]}
     multi = pd.DataFrame({"n": [1, 1], "f": [0.0, 0.2], "acc": [0.5, 0.7]}).set_index(["n", "f"])
-    assert list(tables.for_readers(multi)[0].columns) == ["n", "f", "acc"]
+    assert list(tables.for_readers(multi).text.columns) == ["n", "f", "acc"]
+    assert tables.for_readers(multi).labels == ["n", "f"]
     # An index that is not 0, 1, 2 carries information even without a name: kept.
     shifted = pd.DataFrame({"acc": [0.5]}, index=pd.RangeIndex(3, 4))
     assert _cells(shifted) == {"": ["3"], "acc": ["0.5"]}
@@ -38,7 +40,7 @@ def test_pivot_table_names_rows_and_columns_in_one_header_and_formats_cells_alik
     assert _cells(pv) == {"n ↓ batch →": ["21", "10"], "4": ["1.00", "–"],
                           "8": ["2.50", "3.25"]}
     unnamed_rows = pv.reset_index(drop=True).set_axis(["k = 2", "k = 3"])
-    assert list(tables.for_readers(unnamed_rows)[0].columns)[0] == "batch →"
+    assert list(tables.for_readers(unnamed_rows).text.columns)[0] == "batch →"
 
 
 @pytest.mark.parametrize(("values", "expected"), [
@@ -74,14 +76,14 @@ def test_missing_booleans_integers_and_text():
                        "e": [float("nan"), float("nan")]})
     assert _cells(df) == {"a": ["–", "1.5"], "b": ["yes", "no"], "c": ["3", "40"],
                           "d": ["x", "y"], "e": ["–", "–"]}
-    _, numeric = tables.for_readers(df)
-    assert numeric == ["a", "c", "e"]  # an all-missing float column is still numbers
+    # an all-missing float column is still numbers
+    assert tables.for_readers(df).numeric == ["a", "c", "e"]
 
 
 def test_text_that_reads_as_numbers_is_aligned_as_numbers():
     df = pd.DataFrame({"grokked": ["0/2", "2/2"], "alpha0": ["120 ± 4", "–"],
                        "range": ["1.00–1.41", "2.00–2.83"], "name": ["f = 0", "f = 1"]})
-    assert tables.for_readers(df)[1] == ["grokked", "alpha0", "range"]
+    assert tables.for_readers(df).numeric == ["grokked", "alpha0", "range"]
 
 
 def test_html_has_no_index_and_right_aligns_numbers():
@@ -91,7 +93,8 @@ def test_html_has_no_index_and_right_aligns_numbers():
     assert "<code>x</code> &lt;b&gt;" in page
     assert not re.search(r"<th[^>]*row_heading", page)  # no index column
     table_id = re.search(r'<table id="(T_\w+)"', page).group(1)
-    assert re.search(rf"#{table_id} td\.col1 \{{\s*text-align: right", page)
+    assert re.search(rf"#{table_id} td\.col1 \{{\s*text-align: right;\s*white-space: nowrap",
+                     page)
     assert not re.search(rf"#{table_id} td\.col0 \{{\s*text-align: right", page)
     # Every rule is scoped to this table (a comma would leak the second half to the page).
     rules = re.findall(r"^(#?\S[^{\n]*)\{", page.split("</style>")[0], re.M)

@@ -22,7 +22,7 @@ import html
 import math
 import numbers
 import re
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -105,9 +105,17 @@ def _label(key: Any) -> str:
     return " ".join(str(p) for p in parts if str(p) != "")
 
 
-def for_readers(df: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
-    """``df`` as text cells, with a meaningful index turned into leading columns and a default
-    0, 1, 2 index dropped; and the names of its numeric columns."""
+class ReaderTable(NamedTuple):
+    """A table as text cells, and which of its columns to align as numbers or row labels."""
+
+    text: pd.DataFrame
+    numeric: list[str]  # right-aligned
+    labels: list[str]  # the row labels (a former index)
+
+
+def for_readers(df: pd.DataFrame) -> ReaderTable:
+    """``df`` as text cells, with a meaningful index turned into leading (label) columns and a
+    default 0, 1, 2 index dropped."""
     df = df.copy()
     if isinstance(df.columns, pd.MultiIndex):
         df.columns = [_label(c) for c in df.columns]
@@ -142,7 +150,7 @@ def for_readers(df: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
         numeric += [df.columns[i] for i in group] if is_numeric else []
     out = pd.DataFrame({i: text[i] for i in range(len(df.columns))})
     out.columns = df.columns
-    return out, numeric
+    return ReaderTable(out, numeric, list(df.columns[:n_labels]))
 
 
 def _html_text(text: Any) -> str:
@@ -155,17 +163,19 @@ def html_table(df: pd.DataFrame) -> Styler:
     written for readers (module docstring), text escaped (Markdown code spans become
     ``<code>``), numbers right-aligned. A Markdown table displayed from a notebook is not
     rendered: outputs are rendered as CommonMark, which has no tables."""
-    text, numeric = for_readers(df)
-    positions = [i for i, c in enumerate(text.columns) if c in numeric]
+    text, numeric, labels = for_readers(df)
     # the theme right-aligns table headers (numbers); text cells read better on the left
     # (one selector per rule: Styler prefixes each rule with the table's id, so a comma would
     # leave the second half applying to the whole page)
-    left = [("text-align", "left"), ("vertical-align", "top"), ("padding", "0.25em 0.6em")]
+    left = [("text-align", "left"), ("vertical-align", "top"), ("padding", "0.25em 0.5em")]
     styles: list[dict[str, Any]] = [{"selector": "th", "props": left},
                                     {"selector": "td", "props": left}]
-    for i in positions:
-        styles += [{"selector": f"th.col_heading.col{i}", "props": [("text-align", "right")]},
-                   {"selector": f"td.col{i}", "props": [("text-align", "right")]}]
+    for i, col in enumerate(text.columns):
+        props = [("text-align", "right")] if col in numeric else []
+        props += [("white-space", "nowrap")] if col in numeric or col in labels else []
+        if props:  # numbers and row labels never break across lines
+            styles += [{"selector": f"th.col_heading.col{i}", "props": props},
+                       {"selector": f"td.col{i}", "props": props}]
     return (text.style.hide(axis="index").format(_html_text)
             .format_index(lambda c: html.escape(str(c)), axis="columns")
             .set_table_attributes('class="dataframe"')
