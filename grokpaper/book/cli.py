@@ -121,7 +121,8 @@ def main(argv: list[str] | None = None, *, layout: Layout | None = None) -> int:
     not_run = [o.notebook.name for o in outcomes if o.status == NOT_RUN]
     if not_run:
         print(f"\nnot run, their data is missing (the book says so on their pages): "
-              f"{', '.join(not_run)}", file=sys.stderr)
+              f"{', '.join(not_run)}; online, `grokpaper fetch mnist` fetches MNIST once",
+              file=sys.stderr)
     failed = [o for o in outcomes if o.status == "FAILED"]
     if failed:
         print(f"\n{len(failed)} of {len(outcomes)} notebook(s) failed:", file=sys.stderr)

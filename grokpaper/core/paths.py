@@ -44,7 +44,9 @@ def mnist_dir() -> Path | None:
     env = os.environ.get("GROKPAPER_MNIST")
     if env:
         return absolute(env)
-    fetched = any(MNIST_FETCH_DIR.glob("**/t10k-images-idx3-ubyte*"))
+    # where mnist_data.locate looks: the folder itself or torchvision's layout under it
+    fetched = any(any((MNIST_FETCH_DIR / sub).glob("t10k-images-idx3-ubyte*"))
+                  for sub in ("", "MNIST/raw", "raw"))
     return MNIST_FETCH_DIR if fetched else None
 
 
