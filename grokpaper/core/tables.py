@@ -167,7 +167,8 @@ def html_table(df: pd.DataFrame) -> Styler:
     # the theme right-aligns table headers (numbers); text cells read better on the left
     # (one selector per rule: Styler prefixes each rule with the table's id, so a comma would
     # leave the second half applying to the whole page)
-    left = [("text-align", "left"), ("vertical-align", "top"), ("padding", "0.25em 0.5em")]
+    left = [("text-align", "left"), ("vertical-align", "top"), ("padding", "0.2em 0.45em"),
+            ("font-size", "0.9em")]
     styles: list[dict[str, Any]] = [{"selector": "th", "props": left},
                                     {"selector": "td", "props": left}]
     for i, col in enumerate(text.columns):
