@@ -104,7 +104,7 @@ def test_sparsity_change_is_read_at_alpha0_and_alpha1() -> None:
 def test_mechanism_verdict_gives_each_outcome(runs: list[tuple[bool, float]],
                                               expected: str) -> None:
     df = pd.DataFrame([_run(g, d, seed=i) for i, (g, d) in enumerate(runs)])
-    v = mechanism.carvalho_sparsity(df, page="p")
+    (v,) = mechanism.carvalho_sparsity(df, page="p")
     assert v.verdict == expected
     assert bool(v.decide) == (expected == INCONCLUSIVE)
     assert len(v.measured) <= 160

@@ -4,6 +4,9 @@ Thresholds are fixed here and in :mod:`grokpaper.carvalho.rules`, before looking
 printed on the page with the numbers. Each verdict's ``measured`` is one short line; ``detail``
 holds the per-condition numbers; ``decide`` says why a verdict is *inconclusive* and what would
 decide it.
+
+Functions judging runs are wrapped in :func:`grokpaper.core.divergence.excluding`: diverged
+runs are left out and every verdict says how many were.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from scipy.stats import spearmanr
 
 from grokpaper.carvalho import rules
 from grokpaper.carvalho.rules import conditions, grokking_counts, grokking_verdict
+from grokpaper.core.divergence import excluding
 from grokpaper.core.report import final_value, value_at_convergence
 from grokpaper.core.studies import CARVALHO
 from grokpaper.core.verdicts import (
@@ -68,6 +72,7 @@ def _shrinks(df: pd.DataFrame, figure: str, claim: str, *, page: str) -> Verdict
                     decide=rules.shrinks_decide(table, df))
 
 
+@excluding
 def carvalho_fig3a(df: pd.DataFrame, *, page: str, figure: str = "Fig. 3a") -> list[Verdict]:
     """Fig. 3a (f = 1): grokking at every training size; Delta_S grows as the size shrinks."""
     return [
@@ -127,6 +132,7 @@ def _plateau_f0(df: pd.DataFrame, figure: str, *, page: str) -> Verdict:
                     detail=detail + "." if detail else "", decide=decide)
 
 
+@excluding
 def carvalho_fig3b(df: pd.DataFrame, *, page: str, figure: str = "Fig. 3b") -> list[Verdict]:
     """Fig. 3b: f = 0 stays on a sub-optimal plateau; 0 < f < 1 generalizes late (grokking).
 
@@ -140,6 +146,7 @@ def carvalho_fig3b(df: pd.DataFrame, *, page: str, figure: str = "Fig. 3b") -> l
     ]
 
 
+@excluding
 def carvalho_fig3c(df: pd.DataFrame, *, page: str, figure: str = "Fig. 3c") -> list[Verdict]:
     """Fig. 3c: with 4,000-5,000 samples and an extreme shift (small f), grokking still occurs."""
     return [_groks(df, ["n_train", "f"], figure, "With large training sets (4,000 and 5,000 "
@@ -165,6 +172,7 @@ def _starts_high(unbalanced: pd.DataFrame, figure: str, *, page: str) -> Verdict
         else "No run with 0 < f < 1 in this profile: run f = 0.2.")
 
 
+@excluding
 def carvalho_fig4(df: pd.DataFrame, *, page: str, figure: str = "Fig. 4") -> list[Verdict]:
     """Fig. 4 (equivariant): f = 0 groks on the removed subclasses; f = 0.2 groks, starts
     high, and groks more intensely on smaller training sets (the Fig. 4b caption)."""
@@ -234,6 +242,7 @@ def carvalho_architectures(mlp: list[Verdict], transformer: list[Verdict], *, pa
              "training would decide it.")
 
 
+@excluding
 def carvalho_intensity_map(df: pd.DataFrame, *, page: str,
                            figure: str = "Grokking-intensity map") -> list[Verdict]:
     """Per dataset: Delta_S grows as the training set shrinks, at every f of the grid."""
@@ -259,6 +268,7 @@ STRONG_RHO = 0.5
 P_VALUE = 0.05
 
 
+@excluding
 def carvalho_shift(df: pd.DataFrame, *, page: str, figure: str = "Shift vs intensity"
                    ) -> list[Verdict]:
     """Per dataset: runs with a larger train/test MMD^2 grok more intensely (Spearman)."""

@@ -11,6 +11,8 @@ from __future__ import annotations
 import pandas as pd
 
 from grokpaper.carvalho import rules
+from grokpaper.core import divergence
+from grokpaper.core.divergence import excluding
 from grokpaper.core.report import value_at
 from grokpaper.core.studies import CARVALHO
 from grokpaper.core.verdicts import INCONCLUSIVE, MAJORITY, Verdict, share_verdict
@@ -43,7 +45,8 @@ def sparsity_change(df: pd.DataFrame) -> pd.DataFrame:
 
 def sparsity_table(df: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     """Mean :func:`sparsity_change` per condition, over the runs that grokked (the claim is
-    about their transition), with how many there are."""
+    about their transition; diverged runs left out), with how many there are."""
+    df, _ = divergence.split(df)
     d = pd.concat([df[by], sparsity_change(df)], axis=1)[df["def31_grokked"].astype(bool)]
     cols = ["l1_l2_conv", "l1_l2_alpha0", "l1_l2_alpha1", "l1_l2_end", "d_l1_l2",
             "d_small_frac", "plateau_d_l1_l2"]
@@ -52,10 +55,13 @@ def sparsity_table(df: pd.DataFrame, by: list[str]) -> pd.DataFrame:
                            "sparser": d.groupby(by)["sparser"].sum()})
 
 
-def carvalho_sparsity(df: pd.DataFrame, *, page: str, figure: str = "Sec. 5.2") -> Verdict:
+@excluding
+def carvalho_sparsity(df: pd.DataFrame, *, page: str, figure: str = "Sec. 5.2"
+                      ) -> list[Verdict]:
     """*Supported* if at least half of the runs that grok get sparser across their transition
     (:data:`SPARSER`), *partly* if some do, *not supported* if none does, *inconclusive*
-    without a grokking run."""
+    without a grokking run (diverged runs left out:
+    :func:`~grokpaper.core.divergence.excluding`)."""
     grok = df[df["def31_grokked"].astype(bool)]
     change = sparsity_change(grok)
     n, k = len(grok), int(change["sparser"].sum())
@@ -72,9 +78,9 @@ def carvalho_sparsity(df: pd.DataFrame, *, page: str, figure: str = "Sec. 5.2") 
                       f"({g['plateau_d_l1_l2'].mean():+.3f}), near-zero share "
                       f"{g['d_small_frac'].mean():+.3f}, {int(g['sparser'].sum())}/{len(g)} "
                       "sparser" for key, g in rows) + "."
-    return Verdict(paper=CARVALHO.name, figure=figure, claim=CLAIM, measured=measured,
-                   verdict=verdict, page=page, detail=detail,
-                   decide=(f"No run grokked within {rules.budget(df)}, so there is no "
-                           "transition to look at: longer runs (the paper profile) would "
-                           "decide it.") if verdict == INCONCLUSIVE else "")
+    return [Verdict(paper=CARVALHO.name, figure=figure, claim=CLAIM, measured=measured,
+                    verdict=verdict, page=page, detail=detail,
+                    decide=(f"No run grokked within {rules.budget(df)}, so there is no "
+                            "transition to look at: longer runs (the paper profile) would "
+                            "decide it.") if verdict == INCONCLUSIVE else "")]
 

@@ -1,12 +1,15 @@
 """Tables for the chapters: "paper says / we use", Definition 3.1 per condition and its
-sensitivity to the reading, provenance."""
+sensitivity to the reading, provenance.
+
+A notebook that imports this module shows every DataFrame it displays as a reader's table
+(:func:`grokpaper.core.tables.html_table`: no 0, 1, 2 index, numbers rounded for reading).
+"""
 
 from __future__ import annotations
 
 import dataclasses
-import html
 import numbers
-import re
+import sys
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -14,8 +17,9 @@ import numpy as np
 import pandas as pd
 from pandas.io.formats.style import Styler
 
-from grokpaper.core import profiles, provenance
+from grokpaper.core import divergence, profiles, provenance
 from grokpaper.core.metrics import Def31Options, definition31, definition31_at_convergence
+from grokpaper.core.tables import html_table, show_dataframes_as_tables
 
 #: Definition 3.1 quantities shown per condition (``def31_<name>`` columns of a run table).
 DEF31_COLUMNS = ("t_converged", "alpha0", "alpha1", "sigma_S", "sigma_E", "delta_S", "delta_T",
@@ -42,23 +46,6 @@ def format_value(v: Any) -> str:
     if isinstance(v, float):
         return f"{v:g}"
     return str(v)
-
-
-def _html_text(text: Any) -> str:
-    # Notes quote code as `name`: that is Markdown, so it becomes <code> here, never a backtick.
-    return re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(str(text)))
-
-
-def html_table(df: pd.DataFrame) -> Styler:
-    """``df`` as an HTML table that Jupyter Book renders as one: no 0, 1, 2 index, text escaped
-    (Markdown code spans become ``<code>``). A Markdown table displayed from a notebook is not:
-    outputs are rendered as CommonMark, which has no tables."""
-    return (df.style.hide(axis="index").format(_html_text)
-            .format_index(lambda c: html.escape(str(c)), axis="columns")
-            .set_table_attributes('class="dataframe"')
-            # the theme right-aligns table headers (numbers); these cells are mostly prose
-            .set_table_styles([{"selector": "th, td",
-                                "props": [("text-align", "left"), ("vertical-align", "top")]}]))
 
 
 def paper_says_table(params: Any, *, profile: str, figure: str,
@@ -105,14 +92,18 @@ def def31_table(df: pd.DataFrame, by: list[str], *, prefix: str = "def31_",
     Steps (t_converged, alpha0, alpha1, S) are shown without decimals, accuracies with two. A
     dash means undefined for every seed (e.g. alpha1 when the test curve never left its
     plateau). ``prefix`` and ``test`` name another curve's columns (e.g. ``"sub31_"`` and
-    ``"test_acc_subsampled"`` for the subsampled subclasses alone).
+    ``"test_acc_subsampled"`` for the subsampled subclasses alone). Diverged runs are counted
+    in their own column and left out of the rest.
     """
     rows = []
-    for key, g in df.groupby(by, sort=True):
+    for key, everyone in df.groupby(by, sort=True):
         key = key if isinstance(key, tuple) else (key,)
+        g, gone = divergence.split(everyone)
         row: dict[str, Any] = dict(zip(by, key, strict=True))
         row["plateau"] = f"{int(g[f'{prefix}plateau'].fillna(False).astype(bool).sum())}/{len(g)}"
         row["grokked"] = f"{int(g[f'{prefix}grokked'].sum())}/{len(g)}"
+        if divergence.count(df):
+            row[divergence.DIVERGED] = f"{len(gone)}/{len(everyone)}"
         for col in DEF31_COLUMNS:
             row[col] = _mean_sd(g[f"{prefix}{col}"], 0 if col in _STEP_COLUMNS else 2)
         row["final test acc"] = _mean_sd(g[test].map(lambda c: c[-1]), 3)
@@ -175,7 +166,9 @@ def def31_sensitivity_table(df: pd.DataFrame, by: str | None = None, *,
     """How many runs of ``df`` grok under Definition 3.1 as read here (Fig. 2), under the
     earlier reading (alpha0 at train convergence), and with each threshold halved and doubled
     (:func:`definition31_sensitivity`): one row per variant, one
-    column of "grokked/runs" for all runs and one per value of ``by``."""
+    column of "grokked/runs" for all runs and one per value of ``by``. Diverged runs are left
+    out."""
+    df, _ = divergence.split(df)
     groups = [("all runs", df)]
     if by is not None:
         groups += [(f"{by} = {v:g}" if isinstance(v, numbers.Number) else str(v), g)
@@ -247,3 +240,9 @@ def convergence_vs_end(df: pd.DataFrame, by: list[str]) -> pd.DataFrame:
             "subsampled at convergence": value_at_convergence(df, "test_acc_subsampled"),
             "subsampled at end": final_value(df, "test_acc_subsampled")}
     return df.assign(**cols).groupby(by)[list(cols)].mean().round(3)
+
+
+# Every chapter imports this module: its DataFrames become reader tables, with no display call
+# to change. Only where IPython is already loaded (a notebook kernel), never imported here.
+if "IPython" in sys.modules:
+    show_dataframes_as_tables()

@@ -186,7 +186,7 @@ plt.show()
 mechanism.sparsity_table(df, by=["n_train", "f"])
 
 # %% tags=["remove-input"]
-found.append(mechanism.carvalho_sparsity(df, page=PAGE))
+found += mechanism.carvalho_sparsity(df, page=PAGE)
 display(Markdown(verdicts.as_markdown(found[-1:])))
 
 # %% [markdown]
@@ -221,8 +221,8 @@ plt.show()
 
 # %% tags=["remove-input"]
 found_other = [*claims.carvalho_fig3b(df_other, page=PAGE, figure=f"Fig. 3b ({NAMES[other]})"),
-               mechanism.carvalho_sparsity(df_other, page=PAGE,
-                                           figure=f"Sec. 5.2 ({NAMES[other]})")]
+               *mechanism.carvalho_sparsity(df_other, page=PAGE,
+                                            figure=f"Sec. 5.2 ({NAMES[other]})")]
 verdicts.record(PAGE, [*found, *found_other], profile=profile)
 display(Markdown(verdicts.as_markdown(found_other)))
 display(pd.DataFrame({"claim": [v.claim for v in found],
