@@ -38,7 +38,8 @@ def _runs(diverged_at: list[int]) -> pd.DataFrame:
             acc[steps >= at] = np.nan
         rows.append({"f": 0.2, "seed": seed, "steps": steps, "train_acc": acc, "test_acc": acc,
                      "diverged_step": np.array(at), "def31_alpha0": np.nan,
-                     "def31_grokked": False, **{f"def31_{c}": np.nan for c in
+                     "def31_grokked": False, "def31_plateau": False,
+                     **{f"def31_{c}": np.nan for c in
                                                 report.DEF31_COLUMNS if c != "alpha0"}})
     return pd.DataFrame(rows)
 
