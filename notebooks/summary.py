@@ -35,54 +35,12 @@
 profile = "quick"
 
 # %% tags=["remove-input"] mystnb={"markdown_format": "myst"}
-from collections import Counter
 from pathlib import Path
 
 from IPython.display import Markdown
 
-from grokpaper.core.studies import STUDIES
+from grokpaper.core.summary import summary_markdown
 from grokpaper.core.verdicts import load_all
 
-
-def cell(text: str) -> str:
-    """Text made safe for one cell of a Markdown table."""
-    return " ".join(str(text).split()).replace("|", "\\|")
-
-
-def figure_link(figure: str, page: str) -> str:
-    """``[Fig. 3b](carvalho/fig3b_equidistant.ipynb)`` when that page exists next to this one."""
-    target = Path(f"{page}.ipynb")
-    return f"[{cell(figure)}]({target.as_posix()})" if target.exists() else cell(figure)
-
-
-def tally(rows: list) -> str:
-    """``3 claim(s); 1 not supported, 2 supported``."""
-    counts = Counter(v.verdict for v in rows)
-    return f"{len(rows)} claim(s); " + ", ".join(f"{n} {name}"
-                                                for name, n in sorted(counts.items()))
-
-
-verdicts = load_all(profile=profile)  # rows in the papers' order, as the book's parts
-if verdicts:
-    lines = [f"Profile `{profile}`: {tally(verdicts)}.", ""]
-    for study in STUDIES:
-        rows = [v for v in verdicts if v.paper == study.name]
-        if rows:
-            lines.append(f"- {{cite:t}}`{study.key}`: {tally(rows)}.")
-    lines += [
-        "",
-        "| Paper | Figure | Claim | Measured | Verdict |",
-        "|---|---|---|---|---|",
-    ]
-    lines += [
-        f"| {cell(v.paper)} | {figure_link(v.figure, v.page)} | {cell(v.claim)} "
-        f"| {cell(v.measured)} | **{cell(v.verdict)}** |"
-        for v in verdicts
-    ]
-    summary = Markdown("\n".join(lines))
-else:
-    summary = Markdown(
-        f"No verdicts have been recorded for profile `{profile}` yet: run the chapters first "
-        f"(`grokpaper run --profile {profile}`)."
-    )
-summary
+# Rows in the papers' order; the chapter pages lie next to this one.
+Markdown(summary_markdown(load_all(profile=profile), profile=profile, root=Path()))

@@ -49,8 +49,8 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 from grokpaper.core import phases, profiles, report, verdicts
-from grokpaper.liu import claims as claims_liu
 from grokpaper.liu import experiments as liu
+from grokpaper.liu import phase_claims
 from grokpaper.liu import report as liu_report
 
 PAGE = "liu/fig6a_competition"
@@ -115,13 +115,14 @@ liu_report.contingency(df)
 # %% [markdown]
 # ## Verdict
 #
-# Thresholds fixed in `grokpaper/liu/claims.py`: representation learning (comprehension or
-# grokking) must be at least twice as common where the representation lr is at least the
+# Thresholds fixed in `grokpaper/liu/phase_claims.py`: representation learning (comprehension
+# or grokking) must be at least twice as common where the representation lr is at least the
 # decoder lr as where it is smaller, and memorization must be the majority where it is smaller
-# (one of the two: *partly supported*).
+# (one of the two: *partly supported*); *inconclusive* if no run fits its training set within
+# the budget.
 
 # %% tags=["remove-input"]
-found = claims_liu.liu_fig6(frames, tables, page=PAGE)
+found = phase_claims.liu_fig6(frames, tables, page=PAGE)
 display(verdicts.publish(PAGE, found, profile=profile))
 
 # %% [markdown]
