@@ -25,9 +25,12 @@
 # *supported*, *partly supported*, *not supported* or *inconclusive*. A claim we fail to
 # reproduce is reported as such, often with the reason (a shorter budget, a smaller model).
 #
-# The table below collects every verdict of the profile this book was built with; the figure
-# links lead to the evidence. To rebuild the book from a fresh clone (CPU, `quick` profile):
-# `make book`; every page records the profile and parameters it ran with.
+# Below, for the profile this book was built with: how many claims of each study got each
+# verdict, then every claim in its paper's order with our key numbers and the verdict; an
+# *inconclusive* one says what would decide it. The figure links lead to the evidence, the
+# numbers per condition and the rule behind the verdict. To rebuild the book from a fresh
+# clone (CPU, `quick` profile): `make book`; every page records the profile and parameters it
+# ran with.
 #
 # ## Claims and verdicts
 
