@@ -128,3 +128,12 @@ def test_problems_name_what_the_landing_page_cannot_show(kw, problem):
                    "verdict": SUPPORTED, "page": "p"} | kw)
     found = verdicts.problems(v)
     assert (found == []) if problem is None else any(problem in p for p in found), found
+
+
+def test_chapter_list_shows_measured_detail_and_what_would_decide():
+    found = [_v(LIU, "Fig. 1", INCONCLUSIVE, claim="claim one", measured="m1", detail="d1",
+                decide="more seeds"), _v(LIU, "Fig. 2", claim="claim two", measured="m2")]
+    assert verdicts.as_markdown(found).splitlines() == [
+        "- **inconclusive**: claim one *Measured:* m1 *In detail:* d1 *What would decide it:* "
+        "more seeds",
+        "- **supported**: claim two *Measured:* m2"]

@@ -119,7 +119,7 @@ def as_markdown(verdicts: list[Verdict]) -> str:
     """The verdicts as a Markdown list, for a chapter's "Verdict" section."""
     def item(v: Verdict) -> str:
         text = f"- **{v.verdict}**: {v.claim} *Measured:* {v.measured}"
-        text += f" {v.detail}" if v.detail else ""
+        text += f" *In detail:* {v.detail}" if v.detail else ""
         return text + (f" *What would decide it:* {v.decide}" if v.decide else "")
 
     return "\n".join(item(v) for v in verdicts)
