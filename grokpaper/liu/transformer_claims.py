@@ -52,8 +52,9 @@ def _effdim_peaks(pca: pd.DataFrame) -> tuple[int, int]:
 
 def liu_fig7(pca: pd.DataFrame, drop: pd.DataFrame, *, budget: int, page: str
              ) -> list[Verdict]:
-    """Figs. 1 and 7 (left, centre) on the transformer runs. ``pca`` has ``circularity``,
-    ``circularity_init`` and ``t_circle`` (:func:`grokpaper.liu.embeddings.structure_columns`)."""
+    """Figs. 1 and 7 (left, centre) on the transformer runs. ``pca`` has ``circularity`` and
+    ``circularity_init`` (:func:`grokpaper.liu.analysis.circularity_columns`) and ``t_circle``
+    (:func:`grokpaper.liu.embeddings.structure_columns`)."""
     gen = pca[pca["t_test"].notna()]
     circle = ((gen["circularity"] >= CIRCLE_STRUCTURED)
               & (gen["circularity"] >= gen["circularity_init"] + CIRCLE_GAIN))
