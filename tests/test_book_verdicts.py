@@ -3,14 +3,12 @@
 :data:`~grokpaper.core.verdicts.MEASURED_MAX` characters, ``decide`` exactly for the
 inconclusive ones). Runs after the notebooks (``make test``: nbval, smoke profile)."""
 
-import json
 from pathlib import Path
 
 import pytest
 
-from grokpaper.core.paths import store_root
 from grokpaper.core.studies import LIU
-from grokpaper.core.verdicts import Verdict, problems
+from grokpaper.core.verdicts import Verdict, path_of, problems, read
 from tests.conftest import SESSION_START
 
 AFTER_NOTEBOOKS = True
@@ -35,13 +33,12 @@ def test_every_verdict_recorded_by_the_notebooks_is_well_formed(request: pytest.
     ran = _chapters_run(request.session)
     if not ran:
         pytest.skip("no notebook ran in this session (make test runs them all)")
-    folder = store_root() / "verdicts" / "smoke"
     start = request.config.stash[SESSION_START]
     found: dict[str, list[Verdict]] = {}
     for chapter in sorted(ran - {"summary", "carvalho/datasets"}):
-        path = folder / f"{chapter.replace('/', '__')}.json"
+        path = path_of(chapter, profile="smoke")
         assert path.exists() and path.stat().st_mtime >= start, f"{chapter} recorded nothing"
-        found[chapter] = [Verdict(**row) for row in json.loads(path.read_text())]
+        found[chapter] = read(path)
         assert found[chapter], f"{chapter} recorded no verdict"
     bad = {f"{c}: {v.figure}": problems(v) for c, rows in found.items() for v in rows
            if v.paper in CHECKED and problems(v)}

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from grokpaper.core.phases import DIVERGED
 from grokpaper.core.verdicts import INCONCLUSIVE, NOT_SUPPORTED, PARTLY, SUPPORTED, problems
 from grokpaper.liu import claims, phase_claims, transformer_claims
 from grokpaper.mnist import claims as mnist_claims
@@ -146,7 +147,8 @@ def test_fig5_rate_and_time_against_data_size():
 
 
 def _grid(rows: list[str]) -> pd.DataFrame:
-    names = {"C": "comprehension", "G": "grokking", "M": "memorization", "X": "confusion"}
+    names = {"C": "comprehension", "G": "grokking", "M": "memorization", "X": "confusion",
+             "D": DIVERGED}
     return pd.DataFrame([[names[c] for c in r] for r in rows],
                         index=np.arange(len(rows), dtype=float),
                         columns=10.0 ** -np.arange(len(rows[0]), 0, -1))
@@ -167,6 +169,14 @@ def test_fig6_each_claim_judged_per_panel():
     # One corner right; one panel of two right: partly.
     assert _fig6({"b": _grid(["CGM", "CGM"])})[1] == PARTLY
     assert _fig6({"b": PAPER_LIKE, "c": _grid(["CMX", "CMM"])}) == [PARTLY] * 3
+
+
+def test_fig6_a_diverged_corner_has_no_phase():
+    assert _fig6({"b": _grid(["CGD", "CGX"])})[1] == PARTLY  # one corner told, and right
+    assert _fig6({"b": _grid(["CGD", "CGM"])})[1] == NOT_SUPPORTED  # one told, wrong
+    [_, corners, _] = _well_formed(phase_claims.liu_fig6(
+        {"b": pd.DataFrame({"steps": [STEPS]})}, {"b": _grid(["CGD", "CGD"])}, page="p"))
+    assert corners.verdict == INCONCLUSIVE and "diverged" in corners.decide
 
 
 def test_fig6_a_grid_where_nothing_learns_decides_nothing():

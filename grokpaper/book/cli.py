@@ -3,9 +3,14 @@
 Everything a user types is checked before any notebook runs (so a typo never leaves a half-run
 book or store behind): the profile, the notebook names, ``--workers``, and every ``-p NAME=VALUE``
 against the chosen notebooks' ``parameters`` cells and the parameter dataclasses their
-``profiles.resolve`` calls name (type, range, allowed choices), plus the MNIST folder when an
-MNIST notebook is chosen. A bad input ends the command with one line on stderr,
-``grokpaper run: error: ...``, naming what was wrong and what is allowed, and exit status 2.
+``profiles.resolve`` calls name (type, range, allowed choices, cross-field rules, memory),
+the MNIST folder when an MNIST notebook is chosen, and the environment: the store, ``book/`` and
+``build/`` must be writable and ``$GROKPAPER_DEVICE`` usable. A bad input ends the command with
+one line on stderr, ``grokpaper run: error: ...``, naming what was wrong and what is allowed,
+and exit status 2.
+
+After the run, notebooks that failed (exit status 1) and damaged stored results that were
+found and recomputed are listed on stderr.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from typing import NoReturn
 from grokpaper.book import preflight, runner
 from grokpaper.book.cluster import cluster
 from grokpaper.book.notebooks import Layout, discover, select
+from grokpaper.core.paths import store_root
 from grokpaper.core.profiles import PROFILE_NAMES
 from grokpaper.core.verdicts import NOT_RUN
 
@@ -94,11 +100,19 @@ def main(argv: list[str] | None = None, *, layout: Layout | None = None) -> int:
         if not chosen:
             raise ValueError(f"no notebooks found under {layout.notebooks}")
         preflight.check_run_inputs(chosen, args.profile, params, explicit=bool(args.notebooks))
+        preflight.check_environment(layout)
     except ValueError as exc:
         args.subparser.error(str(exc))
     with cluster(scheduler=args.scheduler, workers=args.workers) as client:
         outcomes = runner.run(chosen, args.profile, params, layout=layout, force=args.force,
                               quiet=args.quiet, client=client)
+    damaged = [(o.notebook.name, line) for o in outcomes for line in o.damage]
+    if damaged:
+        print(f"\n{len(damaged)} damaged stored result(s) were found, moved aside and recomputed "
+              f"(each page that met one says so; also in {store_root() / 'damaged.log'}):",
+              file=sys.stderr)
+        for name, line in damaged:
+            print(f"  {name}: {line}", file=sys.stderr)
     not_run = [o.notebook.name for o in outcomes if o.status == NOT_RUN]
     if not_run:
         print(f"\nnot run, their data is missing (the book says so on their pages): "

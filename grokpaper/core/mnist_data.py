@@ -20,6 +20,7 @@ import functools
 import gzip
 import hashlib
 import os
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,7 +53,12 @@ def read_idx(path: Path | str, *, magic: int | None = None) -> np.ndarray:
     path = Path(path)
     with path.open("rb") as fh:
         gz = fh.read(2) == b"\x1f\x8b"
-    raw = (gzip.open if gz else open)(path, "rb").read()
+    try:
+        with (gzip.open if gz else open)(path, "rb") as fh:
+            raw = fh.read()
+    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:  # cut short, or bad bytes
+        raise ValueError(f"{path} is a damaged gzip file ({type(exc).__name__}: {exc}); "
+                         f"download it again") from exc
     if len(raw) < 4 or raw[:2] != b"\0\0":
         raise ValueError(f"{path} is not an IDX file (bad header)")
     code, ndim = raw[2], raw[3]
@@ -64,8 +70,11 @@ def read_idx(path: Path | str, *, magic: int | None = None) -> np.ndarray:
     dims = tuple(int(d) for d in np.frombuffer(raw, ">u4", count=ndim, offset=4))
     dtype = np.dtype(_IDX_DTYPES[code])
     start = 4 + 4 * ndim
-    if len(raw) - start != int(np.prod(dims)) * dtype.itemsize:
-        raise ValueError(f"{path}: {len(raw) - start} data bytes for dims {dims}")
+    have, want = len(raw) - start, int(np.prod(dims)) * dtype.itemsize
+    if have != want:
+        how = "is cut short" if have < want else "has bytes to spare"
+        raise ValueError(f"{path} {how}: {max(have, 0)} data bytes for dims {dims}, expected "
+                         f"{want}; download it again")
     data = np.frombuffer(raw, dtype, offset=start).reshape(dims)
     return data.astype(dtype.newbyteorder("="))
 

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from pandas.io.formats.style import Styler
 
-from grokpaper.core import profiles, provenance
+from grokpaper.core import divergence, profiles, provenance
 
 DEF31_COLUMNS = ("alpha0", "alpha1", "sigma_S", "sigma_E", "delta_S", "delta_T",
                  "support_start", "support_end")
@@ -95,13 +95,17 @@ def def31_table(df: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     """Definition 3.1 quantities per condition: mean ± sd over seeds, and how many grokked.
 
     Steps (alpha0, alpha1, S) are shown without decimals, accuracies with two. A dash means
-    undefined for every seed (e.g. alpha1 when the test curve never settles).
+    undefined for every seed (e.g. alpha1 when the test curve never settles). Diverged runs
+    are counted in their own column and left out of the rest.
     """
     rows = []
-    for key, g in df.groupby(by, sort=True):
+    for key, everyone in df.groupby(by, sort=True):
         key = key if isinstance(key, tuple) else (key,)
+        g, gone = divergence.split(everyone)
         row: dict[str, Any] = dict(zip(by, key, strict=True))
         row["grokked"] = f"{int(g['def31_grokked'].sum())}/{len(g)}"
+        if divergence.count(df):
+            row[divergence.DIVERGED] = f"{len(gone)}/{len(everyone)}"
         for col in DEF31_COLUMNS:
             digits = 0 if col.startswith(("alpha", "support")) else 2
             row[col] = _mean_sd(g[f"def31_{col}"], digits)

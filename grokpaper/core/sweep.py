@@ -8,8 +8,10 @@ interrupted sweep resumes without losing finished runs. A stored run whose file 
 checksum counts as missing (see :mod:`grokpaper.core.store`).
 
 Chunks run in this process, or as tasks on a Dask cluster when one is active
-(:func:`grokpaper.core.scheduler.current_client`). A claim file per chunk in the store keeps two
-workers (or two notebooks sharing runs) from training the same chunk at once.
+(:func:`grokpaper.core.scheduler.current_client`). A claim per chunk in the store
+(:mod:`grokpaper.core.claims`, with a heartbeat while it trains) keeps two workers (or two
+notebooks sharing runs) from training the same chunk at once; a sweep that waits for a chunk
+another worker is training says so on stderr, naming that worker.
 """
 
 from __future__ import annotations
@@ -43,10 +45,11 @@ def train_chunk(kind: str, runs: list[Any], keys: list[str], train: TrainFn, *, 
     store = Store(root)
     if all(store.has(kind, k) for k in keys):
         return "cached"
-    chunk_key = config_key("chunk", [kind, keys])
-    if not store.claim(chunk_key):
-        return "claimed"
-    try:
+    with store.claims.holding(chunk_key(kind, keys)) as mine:
+        if not mine:
+            return "claimed"
+        if all(store.has(kind, k) for k in keys):
+            return "cached"  # its previous owner finished it while we looked
         start = time.perf_counter()
         outs = train(runs, device)
         wall = time.perf_counter() - start
@@ -57,9 +60,23 @@ def train_chunk(kind: str, runs: list[Any], keys: list[str], train: TrainFn, *, 
                                     "provenance": prov}
             if not store.has(kind, key):
                 store.save(kind, key, arrays, meta)
-    finally:
-        store.release(chunk_key)
     return "trained"
+
+
+def chunk_key(kind: str, keys: list[str]) -> str:
+    """The name of the claim on the chunk of runs ``keys``."""
+    return config_key("chunk", [kind, keys])
+
+
+def cut(runs: Sequence[R], group_key: Callable[[R], Hashable], max_members: int
+        ) -> list[list[int]]:
+    """The ensembles a sweep trains, as indices into ``runs``: runs that can share one (same
+    ``group_key``) are cut, in the order given, into chunks of at most ``max_members``."""
+    groups: dict[Hashable, list[int]] = {}
+    for i, r in enumerate(runs):
+        groups.setdefault(group_key(r), []).append(i)
+    return [idx[j : j + max_members] for idx in groups.values()
+            for j in range(0, len(idx), max_members)]
 
 
 def run_cached(kind: str, runs: Sequence[R], train: TrainFn, *,
@@ -77,11 +94,7 @@ def run_cached(kind: str, runs: Sequence[R], train: TrainFn, *,
     device = device or default_device()
     client = client if client is not None else current_client()
     keys = [config_key(kind, r) for r in runs]
-    groups: dict[Hashable, list[int]] = {}
-    for i, r in enumerate(runs):
-        groups.setdefault(group_key(r), []).append(i)
-    chunks = [idx[j : j + max_members] for idx in groups.values()
-              for j in range(0, len(idx), max_members)]
+    chunks = cut(runs, group_key, max_members)
     # Stored runs are read (and their checksums verified) before anything trains: a damaged
     # file is reported and moved aside by Store.load, so its chunk trains again.
     loaded: dict[int, Result] = {}
@@ -91,6 +104,8 @@ def run_cached(kind: str, runs: Sequence[R], train: TrainFn, *,
     todo = [c for c in chunks if not all(i in loaded for i in c)]
     show = sys.stderr.isatty() if progress is None else progress
     bar = tqdm(total=sum(map(len, todo)), desc=kind, unit="run", disable=not show)
+
+    told: set[str] = set()  # chunks we said we wait for
 
     def unit(chunk: list[int]) -> tuple:
         return (kind, [runs[i] for i in chunk], [keys[i] for i in chunk], train)
@@ -114,6 +129,7 @@ def run_cached(kind: str, runs: Sequence[R], train: TrainFn, *,
                 chunk = futures[fut]
                 (waiting.append(chunk) if status == "claimed" else bar.update(len(chunk)))
         if waiting:
+            _say_waiting(store, kind, [[keys[i] for i in c] for c in waiting], told)
             time.sleep(_POLL_S)  # someone else is training these; look again shortly
         todo = [c for c in waiting if not all(store.has(kind, keys[i]) for i in c)]
         bar.update(sum(len(c) for c in waiting) - sum(len(c) for c in todo))
@@ -124,3 +140,15 @@ def run_cached(kind: str, runs: Sequence[R], train: TrainFn, *,
         raise RuntimeError(f"{len(missing)} run(s) of {kind} are missing or damaged in the "
                            f"store after training (first key {missing[0]})")
     return results  # type: ignore[return-value]
+
+
+def _say_waiting(store: Store, kind: str, chunks: list[list[str]], told: set[str]) -> None:
+    """One line on stderr per chunk this sweep starts waiting for, naming who trains it."""
+    for keys in chunks:
+        name = chunk_key(kind, keys)
+        if name in told:
+            continue
+        told.add(name)
+        who = store.claims.holder(name) or "another worker"
+        print(f"grokpaper: waiting for {len(keys)} run(s) of {kind} that {who} is training; "
+              f"its claim is taken over if that process ends", file=sys.stderr, flush=True)

@@ -6,6 +6,9 @@ embeddings and dropout (Figs. 1 and 7, App. K) in :mod:`grokpaper.liu.transforme
 Thresholds are fixed here, before looking at a run, and printed on the page with the numbers.
 A run too short for the claim to show gives *inconclusive* (with what would decide it), never
 *not supported*.
+
+Functions judging runs are wrapped in :func:`grokpaper.core.divergence.excluding`: diverged
+runs are left out and every verdict says how many were.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from grokpaper.core.divergence import excluding
 from grokpaper.core.studies import LIU
 from grokpaper.core.verdicts import INCONCLUSIVE, MAJORITY, Verdict, ladder
 
@@ -109,6 +113,7 @@ def spearman(x: pd.Series | np.ndarray, y: pd.Series | np.ndarray) -> float:
     return float(x[ok].corr(y[ok], method="spearman"))
 
 
+@excluding
 def liu_fig2(df: pd.DataFrame, *, page: str) -> list[Verdict]:
     """Fig. 2: generalizing runs have structured embeddings (parallelogram / circle)."""
     parts, n_gen, n_ok, tasks_gen = [], 0, 0, set()
@@ -134,6 +139,7 @@ def liu_fig2(df: pd.DataFrame, *, page: str) -> list[Verdict]:
                                 f"{budget_of(df):,} steps: {MORE_STEPS}.")]
 
 
+@excluding
 def liu_fig3(df: pd.DataFrame, *, page: str) -> list[Verdict]:
     """Fig. 3: Acc-hat from the representation agrees with the measured accuracy Acc, on the
     runs that fit their training set (Acc-hat assumes they do)."""
@@ -162,6 +168,7 @@ def _rc_verdict(bounds: tuple[float, float]) -> str:
     return near_verdict(bounds, RC_PAPER, RC_TOL, RC_TOL_PARTLY)
 
 
+@excluding
 def liu_fig4(df: pd.DataFrame, theory: pd.DataFrame, *, steps_net: float, steps_eff: float,
              n_h: float, n_h_sum: float, page: str) -> list[Verdict]:
     """Fig. 4: r_c from the nullity (theory) and from steps to RQI > 0.95 (training); both
@@ -237,6 +244,7 @@ def _fig4cd(steps_net: float, steps_eff: float, n_h: float, n_h_sum: float, budg
          f"out 3 n_h = {3 * n_h:.0f}: {MORE_STEPS}."))
 
 
+@excluding
 def liu_fig5(df: pd.DataFrame, theory: pd.DataFrame, *, eta: float, page: str
              ) -> list[Verdict]:
     """Fig. 5: lambda_3 vs data; grokking time falls as data grows; theory vs measured steps."""

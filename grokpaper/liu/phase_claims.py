@@ -5,6 +5,9 @@ transformer's (Fig. 7 right, Sec. 4.2), from the majority phase of each cell
 Thresholds are fixed here, before looking at a run, and printed on the page with the numbers.
 A grid on which no run fits its training set, or no run generalizes, decides nothing:
 *inconclusive*, with what would decide it.
+
+Functions judging runs are wrapped in :func:`grokpaper.core.divergence.excluding`: diverged
+runs are left out and every verdict says how many were.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from grokpaper.core.divergence import excluding
 from grokpaper.core.phases import (
     PHASES,
     distance_from_grokking,
@@ -39,6 +43,7 @@ def _panel_verdict(grid: np.ndarray, ok: bool, partly: bool = False) -> str:
     return SUPPORTED if ok else (PARTLY if partly else NOT_SUPPORTED)
 
 
+@excluding
 def liu_fig6(frames: dict[str, pd.DataFrame], tables: dict[str, pd.DataFrame], *, page: str
              ) -> list[Verdict]:
     """Fig. 6: four phases, corners, grokking between comprehension and memorization, and
@@ -52,12 +57,15 @@ def liu_fig6(frames: dict[str, pd.DataFrame], tables: dict[str, pd.DataFrame], *
     def claim(text: str, per_panel: dict[str, str], measured: str, said: dict[str, str]
               ) -> None:
         verdict = combined(per_panel.values())
+        idle = not any(learned_any(tables[p].to_numpy()) for p in per_panel)
         out.append(Verdict(
             paper=LIU.name, figure="Fig. 6b-d", claim=text, verdict=verdict, page=page,
             measured=measured,
             detail="; ".join(f"({p}) {said[p]}: {per_panel[p]}" for p in said) + ".",
             decide="" if verdict != INCONCLUSIVE else
-            f"No run fits its training set within {budget:,} steps on any panel: {MORE_STEPS}."))
+            f"No run fits its training set within {budget:,} steps on any panel: {MORE_STEPS}."
+            if idle else "The runs at these corners diverged on every panel: a top learning "
+                         "rate that does not diverge."))
 
     if wd_panels:
         grids = {p: tables[p].to_numpy() for p in wd_panels}
@@ -72,9 +80,12 @@ def liu_fig6(frames: dict[str, pd.DataFrame], tables: dict[str, pd.DataFrame], *
         # decoder) is the confusion phase" (Sec. 4.1).
         corners = {p: (tables[p].iloc[0, -1], tables[p].iloc[-1, -1]) for p in wd_panels}
         hits = {p: (a == "memorization") + (b == "confusion") for p, (a, b) in corners.items()}
+        # A corner whose runs diverged has no phase: the panel then tells one corner at most.
+        told = {p: sum(c in PHASES for c in pair) for p, pair in corners.items()}
         claim("A fast and capable decoder (highest lr, no weight decay) memorizes; a fast and "
               "simple one (highest lr, largest weight decay) is confused.",
-              {p: _panel_verdict(grids[p], hits[p] == 2, hits[p] == 1) for p in wd_panels},
+              {p: INCONCLUSIVE if not told[p] else _panel_verdict(
+                  grids[p], hits[p] == 2, hits[p] == 1) for p in wd_panels},
               "corners right of 2: " + ", ".join(f"({p}) {n}" for p, n in hits.items()) + ".",
               {p: f"{a} / {b}" for p, (a, b) in corners.items()})
         sand = {p: sandwiched(g) for p, g in grids.items()}
@@ -113,6 +124,7 @@ def _fig6a(f: pd.DataFrame, page: str) -> Verdict:
                            "grid of learning rates.")
 
 
+@excluding
 def liu_fig7_phases(df: pd.DataFrame, table: pd.DataFrame, *, budget: int, page: str
                     ) -> list[Verdict]:
     """Fig. 7 right: weight decay helps the transformer generalize; grokking lies nearer to

@@ -5,6 +5,9 @@
 Thresholds are fixed here, before looking at a run, and printed on the page with the numbers.
 A transformer that does not generalize within the budget gives *inconclusive* (with what would
 decide it), never *not supported*: it says nothing about what speeds generalization up.
+
+Functions judging runs are wrapped in :func:`grokpaper.core.divergence.excluding`: diverged
+runs are left out and every verdict says how many were.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import binom
 
+from grokpaper.core.divergence import excluding
 from grokpaper.core.studies import LIU
 from grokpaper.core.verdicts import INCONCLUSIVE, MAJORITY, Verdict, combined, ladder
 from grokpaper.liu.claims import (
@@ -50,6 +54,7 @@ def _effdim_peaks(pca: pd.DataFrame) -> tuple[int, int]:
     return n_ok, n
 
 
+@excluding
 def liu_fig7(pca: pd.DataFrame, drop: pd.DataFrame, *, budget: int, page: str
              ) -> list[Verdict]:
     """Figs. 1 and 7 (left, centre) on the transformer runs. ``pca`` has ``circularity`` and
@@ -124,6 +129,7 @@ def _dropout(drop: pd.DataFrame, budget: int, page: str) -> Verdict:
         decide="" if verdict != INCONCLUSIVE else not_generalized(drop, budget))
 
 
+@excluding
 def liu_appendix_k(pca: pd.DataFrame, *, budget: int, page: str) -> list[Verdict]:
     """App. K: on the final principal axes, the initial embeddings already hold some of the
     final structure. ``pca`` has ``init_p``, ``init_alignment`` and ``init_chance``

@@ -15,6 +15,9 @@ near 90%, so a fixed test threshold (Li & Sakib use 95% for transformers) would 
   *normal*.
 - smaller gain: *normal* if the final test accuracy is >= ``NORMAL_TEST`` (it generalized along
   with training), else *memorization* (test accuracy stayed low within the budget).
+
+Functions judging runs are wrapped in :func:`grokpaper.core.divergence.excluding`: diverged
+runs are left out and every verdict says how many were.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import pandas as pd
 
 from grokpaper.carvalho.claims import LATE_GAIN, grokking_met, late_gain
 from grokpaper.core import phases
+from grokpaper.core.divergence import excluding
 from grokpaper.core.studies import CARVALHO, LISAKIB, LIU
 from grokpaper.core.verdicts import MAJORITY, Verdict, ladder
 
@@ -112,6 +116,7 @@ def _fig8_seed(r: pd.Series) -> tuple[bool | None, bool]:
     return bool(r["outcome"] == "grokking" and late and shrinks and r["rho"] <= NORM_RHO), late
 
 
+@excluding
 def liu_fig8_curves(df: pd.DataFrame, *, page: str) -> list[Verdict]:
     """Omnigrok MNIST run: memorize early, generalize much later while the norm shrinks.
     Seeds that cannot tell (:func:`_fig8_seed`) are left out; none left: *inconclusive*."""
@@ -154,7 +159,10 @@ def liu_fig8_phases(grid: pd.DataFrame, *, page: str) -> list[Verdict]:
         claim="Varying learning rate and weight decay on MNIST gives the four phases: "
               "comprehension, grokking, memorization and confusion.",
         measured=f"{len(present)} of 4 phases on {cells.size} cells: "
-                 + ", ".join(f"{counts[p]} {p}" for p in phases.PHASES) + ".",
+                 + ", ".join(f"{counts[p]} {p}" for p in phases.PHASES)
+                 # cells whose every seed diverged: counted apart, no phase
+                 + (f"; {counts[phases.DIVERGED]} {phases.DIVERGED} (left out)"
+                    if counts[phases.DIVERGED] else "") + ".",
         detail=f"{sandwich} (grokking between comprehension and memorization: "
                f"{'yes' if ok else 'no'}).",
         verdict=verdict, page=page,
@@ -185,6 +193,7 @@ def _removes(base: str, rows: dict[str, str], *, what: str) -> tuple[str, str]:
                   some_met=not all(groks)), text
 
 
+@excluding
 def lisakib_table3(df: pd.DataFrame, *, page: str) -> list[Verdict]:
     """Augmentation, cross-entropy and a small init each remove grokking; batch size does not.
     ``df`` has one row per run with a ``row`` column (Table 3 row) and :func:`outcomes`."""
@@ -221,6 +230,7 @@ def lisakib_table3(df: pd.DataFrame, *, page: str) -> list[Verdict]:
     return verdicts
 
 
+@excluding
 def carvalho_mnist(df: pd.DataFrame, *, page: str) -> list[Verdict]:
     """Downsampled latent clusters (f > 0) grok by Definition 3.1; the random subsample not."""
     parts, shares = [], {}
