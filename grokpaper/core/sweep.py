@@ -22,10 +22,10 @@ from collections.abc import Callable, Hashable, Sequence
 from typing import Any, TypeVar
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from grokpaper.core import provenance
 from grokpaper.core.paths import default_device
+from grokpaper.core.progress import progress_bar
 from grokpaper.core.scheduler import current_client
 from grokpaper.core.store import Result, Store, config_key
 
@@ -86,7 +86,8 @@ def run_cached(kind: str, runs: Sequence[R], train: TrainFn, *,
     """Results of ``runs`` in order, training only the chunks not yet in ``store``.
 
     ``client``: a ``dask.distributed.Client`` to run chunks on; by default the cluster named by
-    ``$GROKPAPER_SCHEDULER`` if set, else this process.
+    ``$GROKPAPER_SCHEDULER`` if set, else this process. ``progress``: a bar (True), none
+    (False), or by default a bar where a person watches (:mod:`grokpaper.core.progress`).
     """
     if not isinstance(max_members, int) or max_members <= 0:
         raise ValueError(f"max_members must be a positive integer, got {max_members!r}")
@@ -102,8 +103,8 @@ def run_cached(kind: str, runs: Sequence[R], train: TrainFn, *,
         if (res := store.load(kind, key)) is not None:
             loaded[i] = res
     todo = [c for c in chunks if not all(i in loaded for i in c)]
-    show = sys.stderr.isatty() if progress is None else progress
-    bar = tqdm(total=sum(map(len, todo)), desc=kind, unit="run", disable=not show)
+    # A bar where a person watches (a terminal, a Jupyter frontend), none in batch logs.
+    bar = progress_bar(show=progress, total=sum(map(len, todo)), desc=kind, unit="run")
 
     told: set[str] = set()  # chunks we said we wait for
 
