@@ -25,9 +25,12 @@
 # *supported*, *partly supported*, *not supported* or *inconclusive*. A claim we fail to
 # reproduce is reported as such, often with the reason (a shorter budget, a smaller model).
 #
-# The table below collects every verdict of the profile this book was built with; the figure
-# links lead to the evidence. To rebuild the book from a fresh clone (CPU, `quick` profile):
-# `make book`; every page records the profile and parameters it ran with.
+# Below, for the profile this book was built with: how many claims of each study got each
+# verdict, then every claim in its paper's order with our key numbers and the verdict; an
+# *inconclusive* one says what would decide it. The figure links lead to the evidence, the
+# numbers per condition and the rule behind the verdict. To rebuild the book from a fresh
+# clone (CPU, `quick` profile): `make book`; every page records the profile and parameters it
+# ran with.
 #
 # ## Claims and verdicts
 
@@ -35,54 +38,12 @@
 profile = "quick"
 
 # %% tags=["remove-input"] mystnb={"markdown_format": "myst"}
-from collections import Counter
 from pathlib import Path
 
 from IPython.display import Markdown
 
-from grokpaper.core.studies import STUDIES
+from grokpaper.core.summary import summary_markdown
 from grokpaper.core.verdicts import load_all
 
-
-def cell(text: str) -> str:
-    """Text made safe for one cell of a Markdown table."""
-    return " ".join(str(text).split()).replace("|", "\\|")
-
-
-def figure_link(figure: str, page: str) -> str:
-    """``[Fig. 3b](carvalho/fig3b_equidistant.ipynb)`` when that page exists next to this one."""
-    target = Path(f"{page}.ipynb")
-    return f"[{cell(figure)}]({target.as_posix()})" if target.exists() else cell(figure)
-
-
-def tally(rows: list) -> str:
-    """``3 claim(s); 1 not supported, 2 supported``."""
-    counts = Counter(v.verdict for v in rows)
-    return f"{len(rows)} claim(s); " + ", ".join(f"{n} {name}"
-                                                for name, n in sorted(counts.items()))
-
-
-verdicts = load_all(profile=profile)  # rows in the papers' order, as the book's parts
-if verdicts:
-    lines = [f"Profile `{profile}`: {tally(verdicts)}.", ""]
-    for study in STUDIES:
-        rows = [v for v in verdicts if v.paper == study.name]
-        if rows:
-            lines.append(f"- {{cite:t}}`{study.key}`: {tally(rows)}.")
-    lines += [
-        "",
-        "| Paper | Figure | Claim | Measured | Verdict |",
-        "|---|---|---|---|---|",
-    ]
-    lines += [
-        f"| {cell(v.paper)} | {figure_link(v.figure, v.page)} | {cell(v.claim)} "
-        f"| {cell(v.measured)} | **{cell(v.verdict)}** |"
-        for v in verdicts
-    ]
-    summary = Markdown("\n".join(lines))
-else:
-    summary = Markdown(
-        f"No verdicts have been recorded for profile `{profile}` yet: run the chapters first "
-        f"(`grokpaper run --profile {profile}`)."
-    )
-summary
+# Rows in the papers' order; the chapter pages lie next to this one.
+Markdown(summary_markdown(load_all(profile=profile), profile=profile, root=Path()))

@@ -6,7 +6,9 @@ import pytest
 
 from grokpaper.carvalho import claims
 from grokpaper.core.metrics import definition31
-from grokpaper.liu.claims import crossing_fraction, liu_fig6, liu_fig7, liu_fig7_phases
+from grokpaper.liu.claims import crossing_fraction
+from grokpaper.liu.phase_claims import liu_fig6, liu_fig7_phases
+from grokpaper.liu.transformer_claims import liu_fig7
 
 STEPS = np.unique(np.geomspace(1, 20_000, 60).astype(int))
 
@@ -53,7 +55,8 @@ def test_no_late_improvement_means_not_supported():
 
 def _liu_fig7_frames(t_test: list[float]) -> tuple[pd.DataFrame, pd.DataFrame]:
     pca = pd.DataFrame({"t_test": [np.nan], "circularity": [0.1], "circularity_init": [0.1],
-                        "eff_dim": [np.array([1.0, 2.0])], "steps": [np.array([0, 10])]})
+                        "t_circle": [np.nan], "eff_dim": [np.array([1.0, 2.0])],
+                        "steps": [np.array([0, 10])]})
     drop = pd.DataFrame({"dropout": [0.0, 0.0, 0.3, 0.3], "t_test": t_test,
                          "phase": ["grokking", "grokking", "comprehension", "comprehension"]})
     return pca, drop
@@ -62,16 +65,16 @@ def _liu_fig7_frames(t_test: list[float]) -> tuple[pd.DataFrame, pd.DataFrame]:
 def test_liu_fig7_transformer_that_never_generalizes_is_inconclusive() -> None:
     pca, drop = _liu_fig7_frames([np.nan] * 4)
     centre = liu_fig7(pca, drop, budget=4000, page="p")[2]
-    assert centre.verdict == "inconclusive" and "No run reached" in centre.measured
+    assert centre.verdict == "inconclusive" and "No run reached" in centre.decide
     runs = pd.DataFrame({"wd_dec": [0.0, 0.0, 1.0, 1.0], "t_test": [np.nan] * 4})
     table = pd.DataFrame([["confusion", "confusion"], ["confusion", "confusion"]])
     right = liu_fig7_phases(runs, table, budget=4000, page="p")[0]
-    assert right.verdict == "inconclusive" and "4,000-step budget" in right.measured
+    assert right.verdict == "inconclusive" and "4,000-step budget" in right.decide
 
     # Dropout that speeds generalization up and leaves only comprehension: supported.
     _, drop = _liu_fig7_frames([3000.0, 2800.0, 400.0, 500.0])
     centre = liu_fig7(pca, drop, budget=4000, page="p")[2]
-    assert centre.verdict == "supported" and "No run reached" not in centre.measured
+    assert centre.verdict == "supported" and "No run reached" not in centre.decide
     runs = pd.DataFrame({"wd_dec": [0.0, 0.0, 1.0, 1.0], "t_test": [np.nan, 3000, 800, 900]})
     assert liu_fig7_phases(runs, table, budget=4000, page="p")[0].verdict == "supported"
 

@@ -24,7 +24,7 @@ from grokpaper.core.verdicts import (
     share_verdict,
 )
 from grokpaper.lisakib import claims as claims_lisakib
-from grokpaper.liu import claims as claims_liu
+from grokpaper.liu import phase_claims
 from grokpaper.mnist import claims as claims_mnist
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -111,7 +111,7 @@ def test_every_claims_module_names_its_paper_from_the_registry():
     t3 = pd.DataFrame({"row": ["1K (original)", "batch 32"], "outcome": ["grokking"] * 2,
                        "steps": [np.arange(3)] * 2})
     found = {
-        studies.LIU: claims_liu.liu_fig6({}, {"b": grid}, page="p")
+        studies.LIU: phase_claims.liu_fig6({}, {"b": grid}, page="p")
         + claims_mnist.liu_fig8_phases(grid, page="p"),
         studies.LISAKIB: claims_lisakib.landscapes(ranges, page="p")
         + claims_mnist.lisakib_table3(t3, page="p"),

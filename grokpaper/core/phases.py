@@ -115,3 +115,24 @@ def sandwiched(grid: np.ndarray, *, min_share: float = 0.75) -> tuple[bool, str]
     parts = ", ".join(f"{nb[p]} {p}" for p in PHASES if p != "grokking" and nb[p])
     return ok, (f"{n_grok} grokking cells; their other-phase neighbours: {parts} "
                 f"({good / total:.0%} comprehension or memorization)")
+
+
+def learned_any(grid: np.ndarray) -> bool:
+    """Whether any cell of ``grid`` fits its training set (is not *confusion* or empty). A
+    grid of confusion alone means the budget was too short for any run to learn, which says
+    nothing about where the phases lie."""
+    cells = np.asarray(grid, dtype=object).ravel()
+    return any(c in PHASES and c != "confusion" for c in cells)
+
+
+def distance_from_grokking(grid: np.ndarray, to: str) -> float:
+    """Mean over grokking cells of the grid distance (steps along rows and columns) to the
+    nearest ``to`` cell; NaN without grokking cells, infinite without ``to`` cells."""
+    grid = np.asarray(grid, dtype=object)
+    grok, other = np.argwhere(grid == "grokking"), np.argwhere(grid == to)
+    if not len(grok):
+        return float("nan")
+    if not len(other):
+        return float("inf")
+    d = np.abs(grok[:, None, :] - other[None, :, :]).sum(-1)
+    return float(d.min(1).mean())

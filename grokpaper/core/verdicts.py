@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import warnings
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
@@ -49,6 +50,32 @@ class Verdict:
     def __post_init__(self) -> None:
         if self.verdict not in (*VERDICTS, NOT_RUN):
             raise ValueError(f"verdict must be one of {VERDICTS}, got {self.verdict!r}")
+
+
+#: The landing page shows ``measured`` and ``decide`` in a table cell: one line of at most this
+#: many characters each (about two lines of the cell at the book's width); the rest goes to
+#: ``detail``, shown on the chapter page.
+MEASURED_MAX = 160
+
+
+def problems(v: Verdict) -> list[str]:
+    """What keeps ``v`` from being shown as the landing page shows it (empty when well-formed):
+    ``measured`` one line of at most :data:`MEASURED_MAX` characters, ``decide`` given exactly
+    when the verdict is *inconclusive* (one such line too)."""
+    out = []
+    for name in ("measured", "decide"):
+        text = getattr(v, name)
+        if "\n" in text:
+            out.append(f"{name} spans several lines")
+        if len(text) > MEASURED_MAX:
+            out.append(f"{name} has {len(text)} characters (at most {MEASURED_MAX})")
+    if not v.measured.strip():
+        out.append("measured is empty")
+    if v.verdict == INCONCLUSIVE and not v.decide.strip():
+        out.append("inconclusive without decide (why, and what would decide it)")
+    if v.verdict != INCONCLUSIVE and v.decide:
+        out.append(f"decide given for a verdict that is {v.verdict!r}, not inconclusive")
+    return out
 
 
 #: Shares of cases (seeds, runs, claims) that make a claim hold. They differ in meaning, so each
@@ -152,7 +179,7 @@ def as_markdown(verdicts: list[Verdict]) -> str:
     """The verdicts as a Markdown list, for a chapter's "Verdict" section."""
     def item(v: Verdict) -> str:
         text = f"- **{v.verdict}**: {v.claim} *Measured:* {v.measured}"
-        text += f" {v.detail}" if v.detail else ""
+        text += f" *In detail:* {v.detail}" if v.detail else ""
         return text + (f" *What would decide it:* {v.decide}" if v.decide else "")
 
     return "\n".join(item(v) for v in verdicts)
@@ -167,9 +194,35 @@ def publish(chapter: str, verdicts: list[Verdict], *, profile: str,
     return Markdown(as_markdown(verdicts))
 
 
+#: Where a figure label points in its paper: "Fig. 3b", "Figs. 2, 11", "Table 1", "Sec. 3.4",
+#: "App. A: Fig. 3b", "Appendix K", "MNIST (Sec. 1)".
+_LOCATOR = re.compile(r"\b(Figs?\.|Table|Sec\.|App\.|Appendix)\s*([A-Z]\b)?\s*"
+                      r"(\d+(?:\.\d+)*)?([a-z]\b|[a-z](?=[-/]))?")
+#: In the main text, figures come before tables, tables before section-only claims.
+_KINDS = {"Fig.": 0, "Figs.": 0, "Table": 1, "Sec.": 2}
+
+
+def paper_position(figure: str) -> tuple:
+    """Sort key of a figure label in its paper's order: main-text figures by number (3a < 3b <
+    4 < 10), then tables, then section-only claims; then the appendices by letter; labels that
+    point nowhere ("Grokking-intensity map") last."""
+    found = list(_LOCATOR.finditer(figure))
+    if not found:
+        return (2,)
+    first = found[0]
+    appendix = first.group(1) in ("App.", "Appendix")
+    where = found[1] if appendix and len(found) > 1 else (None if appendix else first)
+    inner: tuple = (len(_KINDS),)  # a claim on a whole appendix: after its figures
+    if where is not None:
+        numbers = tuple(int(n) for n in (where.group(3) or "0").split("."))
+        inner = (_KINDS.get(where.group(1), 0), numbers, where.group(4) or "")
+    return (1, first.group(2) or "", *inner) if appendix else (0, *inner)
+
+
 def load_all(*, profile: str, root: Path | None = None) -> list[Verdict]:
     """Every recorded verdict for ``profile``: the studies in the book's order
-    (:data:`~grokpaper.core.studies.STUDIES`, then any other paper name), then by figure; a
+    (:data:`~grokpaper.core.studies.STUDIES`, then any other paper name), each in its paper's
+    order (:func:`paper_position`; equal positions keep the order the chapters recorded); a
     damaged file becomes one *not run* row saying to rerun its chapter (module docstring)."""
     folder = _folder(profile, root)
     rows: list[Verdict] = []
@@ -178,7 +231,8 @@ def load_all(*, profile: str, root: Path | None = None) -> list[Verdict]:
             rows.extend(read(path))
         except ValueError as exc:
             rows.append(_damaged(path, str(exc), profile, root))
-    return sorted(rows, key=lambda v: (studies.rank(v.paper), v.paper, v.figure))
+    return sorted(rows, key=lambda v: (studies.rank(v.paper), v.paper,
+                                       paper_position(v.figure)))
 
 
 def _damaged(path: Path, problem: str, profile: str, root: Path | None) -> Verdict:

@@ -109,49 +109,71 @@ def _seed_text(r: pd.Series, late: bool) -> str:
             f"{r['rho']:+.2f}")
 
 
+def _fig8_seed(r: pd.Series) -> tuple[bool | None, bool]:
+    """(whether the seed shows the claim, None when its run cannot tell; whether test accuracy
+    rose late). A seed that never fits cannot tell; nor can one without a rise yet whose run
+    stopped before MUCH_LATER x its memorization step (a late rise had no time to show)."""
+    if r["t_mem"] is None:
+        return None, False
+    late = r["t_half"] is not None and r["t_half"] >= MUCH_LATER * r["t_mem"]
+    if r["t_half"] is None and r["steps"][-1] < MUCH_LATER * r["t_mem"]:
+        return None, False
+    shrinks = r["weight_norm"][-1] < r["weight_norm"][np.searchsorted(r["steps"], r["t_mem"])]
+    return bool(r["outcome"] == "grokking" and late and shrinks and r["rho"] <= NORM_RHO), late
+
+
 @excluding
 def liu_fig8_curves(df: pd.DataFrame, *, page: str) -> list[Verdict]:
-    """Omnigrok MNIST run: memorize early, generalize much later while the norm shrinks."""
+    """Omnigrok MNIST run: memorize early, generalize much later while the norm shrinks.
+    Seeds that cannot tell (:func:`_fig8_seed`) are left out; none left: *inconclusive*."""
     d = outcomes(df, memorized=0.99)  # "~100%"
     d["rho"] = [_norm_rho(r) for _, r in d.iterrows()]
-    parts, full = [], []
-    for _, r in d.iterrows():
-        fitted = r["t_mem"] is not None
-        late = fitted and (r["t_half"] or 0) >= MUCH_LATER * r["t_mem"]
-        shrinks = fitted and (r["weight_norm"][-1]
-                              < r["weight_norm"][np.searchsorted(r["steps"], r["t_mem"])])
-        full.append(r["outcome"] == "grokking" and late and shrinks and r["rho"] <= NORM_RHO)
-        parts.append(_seed_text(r, late))
-    # Inconclusive when no run fits the training set (such a run meets no clause above); a late
-    # rise short of every clause is partial.
-    verdict = ladder(decidable=not d["t_mem"].isna().all(), all_met=np.mean(full) >= MAJORITY,
-                     some_met=_nanmean(d["gain"].astype(float)) >= LATE_GAIN)
+    seeds = [_fig8_seed(r) for _, r in d.iterrows()]
+    told = [met for met, _ in seeds if met is not None]
+    gains = d["gain"][[met is not None for met, _ in seeds]].astype(float)
+    # A late rise short of every clause is partial.
+    verdict = ladder(decidable=bool(told), all_met=bool(told) and np.mean(told) >= MAJORITY,
+                     some_met=any(told) or _nanmean(gains) >= LATE_GAIN)
+    n_fit = int(d["t_mem"].notna().sum())
     return [Verdict(
         paper=LIU.name, figure="Fig. 8 (left)",
         claim="On MNIST (1,000 training images, init scale 8, MSE, AdamW), training accuracy "
               "reaches ~100% early while test accuracy rises much later, as the weight norm "
               "shrinks.",
-        measured=f"{_budget(df)}: " + "; ".join(parts) + ".", verdict=verdict, page=page)]
+        measured=f"{sum(told)}/{len(told)} seeds grok {MUCH_LATER:g}x after memorizing while the "
+                 f"norm shrinks; {n_fit}/{len(d)} fit the training set.",
+        detail=f"{_budget(df)}: " + "; ".join(_seed_text(r, late) for (_, r), (_, late)
+                                             in zip(d.iterrows(), seeds, strict=True)) + ".",
+        verdict=verdict, page=page,
+        decide="" if told else
+        f"No seed fits its training set early enough to show a rise {MUCH_LATER:g}x later "
+        f"within {_budget(df).removeprefix('after ')}: more steps (the quick or paper profile).")]
 
 
 def liu_fig8_phases(grid: pd.DataFrame, *, page: str) -> list[Verdict]:
-    """The four phases appear on the lr x weight-decay plane (majority phase per cell)."""
+    """The four phases appear on the lr x weight-decay plane (majority phase per cell); a grid
+    on which no cell fits its training set decides nothing."""
     cells = grid.to_numpy(dtype=object)
     counts = Counter(cells.ravel().tolist())
     ok, sandwich = phases.sandwiched(cells)
     present = [p for p in phases.PHASES if counts[p]]
-    verdict = ladder(all_met=len(present) == len(phases.PHASES),
+    learned = phases.learned_any(cells)
+    verdict = ladder(decidable=learned, all_met=len(present) == len(phases.PHASES),
                      some_met="grokking" in present and len(present) >= 2)
-    text = ", ".join(f"{counts[p]} {p}" for p in phases.PHASES)
-    if counts[phases.DIVERGED]:  # cells whose every seed diverged: counted apart, no phase
-        text += f"; {counts[phases.DIVERGED]} {phases.DIVERGED} (left out)"
     return [Verdict(
         paper=LIU.name, figure="Fig. 8 (right)",
         claim="Varying learning rate and weight decay on MNIST gives the four phases: "
               "comprehension, grokking, memorization and confusion.",
-        measured=f"{cells.size} cells: {text}; {sandwich} (grokking between comprehension "
-                 f"and memorization: {'yes' if ok else 'no'}).",
-        verdict=verdict, page=page)]
+        measured=f"{len(present)} of 4 phases on {cells.size} cells: "
+                 + ", ".join(f"{counts[p]} {p}" for p in phases.PHASES)
+                 # cells whose every seed diverged: counted apart, no phase
+                 + (f"; {counts[phases.DIVERGED]} {phases.DIVERGED} (left out)"
+                    if counts[phases.DIVERGED] else "") + ".",
+        detail=f"{sandwich} (grokking between comprehension and memorization: "
+               f"{'yes' if ok else 'no'}).",
+        verdict=verdict, page=page,
+        decide="" if learned else "No cell fits its training set within the budget: more "
+                                  "steps (the quick or paper profile).")]
 
 
 def _budget(df: pd.DataFrame) -> str:

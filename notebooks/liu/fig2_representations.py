@@ -97,7 +97,8 @@ liu_report.close(fig)
 #
 # Thresholds fixed in `grokpaper/liu/claims.py`: every run that generalizes (test accuracy at
 # least 0.9) must be structured (RQI at least 0.95 for addition, circularity at least 0.85
-# for modular addition), with at least one generalizing run per task, for *supported*.
+# for modular addition), with at least one generalizing run per task, for *supported*; some
+# structured: *partly*; no run that generalizes within the budget: *inconclusive*.
 
 # %% tags=["remove-input"]
 found = claims_liu.liu_fig2(df, page=PAGE)

@@ -108,7 +108,8 @@ means.round(3).rename_axis("training fraction")
 # Computed in `grokpaper/liu/claims.py` with thresholds fixed in advance: mean absolute difference
 # $|\text{Acc} - \widehat{\text{Acc}}|$ over runs at most 0.05 over all samples and at most
 # 0.15 over the test samples alone for *supported*; the first but not the second gives
-# *partly supported*.
+# *partly supported*. $\widehat{\text{Acc}}$ assumes the decoder fits every training sample,
+# so only runs whose training accuracy ends at least 0.95 count (*inconclusive* if none does).
 
 # %% tags=["remove-input"]
 found = claims_liu.liu_fig3(df, page=PAGE)

@@ -147,9 +147,14 @@ display(Markdown(
 # ## Verdict
 #
 # Thresholds fixed in `grokpaper/liu/claims.py`: a measured critical fraction within 0.1 of 0.4
-# is *supported*, within 0.2 *partly supported*. For (c, d) the network's steps to
-# RQI > 0.95 must lie within a factor 3 of $3 n_h$ (Eq. 5) for *supported*; within a factor 3
-# of the authors' normalization only, or a factor 10 of Eq. (5)'s, gives *partly supported*.
+# is *supported*, within 0.2 *partly supported*; a crossing known only to lie between two
+# sizes (or beyond the last) that would get different verdicts is *inconclusive*, and so is
+# (b) when no fraction has half its seeds at RQI > 0.95 within a budget shorter than
+# $9 n_h$ of the largest training set. For (c, d) the network's and the effective theory's
+# steps to RQI > 0.95 must both lie within a factor 3 of $3 n_h$ (Eq. 5) for *supported*; the
+# network within a factor 3 of the authors' normalization, or a factor 10 of Eq. (5)'s, gives
+# *partly supported*; a network that does not get there within a budget too short to rule
+# that out is *inconclusive*.
 
 # %% tags=["remove-input"]
 found = claims_liu.liu_fig4(df, theory, steps_net=traj.steps_to[analysis.NETWORK],

@@ -111,7 +111,9 @@ liu_report.close(fig)
 # training sets below fraction 0.35 and a Spearman rank correlation of at least 0.5 between
 # fraction and mean $\lambda_3$ from 0.4 on; (b) Spearman $\rho \leq -0.5$ between fraction
 # and measured steps, and $\rho \geq 0.5$ between predicted and measured steps (Eq. 5). One
-# of the two (or agreement only with the authors' normalization) gives *partly supported*.
+# of the two (or agreement only with the authors' normalization) gives *partly supported*;
+# (b) is *inconclusive* when too few runs reach RQI > 0.95 within the budget for a rank
+# correlation (at least 3).
 
 # %% tags=["remove-input"]
 found = claims_liu.liu_fig5(df, theory, eta=eta, page=PAGE)

@@ -22,6 +22,9 @@
 #   drastically afterwards".
 # - Fig. 7 centre: "With a significant dropout rate, the generalization time can be brought
 #   down to under $10^3$ steps and the grokking phenomenon vanishes completely."
+# - App. K: "when we project the embeddings at initialization onto the principal axes at the
+#   end of training. Some of the structure required for generalization exists before
+#   training hinting at a connection with the Lottery Ticket Hypothesis."
 #
 # **The experiment.** Addition modulo $p$: each symbol gets a learnable embedding, the two
 # embeddings go through pre-norm transformer encoder layers (one head, ReLU feed-forward), and
@@ -55,7 +58,7 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 from grokpaper.core import profiles, report, verdicts
-from grokpaper.liu import analysis
+from grokpaper.liu import analysis, embeddings, transformer_claims
 from grokpaper.liu import claims as claims_liu
 from grokpaper.liu import report as liu_report
 from grokpaper.liu import transformer_experiments as lt
@@ -65,6 +68,7 @@ params = profiles.resolve("liu.fig7", lt.TransformerFigures, profile, p=p, d_mod
                           steps=steps, seeds=seeds, wd=wd, dropouts=dropouts)
 pca = analysis.circularity_columns(lt.run(params.pca_runs()))
 drop = lt.run(params.dropout_runs())
+pca = embeddings.structure_columns(pca, level=claims_liu.CIRCLE_STRUCTURED)
 
 # %% [markdown]
 # ## Paper says / we use
@@ -154,20 +158,56 @@ liu_report.close(fig)
 pd.crosstab(drop["dropout"].round(3), drop["phase"])
 
 # %% [markdown]
+# ## App. K: the initialization on the final principal axes
+#
+# {numref}`fig-liu-k-init`: the embeddings of seed 0 at initialization (left) and at the end
+# of training (middle), both projected on the top-2 principal axes of the final embeddings,
+# coloured by symbol as in {numref}`fig-liu-1-pca`. Where the initialization already holds
+# part of the final circle, the colours at initialization run round in the final order. We
+# measure that as the *alignment* of the two sets of angles $\theta_k$ on those axes,
+# $|\frac{1}{p}\sum_k e^{i(\theta_k^{\text{init}} - \theta_k^{\text{end}})}|$
+# (1: the same up to a rotation), and compare it with the alignment after shuffling the
+# symbols (999 shuffles per seed): right panel, one point per seed.
+
+# %% tags=["remove-input"] mystnb={"figure": {"caption": "Left and middle: embeddings of seed 0 at initialization and at the end of training, projected on the top-2 principal axes of the final embeddings, one point per symbol coloured by its value on a cyclic colour map. Right: alignment of the initial and final angles on those axes against its median with the symbols shuffled, one point per seed (filled: the seed generalizes); grey line: equality.", "name": "fig-liu-k-init"}}
+fig, axes = plt.subplots(1, 3, figsize=(11, 3.4))
+ends = lt.pca_frames(pca.iloc[0]["emb"][[0, -1]], basis="final")
+for ax, f, title in zip(axes[:2], ends, ("initialization", "end of training"), strict=True):
+    ax.scatter(f[:, 0], f[:, 1], c=np.arange(len(f)), cmap="hsv", s=14)
+    ax.set(title=f"seed 0, {title}", xticks=[], yticks=[], xlabel="final PC 1",
+           ylabel="final PC 2")
+gen = pca["t_test"].notna().to_numpy()
+for mask, face, label in ((gen, "C0", "generalizes"), (~gen, "none", "does not")):
+    axes[2].scatter(pca["init_chance"][mask], pca["init_alignment"][mask], s=16,
+                    facecolors=face, edgecolors="C0", label=label)
+top = float(max(pca["init_alignment"].max(), pca["init_chance"].max(), 0.1))
+axes[2].plot([0, top], [0, top], color="0.5", lw=1)
+axes[2].set(xlabel="alignment, symbols shuffled (median)", ylabel="alignment",
+            title="every seed")
+axes[2].legend(fontsize=7)
+liu_report.close(fig)
+
+# %% [markdown]
 # ## Verdict
 #
-# Thresholds fixed in `grokpaper/liu/claims.py`: Fig. 1, the final embeddings of at least half
-# of the generalizing seeds must lie on a circle in their top-2 PCA plane (circularity at
-# least 0.85, as in [Fig. 2](fig2_representations.ipynb)) that was not there at
-# initialization (at least 0.15 lower); Fig. 7 left, the effective dimension must peak within
-# a factor 3 of the generalization step and end at most 80% of its peak, for at least half
-# of the generalizing seeds; Fig. 7 centre, the steps to 90% test accuracy must fall with
-# the dropout rate (Spearman $\rho \leq -0.5$, not-reached counted as the budget) and the
-# largest rate must be in the comprehension phase (one of the two: *partly*); if no run
-# reaches 90% test accuracy within the budget, the dropout claim is *inconclusive*.
+# Thresholds fixed in `grokpaper/liu/transformer_claims.py`. Fig. 1: for *supported*, at least
+# half of the generalizing seeds must end on a circle in their top-2 PCA plane (circularity
+# at least 0.85, as in [Fig. 2](fig2_representations.ipynb)) that was not there at
+# initialization (at least 0.15 lower), and become one (for good) within a factor 3 of their
+# generalization step; a seed that ends on such a circle at another time gives *partly*.
+# Fig. 7 left: the effective dimension must peak within a factor 3 of the generalization step
+# and end at most 80% of its peak, for at least half of the generalizing seeds whose run lasts
+# 3 times their generalization step. Fig. 7 centre: the steps to 90% test accuracy must fall
+# with the dropout rate (Spearman $\rho \leq -0.5$, not-reached counted as the budget) and
+# the largest rate must be in the comprehension phase for at least half of its seeds; the
+# second part is judged only if the smallest rate groks (one part: *partly*). App. K: for at
+# least half of the generalizing seeds, the alignment must beat the shuffled symbols at
+# $p < 0.05$; more such seeds than chance would give (binomial test at 0.05) is *partly*.
+# Any of them is *inconclusive* if no run reaches 90% test accuracy within the budget.
 
 # %% tags=["remove-input"]
-found = claims_liu.liu_fig7(pca, drop, budget=budget, page=PAGE)
+found = [*transformer_claims.liu_fig7(pca, drop, budget=budget, page=PAGE),
+         *transformer_claims.liu_appendix_k(pca, budget=budget, page=PAGE)]
 display(verdicts.publish(PAGE, found, profile=profile))
 
 # %% [markdown]

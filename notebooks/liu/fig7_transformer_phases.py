@@ -50,8 +50,7 @@ import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 
 from grokpaper.core import phases, profiles, report, verdicts
-from grokpaper.liu import analysis
-from grokpaper.liu import claims as claims_liu
+from grokpaper.liu import analysis, phase_claims
 from grokpaper.liu import report as liu_report
 from grokpaper.liu import transformer_experiments as lt
 
@@ -95,14 +94,17 @@ liu_report.contingency(df)
 # %% [markdown]
 # ## Verdict
 #
-# Thresholds fixed in `grokpaper/liu/claims.py`: weight decay "helps" if some weight decay both
-# generalizes at more learning rates than the smallest weight decay and at least halves the
-# fastest generalization time (one of the two: *partly*; *inconclusive* if no cell reaches 90%
-# test accuracy within the budget); grokking is "closer to memorization" if its cells border
-# more memorization than comprehension cells.
+# Thresholds fixed in `grokpaper/liu/phase_claims.py`: weight decay "helps" if some weight decay
+# both generalizes at more learning rates than the smallest weight decay and at least halves
+# the fastest generalization time (one of the two: *partly*; *inconclusive* if no cell reaches
+# 90% test accuracy within the budget). Grokking is "closer to memorization" read two ways: its
+# cells border more memorization than comprehension cells, and the nearest memorization cell
+# is on average fewer grid steps away than the nearest comprehension cell (both: *supported*,
+# one: *partly*); *inconclusive* without a grokking cell, or without both comprehension and
+# memorization on the grid.
 
 # %% tags=["remove-input"]
-found = claims_liu.liu_fig7_phases(df, table, budget=params.steps, page=PAGE)
+found = phase_claims.liu_fig7_phases(df, table, budget=params.steps, page=PAGE)
 display(verdicts.publish(PAGE, found, profile=profile))
 
 # %% [markdown]

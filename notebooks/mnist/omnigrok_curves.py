@@ -96,6 +96,10 @@ plt.show()
 # 0.10 after it, half of which arrives more than 1,000 steps and at least 5 times later than
 # memorization, a weight norm lower at the end than at memorization, and a negative Spearman
 # correlation ($\rho \leq -0.5$) between weight norm and test accuracy after memorization.
+# *Supported* if at least half of the seeds that can tell show all of it; a seed cannot tell
+# if it never fits its training set, or has no rise yet and stopped before 5 times its
+# memorization step (*inconclusive* if no seed can tell). A late rise short of the rest is
+# *partly supported*.
 
 # %% tags=["remove-input"]
 found = claims_mnist.liu_fig8_curves(df, page=PAGE)

@@ -106,7 +106,8 @@ table
 # ## Verdict
 #
 # Computed in `grokpaper/mnist/claims.py`: supported if all four phases appear on the grid,
-# partly supported if grokking and at least one other phase do.
+# partly supported if grokking and at least one other phase do; inconclusive if no cell fits
+# its training set within the budget (a grid of confusion alone says the budget was short).
 
 # %% tags=["remove-input"]
 found = claims_mnist.liu_fig8_phases(grid, page=PAGE)
