@@ -11,12 +11,15 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from grokpaper.core import bootstrap
+from grokpaper.lisakib import claims
 from grokpaper.lisakib.data import OP_NAMES
 from grokpaper.lisakib.experiments import LI_CLASSES
 
 #: Table 1 of the report: correlation of each hyperparameter with the grokking delay (epochs).
 PAPER_CORRELATIONS = {"batch_size": 0.538, "noise": 0.123, "init_scale": -0.001, "lr": -0.063,
                       "weight_decay": -0.26}
+SIGN_TEXT = {1: "+", -1: "-", 0: "0 (no impact)"}
 SWEEP_COLUMNS = ("batch_size", "noise", "init_scale", "lr", "weight_decay")
 CLASS_COLORS = {"comprehension": "#2ca02c", "grokking": "#1f77b4", "confusion": "#7f7f7f"}
 
@@ -67,17 +70,23 @@ def curves_figure(df: pd.DataFrame, *, title: str = "") -> Figure:
     return fig
 
 
-def correlation_table(df: pd.DataFrame, target: str = "delay_epochs") -> pd.DataFrame:
-    """Pearson (as the report's) and Spearman correlation of each swept hyperparameter with the
-    delay, over the runs whose delay is defined, next to the report's values."""
+def correlation_table(df: pd.DataFrame, target: str = "delay_epochs", *,
+                      seed: int = 0) -> pd.DataFrame:
+    """Pearson (as the report's) correlation of each swept hyperparameter with the delay over
+    the runs whose delay is defined, its bootstrap 95% interval (runs resampled, ``seed``),
+    whether it agrees with the sign the report prints, and Spearman (ranks) beside it."""
     ok = df[np.isfinite(df[target])]
     rows = []
     for col in SWEEP_COLUMNS:
         x, y = ok[col].astype(float), ok[target].astype(float)
         varies = x.nunique() > 1 and y.nunique() > 1
+        low, high = bootstrap.pearson_ci(x, y, seed=seed) if varies else (np.nan, np.nan)
         rows.append({"parameter": col, "values": ", ".join(f"{v:g}" for v in sorted(set(df[col]))),
                      "report (Pearson)": PAPER_CORRELATIONS[col],
+                     "report's sign": SIGN_TEXT[claims.REPORT_SIGNS[col]],
                      "ours (Pearson)": x.corr(y) if varies else np.nan,
+                     "ci low": low, "ci high": high,
+                     "agreement": claims.sign_agreement(col, low, high),
                      "ours (Spearman)": x.corr(y, method="spearman") if varies else np.nan,
                      "runs with a delay": f"{len(ok)}/{len(df)}"})
     return pd.DataFrame(rows)
