@@ -106,6 +106,9 @@ AS_PRINTED = {"batch_size": 2.0, "noise": 1.0, "lr": -1.0, "weight_decay": -1.0}
     ({**AS_PRINTED, "batch_size": 0.5, "weight_decay": -3.0}, 1000, [SUPPORTED, PARTLY]),
     ({"batch_size": -2.0, "noise": -1.0, "init_scale": 1.5, "lr": 1.0, "weight_decay": 1.0},
      200, [NOT_SUPPORTED, NOT_SUPPORTED]),
+    # Batch size agrees, three contradict, init undecided: not even partly.
+    ({**AS_PRINTED, "noise": -1.0, "lr": 1.0, "weight_decay": 1.0}, 200,
+     [NOT_SUPPORTED, SUPPORTED]),
     (AS_PRINTED, 6, [INCONCLUSIVE, INCONCLUSIVE]),  # fewer runs than MIN_RUNS
     ({}, 10, [INCONCLUSIVE, INCONCLUSIVE]),  # no effect, few runs: every interval holds 0
 ])

@@ -142,8 +142,9 @@ def correlations(table: pd.DataFrame, *, n_defined: int, page: str) -> list[Verd
         "Table 1",
         "Correlation with the grokking delay: batch size +, noise +, init scale about 0, "
         "learning rate -, weight decay -.",
+        # Partly: more rows agree than contradict (undecided rows count for neither).
         ladder(decidable=enough and n_agree + n_dis > 0, all_met=n_agree == len(table),
-               some_met=n_agree > 0),
+               some_met=n_agree > n_dis),
         f"{n_agree}/{len(table)} as printed, {n_dis} opposite, "
         f"{len(table) - n_agree - n_dis} undecided ({n_defined} runs).", page,
         detail=f"Pearson's r with its bootstrap 95% interval: {detail} A signed correlation "

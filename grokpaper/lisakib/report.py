@@ -12,7 +12,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from grokpaper.core import bootstrap
-from grokpaper.lisakib import claims
+from grokpaper.lisakib import claims, claims_weights
 from grokpaper.lisakib.data import OP_NAMES
 from grokpaper.lisakib.experiments import LI_CLASSES
 
@@ -227,7 +227,8 @@ def norm_table(df: pd.DataFrame, by: str) -> pd.DataFrame:
 
 def early_signal_table(df: pd.DataFrame) -> pd.DataFrame:
     """The Q/K/V-norm peak as a predictor: per Li & Sakib class, how many runs peak before
-    validation reaches 95% and by how many steps (lead = t_val95 - peak step)."""
+    validation reaches 95%, how many of them in the pre-grokking stage (after training reached
+    95%: what the Sec. 3.4 verdict counts) and by how many steps (lead = t_val95 - peak step)."""
     rows = []
     for cls in LI_CLASSES:
         g = df[df["li_class"] == cls]
@@ -235,6 +236,8 @@ def early_signal_table(df: pd.DataFrame) -> pd.DataFrame:
         falls = int((g["qkv_peak"] > 1.05 * g["qkv_final"]).sum())
         rows.append({"class": cls, "runs": len(g),
                      "peak before val 95%": f"{int((lead > 0).sum())}/{len(lead)}",
+                     "peak after train 95%, before val 95%":
+                         f"{int(claims_weights.in_pre_grokking(g).sum())}/{len(lead)}",
                      "median lead (steps)": lead.median() if len(lead) else np.nan,
                      "median lead / delay": (lead / g.loc[lead.index, "delay"]).median()
                      if len(lead) else np.nan,

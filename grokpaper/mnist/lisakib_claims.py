@@ -62,7 +62,8 @@ def row_stats(df: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("row")
 
 
-def _later(key: str) -> Callable[[pd.Series, pd.Series], bool | None]:
+def _greater(key: str) -> Callable[[pd.Series, pd.Series], bool | None]:
+    """check(a, b): whether a[key] > b[key] (None if either is undefined)."""
     def check(r: pd.Series, base: pd.Series) -> bool | None:
         a, b = r[key], base[key]
         return None if not (np.isfinite(a) and np.isfinite(b)) else bool(a > b)
@@ -70,7 +71,7 @@ def _later(key: str) -> Callable[[pd.Series, pd.Series], bool | None]:
 
 
 def _faster_train_slower(r: pd.Series, base: pd.Series) -> bool | None:
-    earlier, slower = _later("t_half")(base, r), _later("t_mem")(r, base)
+    earlier, slower = _greater("t_half")(base, r), _greater("t_mem")(r, base)
     return None if earlier is None or slower is None else earlier and slower
 
 
@@ -85,7 +86,7 @@ def _normal(r: pd.Series, base: pd.Series) -> bool | None:
 
 
 def _lower(r: pd.Series, base: pd.Series) -> bool | None:
-    return _later("test_end")(base, r)
+    return _greater("test_end")(base, r)
 
 
 #: Each comment of Table 3 as a check against the baseline row (None: nothing to check).
@@ -98,8 +99,8 @@ COMMENTS: dict[str, tuple[str, Callable[[pd.Series, pd.Series], bool | None]] | 
     "Test acc little slower": ("outcome normal (no late rise)", _normal),
     "Learn fast!": ("outcome normal (test accuracy rises with training)", _normal),
     "Lower Acc": ("final test accuracy below the baseline's", _lower),
-    "Slower": ("test rise (t_half) later than the baseline's", _later("t_half")),
-    "A little slower": ("test rise (t_half) later than the baseline's", _later("t_half")),
+    "Slower": ("test rise (t_half) later than the baseline's", _greater("t_half")),
+    "A little slower": ("test rise (t_half) later than the baseline's", _greater("t_half")),
 }
 
 

@@ -120,8 +120,11 @@ plt.show()
 #
 # For every run we record the mean Frobenius norm of the attention Q, K and V matrices at each
 # evaluation. If the norm peaks before validation accuracy reaches 95% the peak is a usable
-# early warning; the *lead* is how many steps before. By class of Li & Sakib (grokking: delay
-# of 1,000 steps or more; comprehension: shorter; confusion: no delay):
+# early warning; the *lead* is how many steps before. A peak before training has fitted (at
+# step 0, say, for a norm that only decays) warns of nothing about grokking, so the verdict
+# counts peaks in the pre-grokking stage only: after training and before validation accuracy
+# reach 95%. By class of Li & Sakib (grokking: delay of 1,000 steps or more; comprehension:
+# shorter; confusion: no delay):
 
 # %% tags=["remove-input"]
 lr_report.early_signal_table(df).round(2)
