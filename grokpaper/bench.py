@@ -75,7 +75,7 @@ def _modular_transformer(n: int, steps: int, device: str, d_model: int
     from grokpaper.lisakib import experiments as lisakib
     from grokpaper.lisakib.figures import Base
 
-    # The `quick` profile's task and optimizer (profiles._LS_QUICK) at the report's width.
+    # The `quick` profile's task and optimizer (lisakib.profiles.QUICK) at the report's width.
     base = Base(op="/", p=31, train_frac=0.5, d_model=d_model, lr=3e-3, steps=steps,
                 batch_size=32, n_evals=2)
     runs = [base.run(seed=s) for s in range(n)]

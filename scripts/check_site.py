@@ -1,8 +1,11 @@
 """Open every page of the built book in headless Chromium and fail on what a reader would see.
 
 Checks, per page: console errors, uncaught JavaScript errors, requests that failed, images
-that did not load, and any request to an outside host (the site must work offline). Saves a
-screenshot of the landing page. Exit status 1 lists every problem, one per line.
+that did not load, any request to an outside host (the site must work offline), and Markdown or
+TeX source left in the page's visible text (its title, navigation and body, code blocks left
+out): the pipes of a Markdown table, ``\\(``, ``\\_``, ``$$``, a TeX command. Saves a screenshot
+of the landing page. Exit status 1 lists every problem, one per line, with the page and a
+snippet of the text.
 
     python scripts/check_site.py [book/_build/html] [--screenshot build/site/landing.png]
 
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -24,6 +28,37 @@ SKIP = {"search.html", "genindex.html"}
 #: Redirects followed per page (index.html -> the landing page).
 REDIRECTS = 3
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+
+#: Source that a reader should never see, as (what it is, pattern on the visible text). Markdown
+#: outputs of a notebook are rendered as CommonMark, which has no tables and no math: a table or
+#: ``$x$`` displayed that way reaches the page as its source. Smart quotes turn ``---`` into
+#: dashes, hence the dash classes.
+SOURCE = (
+    ("Markdown table source", re.compile(
+        r"\|(?:[ \t]*:?[-\u2013\u2014]+:?[ \t]*\|){2,}"  # |---|---| (separator row)
+        r"|(?:^|[ \t])\|[ \t][^|\n]+[ \t]\|[ \t][^|\n]+[ \t]\|", re.M)),  # | x | y |
+    ("TeX source", re.compile(
+        r"\\[()\[\]_]"  # \( \) \[ \] \_
+        r"|\$\$"  # display math delimiters
+        r"|\\[A-Za-z]{2,}"  # a command: \lambda, \text, \mathbb
+        r"|[_^]\{")),  # a braced sub- or superscript
+    # $x$: no space inside either dollar, as TeX's inline math (so "$5 or $10" is not)
+    ("TeX math in dollars", re.compile(r"(?<![\w$])\$[^\s$](?:[^$\n]{0,200}[^\s$])?\$(?![\w$])")),
+)
+#: Snippet shown per problem: this many characters on either side of the match.
+CONTEXT = 40
+
+#: The text a reader sees: the title, then the body as rendered (hidden elements and the code
+#: blocks, which show source on purpose, left out). MathJax must have typeset the page already.
+VISIBLE_TEXT_JS = """() => {
+    const blocks = [...document.querySelectorAll('pre')];
+    const shown = blocks.map(b => b.style.display);
+    blocks.forEach(b => { b.style.display = 'none'; });
+    // A redirecting page (index.html) can be caught without a body.
+    const text = document.title + '\\n' + (document.body?.innerText ?? '');
+    blocks.forEach((b, i) => { b.style.display = shown[i]; });
+    return text;
+}"""
 
 
 def find_browser(given: str | None) -> str | None:
@@ -39,6 +74,18 @@ def pages(site: Path) -> list[Path]:
     found = sorted(p for p in site.rglob("*.html")
                    if "_static" not in p.parts and "_sources" not in p.parts and p.name not in SKIP)
     return sorted(found, key=lambda p: p != site / "index.html")
+
+
+def source_problems(text: str) -> list[str]:
+    """Markdown or TeX source in ``text``: one problem per kind, with its first snippet."""
+    problems: dict[str, str] = {}
+    for what, pattern in SOURCE:
+        found = list(pattern.finditer(text))
+        if found and what not in problems:
+            m = found[0]
+            snippet = " ".join(text[max(0, m.start() - CONTEXT):m.end() + CONTEXT].split())
+            problems[what] = f"{what} ({len(found)}x), e.g. ...{snippet}..."
+    return list(problems.values())
 
 
 def check_page(page, url: str) -> list[str]:  # page: playwright.sync_api.Page
@@ -60,6 +107,7 @@ def check_page(page, url: str) -> list[str]:  # page: playwright.sync_api.Page
             page.evaluate("() => window.MathJax?.startup?.promise?.then(() => true) ?? true")
             broken = page.evaluate("""() => [...document.images]
                 .filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src)""")
+            text = page.evaluate(VISIBLE_TEXT_JS)
             break
         except Error as exc:
             # Jupyter Book's index.html is a meta-refresh redirect to the landing page: the
@@ -67,7 +115,7 @@ def check_page(page, url: str) -> list[str]:  # page: playwright.sync_api.Page
             if "context was destroyed" not in str(exc) or attempt == REDIRECTS:
                 raise
     problems += [f"broken image: {src}" for src in broken]
-    return problems
+    return problems + source_problems(text)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -40,8 +40,8 @@ import numpy as np
 import pytest
 
 from grokpaper.book import cli, notebooks, preflight, runner
+from grokpaper.core import profiles
 from grokpaper.core.paths import REPO_ROOT
-from grokpaper.core.profiles import PROFILES
 
 N_NOTEBOOKS = len(notebooks.discover())
 
@@ -281,8 +281,8 @@ def test_every_string_field_declares_its_choices():
             choices = preflight.choices_of(cls, name)
             assert choices, f"{where}: string field {name!r} declares no CHOICES"
             values = [] if f.default is dataclasses.MISSING else [f.default]
-            values += [PROFILES[fig][p][name] for fig in figures for p in PROFILES[fig]
-                       if name in PROFILES[fig][p]]
+            values += [v[name] for fig in figures for v in profiles.overrides(fig).values()
+                       if name in v]
             for value in values:
                 items = [value] if hints[name] is str else list(value)
                 assert set(items) <= set(choices), f"{where}.{name}: {value!r} not in {choices}"

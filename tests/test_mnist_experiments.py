@@ -145,7 +145,7 @@ def test_outcome_rule(train, test, kind):
 
 @pytest.mark.parametrize(("figure", "cls"), [
     ("mnist.omnigrok", em.OmnigrokCurves), ("mnist.phases", em.PhaseGrid),
-    ("lisakib.mnist", em.LiSakibTable), ("carvalho.mnist", ms.ClusterShift)])
+    ("mnist.lisakib", em.LiSakibTable), ("mnist.cluster_shift", ms.ClusterShift)])
 def test_mnist_profiles_resolve_and_paper_is_the_default(figure, cls):
     from grokpaper.core import profiles
 

@@ -11,7 +11,7 @@ from grokpaper.carvalho import design as synthetic_design
 from grokpaper.carvalho import experiments as synthetic
 from grokpaper.carvalho import shift as synthetic_shift
 from grokpaper.carvalho.transformer import TransformerConfig
-from grokpaper.core import profiles
+from grokpaper.core import profiles, report
 from grokpaper.core.metrics import definition31
 from grokpaper.core.models import MLPConfig
 from grokpaper.core.store import Store
@@ -57,10 +57,12 @@ def test_every_carvalho_profile_builds_valid_runs_and_a_design_table(figure, pro
     params = profiles.resolve(figure, synthetic.ShiftSweep, profile)
     runs = params.runs()
     assert len(runs) == len(params.sizes) * len(params.fs) * params.seeds
-    table = synthetic_design.paper_vs_ours_markdown(params, profile, figure)
-    assert "| `lr` | 1e-3 (Sec. 5.1) |" in table
-    hidden_row = "| `hidden` |" in table
-    assert hidden_row == (params.model == "mlp") and ("| `d_model` |" in table) != hidden_row
+    table = report.paper_says_table(params, profile=profile, figure=figure,
+                                    notes=synthetic_design.NOTES[figure]).data
+    rows = table.set_index("parameter")
+    assert rows.loc["`lr`", "paper says"] == "1e-3 (Sec. 5.1)"
+    hidden_row = "`hidden`" in rows.index
+    assert hidden_row == (params.model == "mlp") and ("`d_model`" in rows.index) != hidden_row
 
 
 def test_more_missing_subclasses_mean_a_larger_train_test_mmd():

@@ -19,7 +19,7 @@ import jupytext
 import nbformat
 
 from grokpaper.core.paths import REPO_ROOT
-from grokpaper.core.profiles import PROFILES
+from grokpaper.core.profiles import figures as known_figures
 
 SUMMARY = "summary"
 KERNEL = "python3"
@@ -206,7 +206,7 @@ def notebook_parameters(nb: Notebook) -> NotebookParameters:
             figures = [literals[fig.id]]
         else:  # e.g. a loop over a dict of figures: every figure name the notebook spells out
             figures = sorted({s for v in literals.values() for s in _strings_in(v)
-                              if s in PROFILES})
+                              if s in known_figures()})
         if not (isinstance(cls_node, ast.Attribute) and isinstance(cls_node.value, ast.Name)
                 and cls_node.value.id in modules):
             continue  # not a form this check reads: the notebook checks its own values

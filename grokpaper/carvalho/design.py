@@ -1,9 +1,9 @@
-"""The "paper says / we use" tables of the synthetic-data chapters.
+"""The notes of the synthetic-data chapters' "paper says / we use" tables.
 
-One row per :class:`~grokpaper.carvalho.experiments.ShiftSweep` parameter: what Carvalho et
-al. say about it, what we use at full scale (the figure's ``paper`` profile) and why, and what
-the page at hand ran with. Figure-specific rows (sizes, f values, dataset) override the
-defaults in ``FIGURE_SAYS``.
+Per :class:`~grokpaper.carvalho.experiments.ShiftSweep` parameter: what Carvalho et al. say
+about it, and why we use the value of the figure's ``paper`` profile. Figure-specific notes
+(sizes, f values, dataset) override the defaults in ``FIGURE_SAYS``. ``NOTES[figure]`` is what
+:func:`grokpaper.core.report.paper_says_table` takes.
 """
 
 from __future__ import annotations
@@ -50,11 +50,11 @@ PAPER_SAYS: dict[str, tuple[str, str]] = {
     "n_evals": ("not given", "log-spaced evaluation points (curves use a log x-axis)"),
 }
 
-#: Rows that only apply to one model.
-_ONLY_FOR = {"hidden": "mlp", "d_model": "transformer", "n_heads": "transformer",
-             "n_layers": "transformer"}
+#: Rows that only apply to one model (the figure's, in its ``paper`` profile).
+ONLY_FOR = {"hidden": "mlp", "d_model": "transformer", "n_heads": "transformer",
+            "n_layers": "transformer"}
 
-#: The synthetic-data figures (their names in ``profiles.PROFILES``).
+#: The synthetic-data figures (their names in ``grokpaper.carvalho.profiles``).
 FIGURES = ("carvalho.fig3a", "carvalho.fig3b", "carvalho.fig3c", "carvalho.fig4",
            "carvalho.appendix_fig3b", "carvalho.appendix_fig4", "carvalho.intensity")
 
@@ -62,7 +62,7 @@ _TRANSFORMER_SIZES = ("not given for the transformer",
                       "one mid-size training set per dataset: a transformer step costs ~20 "
                       "MLP steps on a CPU")
 
-#: Figure-specific rows, keyed by the figure's name in ``profiles.PROFILES``.
+#: Figure-specific rows, keyed by the figure's name in ``carvalho.profiles``.
 FIGURE_SAYS: dict[str, dict[str, tuple[str, str]]] = {
     "carvalho.fig3a": {
         "sizes": ("several sizes, smallest 100-200 (Fig. 3a)",
@@ -99,16 +99,11 @@ FIGURE_SAYS: dict[str, dict[str, tuple[str, str]]] = {
 }
 
 
-def paper_vs_ours_markdown(params: ShiftSweep, profile: str, figure: str) -> str:
-    """The "paper says / we use" table of ``figure`` run with ``params`` under ``profile``."""
-    paper = profiles.resolve(figure, ShiftSweep, "paper")
+def _notes(figure: str) -> dict[str, tuple[str, str]]:
+    model = profiles.resolve(figure, ShiftSweep, "paper").model
     says = {**PAPER_SAYS, **FIGURE_SAYS.get(figure, {})}
-    lines = ["| parameter | paper says | we use (paper profile) | this page |",
-             "|---|---|---|---|"]
-    for name, (said, why) in says.items():
-        if _ONLY_FOR.get(name, params.model) != params.model:
-            continue
-        ours, here = getattr(paper, name), getattr(params, name)
-        mark = "" if here == ours else " (changed)"
-        lines.append(f"| `{name}` | {said} | `{ours}`: {why} | `{here}`{mark} (`{profile}`) |")
-    return "\n".join(lines)
+    return {name: note for name, note in says.items() if ONLY_FOR.get(name, model) == model}
+
+
+#: The notes of each figure's table: parameter -> (what the paper says, why our value).
+NOTES: dict[str, dict[str, tuple[str, str]]] = {figure: _notes(figure) for figure in FIGURES}

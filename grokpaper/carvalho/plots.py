@@ -10,8 +10,12 @@ from matplotlib.axes import Axes
 from matplotlib.colors import to_rgb
 
 from grokpaper.carvalho import data as syn
+from grokpaper.core.plots import OKABE_ITO
 
-CLASS_COLORS = ("tab:blue", "tab:orange", "tab:green", "tab:red")
+#: Blue, orange, bluish green, reddish purple: no red-green pair; a marker per class as well, so
+#: that a scatter reads without its colours.
+CLASS_COLORS = (OKABE_ITO[4], OKABE_ITO[0], OKABE_ITO[2], OKABE_ITO[6])
+CLASS_MARKERS = ("o", "s", "^", "D")
 
 
 def centroid_distances(layout: syn.Layout, base: syn.BaseDistributions
@@ -75,6 +79,7 @@ def plot_pca(ax: Axes, xy: np.ndarray, sub: np.ndarray, layout: syn.Layout, *, t
         pts = xy[sub == s]
         hollow = subsampled is not None and subsampled[s]
         ax.scatter(pts[:, 0], pts[:, 1], s=6, linewidths=0.6,
+                   marker=CLASS_MARKERS[labels[s] % len(CLASS_MARKERS)],
                    facecolors="none" if hollow else [colors[s]], edgecolors=[colors[s]],
                    label=f"C{labels[s] + 1}" if s == 0 or labels[s] != labels[s - 1] else None)
     ax.set(xlabel="PC 1", ylabel="PC 2", title=title)

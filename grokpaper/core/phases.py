@@ -17,9 +17,12 @@ import pandas as pd
 PHASES = ("comprehension", "grokking", "memorization", "confusion")
 #: "the gap is under 1e3 steps" (the authors' phase-diagram code)
 GAP = 1000
-#: Fixed colours so that every diagram of the chapter reads the same.
-COLORS = {"comprehension": "#2ca02c", "grokking": "#1f77b4", "memorization": "#d62728",
-          "confusion": "#7f7f7f"}
+#: Fixed colours so that every diagram reads the same: Okabe & Ito's bluish green, blue and
+#: vermillion and a dark grey, apart under every simulated colour blindness (a mid grey sits
+#: next to the green for deuteranopes); a hatch per phase so that a grid reads without colour.
+COLORS = {"comprehension": "#009E73", "grokking": "#0072B2", "memorization": "#D55E00",
+          "confusion": "#404040"}
+HATCHES = {"comprehension": "", "grokking": "//", "memorization": "..", "confusion": "xx"}
 
 
 def _reached(step: float | None, budget: int) -> bool:

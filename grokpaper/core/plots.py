@@ -7,6 +7,12 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.patches import Patch, Rectangle
+
+from grokpaper.core.phases import COLORS, HATCHES, PHASES
+
+#: Okabe & Ito's colour-blind-safe palette (black left out), for categories that a legend names.
+OKABE_ITO = ("#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7")
 
 
 def mean_band(ax: Axes, steps: np.ndarray, curves: np.ndarray, *, label: str,
@@ -17,6 +23,22 @@ def mean_band(ax: Axes, steps: np.ndarray, curves: np.ndarray, *, label: str,
     x = np.maximum(steps[keep], 1)  # step 0 on a log axis
     (line,) = ax.plot(x, mean, label=label, color=color)
     ax.fill_between(x, mean - std, mean + std, color=line.get_color(), alpha=0.2, lw=0)
+
+
+def phase_handles() -> list[Patch]:
+    """Legend entries for Liu's phases, coloured and hatched as :func:`hatch_phases` draws them."""
+    return [Patch(facecolor=COLORS[p], edgecolor="white", hatch=HATCHES[p], label=p)
+            for p in PHASES]
+
+
+def hatch_phases(ax: Axes, codes: np.ndarray) -> None:
+    """Hatch each cell of an ``imshow`` of phase codes (indices into ``PHASES``; NaN stays bare)
+    with its phase's pattern, so that the grid reads without its colours."""
+    for (r, c), code in np.ndenumerate(codes):
+        hatch = HATCHES[PHASES[int(code)]] if np.isfinite(code) else ""
+        if hatch:
+            ax.add_patch(Rectangle((c - 0.5, r - 0.5), 1, 1, fill=False, lw=0, hatch=hatch,
+                                   edgecolor="white"))
 
 
 def _draw_panels(axes: np.ndarray, df: pd.DataFrame, *, by: str,

@@ -1,16 +1,85 @@
-"""Tables for the chapters: Definition 3.1 per condition, and the provenance block."""
+"""Tables for the chapters: "paper says / we use", Definition 3.1 per condition, provenance."""
 
 from __future__ import annotations
 
+import dataclasses
+import html
+import re
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from pandas.io.formats.style import Styler
 
-from grokpaper.core import provenance
+from grokpaper.core import profiles, provenance
 
 DEF31_COLUMNS = ("alpha0", "alpha1", "sigma_S", "sigma_E", "delta_S", "delta_T",
                  "support_start", "support_end")
+
+
+#: Tuples longer than this are summarized ("16 values 1e-05 … 0.01").
+LONG_TUPLE = 6
+
+
+def format_value(v: Any) -> str:
+    """A parameter value as the tables show it: ``50000``, ``0.001``, ``500, 2000``, ``16``.
+
+    No thousands separators: the comma separates a tuple's values.
+    """
+    if isinstance(v, tuple):
+        if not v or len(v) <= LONG_TUPLE:
+            return ", ".join(format_value(x) for x in v) or "()"
+        if all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in v):
+            return f"{len(v)} values {min(v):.3g} … {max(v):.3g}"
+        return f"{len(v)} values ({format_value(v[0])} … {format_value(v[-1])})"
+    if isinstance(v, float):
+        return f"{v:g}"
+    return str(v)
+
+
+def _html_text(text: Any) -> str:
+    # Notes quote code as `name`: that is Markdown, so it becomes <code> here, never a backtick.
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(str(text)))
+
+
+def html_table(df: pd.DataFrame) -> Styler:
+    """``df`` as an HTML table that Jupyter Book renders as one: no 0, 1, 2 index, text escaped
+    (Markdown code spans become ``<code>``). A Markdown table displayed from a notebook is not:
+    outputs are rendered as CommonMark, which has no tables."""
+    return (df.style.hide(axis="index").format(_html_text)
+            .format_index(lambda c: html.escape(str(c)), axis="columns")
+            .set_table_attributes('class="dataframe"')
+            # the theme right-aligns table headers (numbers); these cells are mostly prose
+            .set_table_styles([{"selector": "th, td",
+                                "props": [("text-align", "left"), ("vertical-align", "top")]}]))
+
+
+def paper_says_table(params: Any, *, profile: str, figure: str,
+                     notes: Mapping[str, tuple[str, str]]) -> Styler:
+    """The "paper says / we use" table of a page: one row per ``notes`` entry ``name: (what the
+    paper says, why our full-scale value)``, with that value (the figure's ``paper`` profile)
+    and the value this page ran with (``params``, built under ``profile``).
+
+    ``figure`` is the figure's name (:func:`grokpaper.core.profiles.figures`): its ``paper``
+    profile, not the dataclass defaults, is what we use at full scale (e.g. Carvalho's Fig. 3a
+    runs f = 1 only).
+    """
+    paper = profiles.resolve(figure, type(params), "paper")
+    fields = [f.name for f in dataclasses.fields(params)]
+    unknown = sorted(set(notes) - set(fields))
+    if unknown:
+        raise ValueError(f"{type(params).__name__} has no parameter(s) {unknown}; "
+                         f"it has {fields}")
+    here_col = f"this page ({profile})"
+    rows = []
+    for name, (says, why) in notes.items():
+        ours, here = getattr(paper, name), getattr(params, name)
+        rows.append({"parameter": f"`{name}`", "paper says": says,
+                     "we use (paper profile)": f"`{format_value(ours)}`", "why": why,
+                     here_col: f"`{format_value(here)}`" + ("" if here == ours else " (changed)")})
+    return html_table(pd.DataFrame(rows, columns=["parameter", "paper says",
+                                                  "we use (paper profile)", "why", here_col]))
 
 
 def _mean_sd(values: pd.Series, digits: int) -> str:

@@ -1,7 +1,7 @@
 """Parameters of each Li & Sakib figure/table: frozen dataclasses whose defaults are the report's
 values (or its code's), with a ``runs()`` method listing every run of the figure.
 
-Profiles (``grokpaper/core/profiles.py``) scale them down for ``smoke`` and ``quick``.
+Profiles (``grokpaper/lisakib/profiles.py``) scale them down for ``smoke`` and ``quick``.
 """
 
 from __future__ import annotations
@@ -140,33 +140,3 @@ class NormParams(Base):
         decays = [self.run(weight_decay=wd, seed=s) for wd in wds for s in range(self.seeds)]
         return list(dict.fromkeys(fracs + decays))  # the default run is in both lists
 
-
-#: What the report (or the code it forked) says about each parameter, for the pages' tables.
-PAPER_SAYS = {
-    "op": "division for Secs. 3.1-3.4; all four operations in Figs. 2, 11, 12",
-    "p": "97 (the forked code); Table 2: 47 ... 997",
-    "train_frac": "30/70 (Sec. 3.1)",
-    "d_model": "128, feed-forward 4 x 128 (Sec. 3)",
-    "steps": "\"within 10,000 training steps\" (Sec. 3.1)",
-    "batch_size": "512 (the forked code); swept 8 ... 1024 (Table 1)",
-    "lr": "1e-3 (the forked code); swept 1e-4 ... 1e-2",
-    "weight_decay": "1 (the forked code); swept 0.01 ... 1; 2 and more in Fig. 8",
-    "init_scale": "1; swept 0.01 ... 100",
-    "noise": "0; swept 0.01 ... 10",
-    "n_evals": "validation every epoch",
-    "seeds": "not given",
-    "ops": "+, -, *, /",
-    "batch_sizes": "8, 16, 32, 128, 512, 1024 (Tables 1, 2)",
-    "noises": "0, 0.01, 0.1, 1, 10 (Table 1)",
-    "init_scales": "0.01, 0.1, 1, 10, 100 (Table 1)",
-    "lrs": "1e-4, 1e-3, 1e-2 (Table 1)",
-    "weight_decays": "0.01, 0.1, 1 (Table 1)",
-    "sample": "3,600 runs in all",
-    "ps": "training sets 0.6K ... 298K = 0.3 p (p - 1) (Table 2)",
-    "resolution": "not given",
-    "extent": "not given",
-    "tensor_extent": "not given",
-    "train_fracs": "three ratios, not given (Fig. 6)",
-    "small_wds": "below 1, values not given (Fig. 7)",
-    "large_wds": "1, 2 and larger (Fig. 8)",
-}

@@ -4,7 +4,6 @@ data frames (one row per run)."""
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -12,9 +11,11 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from grokpaper.core import bootstrap
+from grokpaper.core.profiles import params_class
 from grokpaper.lisakib import claims, claims_weights
 from grokpaper.lisakib.data import OP_NAMES
 from grokpaper.lisakib.experiments import LI_CLASSES
+from grokpaper.lisakib.profiles import PARAMS
 
 #: Table 1 of the report: correlation of each hyperparameter with the grokking delay (epochs).
 PAPER_CORRELATIONS = {"batch_size": 0.538, "noise": 0.123, "init_scale": -0.001, "lr": -0.063,
@@ -24,15 +25,59 @@ SWEEP_COLUMNS = ("batch_size", "noise", "init_scale", "lr", "weight_decay")
 CLASS_COLORS = {"comprehension": "#2ca02c", "grokking": "#1f77b4", "confusion": "#7f7f7f"}
 
 
-def params_markdown(params: Any, paper: Any, says: dict[str, str], profile: str) -> str:
-    """"Paper says / we use" table: every field of ``params`` against the paper defaults."""
-    lines = ["| parameter | report / its code | paper profile | this page |", "|---|---|---|---|"]
-    for f in dataclasses.fields(params):
-        ours, here = getattr(paper, f.name), getattr(params, f.name)
-        mark = "" if here == ours else " (changed)"
-        lines.append(f"| `{f.name}` | {says.get(f.name, 'not given')} | `{ours}` | "
-                     f"`{here}`{mark} (`{profile}`) |")
-    return "\n".join(lines)
+#: "Paper says / we use" notes: parameter -> (what the report, or the code it forked, says; why
+#: our paper-profile value). ``FIGURE_SAYS`` overrides them where a figure's parameter of the
+#: same name means something else; ``NOTES[figure]`` holds one row per field of its params.
+PAPER_SAYS: dict[str, tuple[str, str]] = {
+    "op": ("division for Secs. 3.1-3.4; all four operations in Figs. 2, 11, 12", "division"),
+    "p": ("97 (the forked code); Table 2: 47 ... 997", "as the code"),
+    "train_frac": ("30/70 (Sec. 3.1)", "as the report"),
+    "d_model": ("128, feed-forward 4 x 128 (Sec. 3)", "as the report"),
+    "steps": ("\"within 10,000 training steps\" (Sec. 3.1)", "as the report"),
+    "batch_size": ("512 (the forked code); swept 8 ... 1024 (Table 1)", "as the code"),
+    "lr": ("1e-3 (the forked code); swept 1e-4 ... 1e-2", "as the code"),
+    "weight_decay": ("1 (the forked code); swept 0.01 ... 1; 2 and more in Fig. 8", "as the code"),
+    "init_scale": ("1; swept 0.01 ... 100", "as the report"),
+    "noise": ("0; swept 0.01 ... 10", "as the report"),
+    "n_evals": ("validation every epoch", "evenly spaced, every 50 steps"),
+    "seeds": ("not given", "one run per setting"),
+    "ops": ("+, -, *, / (Figs. 2, 11, 12)", "all four"),
+    "batch_sizes": ("8, 16, 32, 128, 512, 1024 (Tables 1, 2)", "as the report"),
+    "noises": ("0, 0.01, 0.1, 1, 10 (Table 1)", "as the report"),
+    "init_scales": ("0.01, 0.1, 1, 10, 100 (Table 1)", "as the report"),
+    "lrs": ("1e-4, 1e-3, 1e-2 (Table 1)", "as the report"),
+    "weight_decays": ("0.01, 0.1, 1 (Table 1)", "as the report"),
+    "sample": ("3,600 runs in all", "None: the whole grid, 1,350 settings"),
+    "sample_seed": ("not applicable", "draws the runs when `sample` is set"),
+    "ps": ("training sets 0.6K ... 298K = 0.3 p (p - 1) (Table 2)", "as the report"),
+    "resolution": ("not given", "21 x 21 points per landscape"),
+    "extent": ("not given", "[-1, 1] with filter normalization, as Li et al. 2018"),
+    "tensor_extent": ("not given", "[-0.2, 0.2] with tensor normalization: it moves small "
+                      "tensors (biases) by far more than their own norm, and the loss leaves "
+                      "its basin within ~0.1"),
+    "direction_seed": ("not given", "draws the two random directions"),
+    "on": ("not given", "the training loss"),
+    "train_fracs": ("three ratios, not given (Fig. 6)", "0.3, 0.5 and 0.7"),
+    "small_wds": ("below 1, values not given (Fig. 7)", "0.1, 0.3, 0.5 and 1"),
+    "large_wds": ("1, 2 and larger (Fig. 8)", "1, 2, 4 and 8"),
+}
+FIGURE_SAYS: dict[str, dict[str, tuple[str, str]]] = {
+    "lisakib.batch": {
+        "lrs": ("not given per cell", "1e-3, the code's default"),
+        "weight_decays": ("not given per cell", "0.1 and the code's 1"),
+    },
+    "lisakib.landscape": {
+        "ops": ("not given (Secs. 3.1-3.4 train on division)", "division"),
+        "batch_sizes": ("not given: landscapes of runs that do and do not grok (Fig. 5)",
+                        "8, 32 and 512: small batches comprehend, large ones grok"),
+        "seeds": ("not given", "2 per batch size"),
+    },
+}
+#: The notes of each figure's table, for :func:`grokpaper.core.report.paper_says_table`.
+NOTES: dict[str, dict[str, tuple[str, str]]] = {
+    figure: {f.name: {**PAPER_SAYS, **FIGURE_SAYS.get(figure, {})}[f.name]
+             for f in dataclasses.fields(params_class(figure))}
+    for figure in PARAMS}
 
 
 def _vline(ax: plt.Axes, x: float, color: str, label: str | None = None) -> None:

@@ -1,8 +1,8 @@
-"""Tables and plots for the Liu et al. 2022 chapter: "paper says / we use", phase diagrams."""
+"""Tables and plots for the Liu et al. 2022 chapter: "paper says / we use" notes, phase
+diagrams."""
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 import matplotlib.pyplot as plt
@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.colors import ListedColormap
-from matplotlib.patches import Patch
 
 from grokpaper.core.phases import COLORS, PHASES
+from grokpaper.core.plots import hatch_phases, phase_handles
 
 #: (what the paper or the authors' code says, why our paper-profile value) per parameter.
 FRACTION_NOTES = {
@@ -23,27 +23,34 @@ FRACTION_NOTES = {
     "width": ("decoder MLP, 200 wide (authors' code)", "as the authors"),
     "lr_emb": ("eta = 1e-3 for the embeddings (Fig. 5)", "as the paper"),
     "lr_dec": ("not given (authors: 1e-4)", "as the authors"),
+    "n_evals": ("not given", "100 log-spaced evaluations (the curves use a log x-axis)"),
+    "theory_sizes": ("not given (authors: 3, 6, ..., 54 training samples)", "as the authors"),
     "theory_sets": ("not given (authors: 100 training sets per size)", "as the authors"),
 }
 REPR_NOTES = {
     "p": ("p = 11 (Fig. 2)", "as the paper"),
+    "tasks": ("addition (a, b) and modular addition (c, d) (Fig. 2)", "as the paper"),
     "seeds": ("two panels per task", "two seeds"),
     "frac": ("not given", "80% of the pairs"),
     "steps": ("not given", "2e4"),
     "width": ("200 (authors' code)", "as the authors"),
+    "loss": ("colour: 'the highest probability class' (Fig. 2)", "cross-entropy"),
+    "mean_inputs": ("decoder trained on (E_i + E_j)/2 'for visualization purposes' (Fig. 2)",
+                    "as the paper"),
+    "resolution": ("not given", "80 x 80 points of the decoder's map"),
 }
 PHASE_NOTES = {
+    "panels": ("(a) representation lr against decoder lr, addition, regression; (b) addition, "
+               "regression; (c) addition, classification; (d) S₃, regression (Fig. 6)",
+               "as the paper"),
     "lrs": ("decoder lr in [1e-5, 1e-2] (Sec. 4.1)", "16 log-spaced values"),
+    "emb_lrs": ("representation lr in [1e-5, 1e-2] (Fig. 6a)", "16 log-spaced values"),
     "wds_reg": ("decoder wd in [0, 10] (regression)", "11 values"),
     "wds_cls": ("decoder wd in [0, 20] (classification)", "11 values"),
     "seeds": ("not given", "1 per cell"),
     "steps": ("not given (authors: 'steps=1e5' in the paper)", "budget 1e5"),
     "width": ("200 (authors' code)", "as the authors"),
-}
-PHASE_A_NOTES = {
-    "lrs": ("decoder lr in [1e-5, 1e-2] (Sec. 4.1)", "16 log-spaced values"),
-    "emb_lrs": ("representation lr in [1e-5, 1e-2] (Fig. 6a)", "16 log-spaced values"),
-    **{k: v for k, v in PHASE_NOTES.items() if k in ("seeds", "steps", "width")},
+    "n_evals": ("not given", "80 log-spaced evaluations"),
 }
 TRANSFORMER_NOTES = {
     "p": ("p = 53 (Sec. 4.2)", "as the paper"),
@@ -55,6 +62,12 @@ TRANSFORMER_NOTES = {
     "seeds": ("100 seeds (Fig. 7 left)", "as the paper"),
     "dropouts": ("'a significant dropout rate' (authors: 0-0.5)", "10 rates in [0, 0.5]"),
     "dropout_seeds": ("not given (authors: 3)", "as the authors"),
+    "dropout_wd": ("not given (authors: the dropout runs keep the default, no weight decay)",
+                   "as the authors"),
+    "frac": ("not given (authors: split_ratio 0.8)", "as the authors"),
+    "batch_size": ("not given (authors: full batch)", "as the authors"),
+    "lr": ("not given (authors: 1e-3 for embeddings and decoder)", "as the authors"),
+    "n_evals": ("not given", "60 log-spaced evaluations"),
 }
 TRANSFORMER_PHASE_NOTES = {
     "p": ("p = 53", "as the paper"),
@@ -65,35 +78,21 @@ TRANSFORMER_PHASE_NOTES = {
     "wds": ("decoder wd (authors: e^-4..e^3, 19 values)", "as the authors"),
     "wd_emb": ("embeddings: 'zero weight decay' (Fig. 7); authors' code: AdamW default 0.01",
                "0, as the paper"),
+    "lr_emb": ("embeddings: 'kept fixed at 10^-3' (Fig. 7)", "as the paper"),
+    "n_layers": ("not given (authors: decoder_depth 2)", "as the authors"),
+    "frac": ("not given (authors: split_ratio 0.8)", "as the authors"),
+    "batch_size": ("not given (authors: full batch)", "as the authors"),
+    "seeds": ("not given", "1 per cell"),
+    "n_evals": ("not given", "40 log-spaced evaluations"),
 }
-
-
-def _fmt(v: Any) -> str:
-    if isinstance(v, tuple) and len(v) > 6 and all(isinstance(x, (int, float)) for x in v):
-        return f"{len(v)} values {min(v):.3g} … {max(v):.3g}"
-    if isinstance(v, float):
-        return f"{v:g}"
-    return str(v)
-
-
-def params_markdown(params: Any, profile: str, notes: dict[str, tuple[str, str]]) -> str:
-    """The "paper says / we use" table: paper-profile default next to this page's value."""
-    paper = type(params)()
-    lines = ["| parameter | paper says | we use (paper profile) | this page |",
-             "|---|---|---|---|"]
-    names = {f.name for f in dataclasses.fields(params)}
-    for name, (says, why) in notes.items():
-        if name not in names:
-            raise ValueError(f"{type(params).__name__} has no parameter {name!r}")
-        ours, here = getattr(paper, name), getattr(params, name)
-        mark = "" if here == ours else " (scaled down)"
-        lines.append(f"| `{name}` | {says} | `{_fmt(ours)}`: {why} | `{_fmt(here)}`{mark} "
-                     f"(`{profile}`) |")
-    return "\n".join(lines)
+#: The notes of each figure's table (its name in ``liu.profiles``), for
+#: :func:`grokpaper.core.report.paper_says_table`.
+NOTES = {"liu.fraction": FRACTION_NOTES, "liu.fig2": REPR_NOTES, "liu.fig6": PHASE_NOTES,
+         "liu.fig7": TRANSFORMER_NOTES, "liu.fig7_phases": TRANSFORMER_PHASE_NOTES}
 
 
 def phase_legend(ax: Axes, **kw: Any) -> None:
-    ax.legend(handles=[Patch(color=COLORS[p], label=p) for p in PHASES], **kw)
+    ax.legend(handles=phase_handles(), **kw)
 
 
 def plot_phase_grid(ax: Axes, table: pd.DataFrame, *, xlabel: str, ylabel: str, title: str,
@@ -104,6 +103,7 @@ def plot_phase_grid(ax: Axes, table: pd.DataFrame, *, xlabel: str, ylabel: str, 
     cmap = ListedColormap([COLORS[p] for p in PHASES])
     ax.imshow(codes, origin="lower", cmap=cmap, vmin=-0.5, vmax=len(PHASES) - 0.5,
               aspect="auto")
+    hatch_phases(ax, codes)
     xs, ys = table.columns.to_numpy(float), table.index.to_numpy(float)
     step_x = max(1, len(xs) // 6)
     ax.set_xticks(range(0, len(xs), step_x), [f"{x:.0e}" for x in xs[::step_x]], fontsize=7)

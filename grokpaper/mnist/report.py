@@ -2,36 +2,93 @@
 
 from __future__ import annotations
 
-import dataclasses
-from typing import Any
-
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
-from matplotlib.patches import Patch
 
 from grokpaper.core import phases
-from grokpaper.core.plots import mean_band
+from grokpaper.core.plots import OKABE_ITO, hatch_phases, mean_band, phase_handles
+from grokpaper.mnist.experiments import TABLE3
+
+#: "Paper says / we use" notes per figure (its name in ``mnist.profiles``): parameter ->
+#: (what the paper, or the Omnigrok code it follows, says; why our paper-profile value).
+NOTES: dict[str, dict[str, tuple[str, str]]] = {
+    "mnist.omnigrok": {
+        "n_train": ("1,000 images (`train_points = 1000`)", "as the code"),
+        "hidden": ("depth 3, width 200, ReLU", "as the code"),
+        "alpha": ("`initialization_scale = 8.0`", "as the code (every parameter scaled)"),
+        "lr": ("`lr = 1e-3` (AdamW)", "as the code"),
+        "weight_decay": ("`weight_decay = 0.01`", "as the code"),
+        "batch_size": ("`batch_size = 200`", "as the code"),
+        "steps": ("`optimization_steps = 100000`", "as the code"),
+        "seeds": ("one run (`seed = 0`)", "three, for a band"),
+        "n_evals": ("every `steps / 150` steps, linear", "log-spaced, for a log x-axis"),
+    },
+    "mnist.phases": {
+        "lrs": ("a learning-rate axis, values not given", "decades around Omnigrok's 1e-3"),
+        "weight_decays": ("a weight-decay axis, values not given (the Omnigrok lr x wd sweep "
+                          "config spans 1e-5..1e2)", "decades around Omnigrok's 0.01"),
+        "seeds": ("not given", "one per cell"),
+        "n_train": ("not given (Omnigrok: 1,000 images)", "as Omnigrok"),
+        "steps": ("not given (Omnigrok: 1e5)", "1e5"),
+        "n_evals": ("not given (Omnigrok logs every steps / 150)", "evenly spaced, to resolve "
+                    "the 1,000-step gap"),
+        "hidden": ("Omnigrok's MLP", "784-200-200-10, ReLU, init scale 8, MSE, AdamW, batch 200"),
+    },
+    "mnist.lisakib": {
+        "rows": ("the 17 rows of Table 3, one change to the Omnigrok setup each", "every row"),
+        "seeds": ("one run per row (Table 3)", "as the report"),
+        "hidden": ("'the same MLP' as Omnigrok (Sec. 4): depth 3, width 200 (Sec. 5.3)",
+                   "as the report"),
+        "steps": ("not given", "1e5, the Omnigrok budget"),
+        "n_evals": ("not given", "log-spaced, for a log x-axis"),
+    },
+    "mnist.cluster_shift": {
+        "arch": ("\"a ResNet classifier\"", "torchvision ResNet-18, stem adapted to 1x28x28"),
+        "resnet_epochs": ("not given", "5 epochs of Adam (lr 1e-3, batch 64)"),
+        "max_pool": ("not applicable", "the whole pools; only smoke tests cut them"),
+        "k": ("\"a clustering algorithm\", k not given", "trimmed k-means, 2 per digit (below)"),
+        "n_subsampled": ("not given for MNIST", "1 cluster per digit, as 1 of the 2 subclasses "
+                         "per class of the equidistant dataset"),
+        "n_train": ("not given", "1,000, the Omnigrok / Liu et al. MNIST size"),
+        "fs": ("not given for MNIST", "0, 0.05, 0.2 as in the synthetic figures"),
+        "random_baseline": ("not given", "a class-balanced random subsample of the same size, "
+                            "the no-shift reference"),
+        "seeds": ("10 runs (Sec. 5)", "as the paper"),
+        "hidden": ("MLP, size not given", "784-200-200-10 (Omnigrok's MNIST MLP)"),
+        "alpha": ("init scale 8 (Sec. 5.1)", "as the paper"),
+        "lr": ("1e-3 (Sec. 5.1)", "as the paper"),
+        "weight_decay": ("1e-4 (Sec. 5.1)", "as the paper"),
+        "optimizer": ("not given", "Adam with L2 weight decay, as the synthetic chapters"),
+        "loss": ("not given", "cross-entropy"),
+        "batch_size": ("not given", "200, Omnigrok's MNIST batch"),
+        "steps": ("not given", "5e4"),
+        "n_evals": ("not given", "log-spaced, for a log x-axis"),
+    },
+}
 
 
-def paper_vs_ours(params: Any, says: dict[str, tuple[str, str]], profile: str) -> str:
-    """Markdown "paper says / we use" table: one row per ``says`` entry
-    ``name: (what the paper says, why our default)``; the last column is this page's value."""
-    paper = type(params)()
-    lines = ["| parameter | paper says | we use (paper profile) | this page |",
-             "|---|---|---|---|"]
-    for name, (said, why) in says.items():
-        ours, here = getattr(paper, name), getattr(params, name)
-        mark = "" if here == ours else " (scaled down)"
-        lines.append(f"| `{name}` | {said} | `{ours}`: {why} | `{here}`{mark} (`{profile}`) |")
-    return "\n".join(lines)
+def _number(v: object, digits: int = 0) -> str:
+    return "–" if v is None or pd.isna(v) else f"{v:,.{digits}f}"
 
 
-def params_markdown(params: Any) -> str:
-    """``name = value`` of every field, for the provenance block."""
-    return ", ".join(f"{f.name}={getattr(params, f.name)!r}" for f in dataclasses.fields(params))
+def table3_outcomes(df: pd.DataFrame) -> pd.DataFrame:
+    """Li & Sakib's Table 3 next to our runs (``claims.outcomes`` columns): per run, the
+    report's "grokked?" and comment, our outcome, delay, t_mem and test accuracy at t_mem and
+    at the end ("–": undefined)."""
+    theirs = {name: ("yes" if groks else "no", comment) for name, _, groks, comment in TABLE3}
+    return pd.DataFrame({
+        "row": df["row"],
+        "theirs: grokked?": [theirs[r][0] for r in df["row"]],
+        "their comment": [theirs[r][1] for r in df["row"]],
+        "ours: outcome": df["outcome"],
+        "delay (steps)": df["delay"].map(_number),
+        "t_mem": df["t_mem"].map(_number),
+        "test at t_mem": df["test_at_mem"].map(lambda v: _number(v, 3)),
+        "final test": df["test_end"].map(lambda v: f"{v:.3f}"),
+    }).reset_index(drop=True)
 
 
 def curves_with_norm(df: pd.DataFrame, *, title: str = "") -> Figure:
@@ -61,13 +118,13 @@ def phase_diagram(grid: pd.DataFrame, *, title: str = "") -> Figure:
     fig, ax = plt.subplots(figsize=(1.0 * grid.shape[1] + 2.5, 0.8 * grid.shape[0] + 1.5))
     cmap = ListedColormap([phases.COLORS[p] for p in names])
     ax.imshow(codes, cmap=cmap, vmin=-0.5, vmax=len(names) - 0.5, aspect="auto")
+    hatch_phases(ax, codes)
     ax.set_xticks(range(grid.shape[1]), [f"{v:g}" for v in grid.columns])
     ax.set_yticks(range(grid.shape[0]), [f"{v:g}" for v in grid.index])
     ax.set(xlabel="weight decay", ylabel="learning rate", title=title)
     for (i, j), name in np.ndenumerate(grid.to_numpy(dtype=object)):
         ax.text(j, i, name[:5], ha="center", va="center", fontsize=8, color="white")
-    ax.legend(handles=[Patch(color=phases.COLORS[p], label=p) for p in names],
-              bbox_to_anchor=(1.02, 1), loc="upper left", fontsize=8)
+    ax.legend(handles=phase_handles(), bbox_to_anchor=(1.02, 1), loc="upper left", fontsize=8)
     fig.tight_layout()
     return fig
 
@@ -139,9 +196,13 @@ def projection(emb: np.ndarray, labels: np.ndarray, cluster: np.ndarray,
     fig, (a, b) = plt.subplots(1, 2, figsize=(10, 4.2))
     sc = a.scatter(xy[:, 0], xy[:, 1], c=labels[idx], cmap="tab10", s=4)
     a.legend(*sc.legend_elements(), fontsize=7, title="digit", loc="best", markerscale=0.8)
+    for d in np.unique(labels[idx]):  # tab10 pairs red with green: name each digit in place
+        a.annotate(str(d), np.median(xy[labels[idx] == d], axis=0), fontsize=9, ha="center",
+                   va="center", bbox={"boxstyle": "round,pad=0.15", "fc": "white", "lw": 0.5})
     down = subsampled[cluster[idx]]
     b.scatter(xy[~down, 0], xy[~down, 1], s=4, color="0.7", label="kept clusters")
-    b.scatter(xy[down, 0], xy[down, 1], s=4, color="C3", label="downsampled clusters")
+    b.scatter(xy[down, 0], xy[down, 1], s=6, color=OKABE_ITO[5], marker="x", lw=0.6,
+              label="downsampled clusters")
     b.legend(fontsize=8, markerscale=3)
     for ax, t in ((a, "by digit"), (b, "by cluster role")):
         ax.set(title=f"ResNet embeddings, PCA ({t})", xticks=[], yticks=[])

@@ -39,7 +39,7 @@
 
 # %% tags=["parameters"]
 profile = "quick"
-# Any of these overrides the profile's value (None keeps it); see grokpaper/core/profiles.py.
+# Any of these overrides the profile's value (None keeps it); see grokpaper/carvalho/profiles.py.
 seeds = None
 sizes = None
 steps = None
@@ -54,7 +54,7 @@ import pandas as pd
 from IPython.display import Markdown, display
 from myst_nb import glue
 
-from grokpaper.carvalho import claims
+from grokpaper.carvalho import analysis, claims
 from grokpaper.carvalho import design as synthetic_design
 from grokpaper.carvalho import experiments as synthetic
 from grokpaper.core import profiles, report, verdicts
@@ -69,7 +69,7 @@ mlp = {name: dataclasses.replace(p, model="mlp") for name, p in params.items()}
 df = synthetic.run([r for p in [*params.values(), *mlp.values()] for r in p.runs()])
 glue("n_runs", str(int((df["model"] == "transformer").sum())), display=False)
 glue("steps", f"{params['Fig. 3b'].steps:,}", display=False)
-a0 = df.groupby("model")["def31_alpha0"].median()
+a0 = analysis.convergence_steps(df, "model")["def31_alpha0"]
 glue("a0_tf", f"{a0.get('transformer', float('nan')):,.0f}", display=False)
 glue("a0_mlp", f"{a0.get('mlp', float('nan')):,.0f}", display=False)
 
@@ -88,8 +88,9 @@ glue("a0_mlp", f"{a0.get('mlp', float('nan')):,.0f}", display=False)
 
 # %% tags=["remove-input"]
 for name, key in FIGURES.items():
-    display(Markdown(f"**{name}, transformer**\n\n"
-                     + synthetic_design.paper_vs_ours_markdown(params[name], profile, key)))
+    display(Markdown(f"**{name}, transformer**"))
+    display(report.paper_says_table(params[name], profile=profile, figure=key,
+                                    notes=synthetic_design.NOTES[key]))
 
 # %% [markdown]
 # ## Learning curves
@@ -147,7 +148,7 @@ def judge(model: str) -> list:
                                    figure=f"App. A: Fig. 4 ({label})"))
 
 
-final = {m: float(report.final_value(d, "test_acc").mean()) for m, d in df.groupby("model")}
+final = analysis.mean_final_test(df, "model")
 found_t, found_m = judge("transformer"), judge("mlp")
 found_t = claims.demote_if_weak(found_t, final=final["transformer"], reference=final["mlp"])
 both = claims.carvalho_architectures(found_m, found_t, page=PAGE)

@@ -92,12 +92,12 @@ display(pd.DataFrame(rows).set_index("dataset"))
 # %% [markdown]
 # ## A sample, projected on its two principal components
 #
-# In {numref}`fig-carvalho-datasets-pca`, colour = class, lighter shades = later subclasses of
-# the class. Hollow markers are the subclasses that the chapters subsample with the factor
-# $f$ (half of each class's subclasses: 1 of 2, or 5 of 10); at $f = 0$ they are absent from
-# training but still make up half of the balanced test set.
+# In {numref}`fig-carvalho-datasets-pca`, colour and marker shape = class, lighter shades =
+# later subclasses of the class. Hollow markers are the subclasses that the chapters subsample
+# with the factor $f$ (half of each class's subclasses: 1 of 2, or 5 of 10); at $f = 0$ they
+# are absent from training but still make up half of the balanced test set.
 
-# %% tags=["remove-input"] mystnb={"figure": {"caption": "One sample of each dataset, equidistant (left) and equivariant (right), projected on its first two principal components. Colour = class, lighter shades = later subclasses of a class; hollow markers = the subclasses subsampled by the factor $f$.", "name": "fig-carvalho-datasets-pca"}}
+# %% tags=["remove-input"] mystnb={"figure": {"caption": "One sample of each dataset, equidistant (left) and equivariant (right), projected on its first two principal components. Colour and marker shape = class, lighter shades = later subclasses of a class; hollow markers = the subclasses subsampled by the factor $f$.", "name": "fig-carvalho-datasets-pca"}}
 fig, axes = plt.subplots(1, 2, figsize=(11, 4.6))
 g = torch.Generator().manual_seed(1)
 for ax, (name, lay) in zip(axes, layouts.items(), strict=True):

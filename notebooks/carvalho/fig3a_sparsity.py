@@ -29,7 +29,7 @@
 
 # %% tags=["parameters"]
 profile = "quick"
-# Any of these overrides the profile's value (None keeps it); see grokpaper/core/profiles.py.
+# Any of these overrides the profile's value (None keeps it); see grokpaper/carvalho/profiles.py.
 seeds = None
 sizes = None
 steps = None
@@ -42,7 +42,7 @@ import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 from myst_nb import glue
 
-from grokpaper.carvalho import claims
+from grokpaper.carvalho import analysis, claims
 from grokpaper.carvalho import design as synthetic_design
 from grokpaper.carvalho import experiments as synthetic
 from grokpaper.core import profiles, report, verdicts
@@ -59,7 +59,8 @@ glue("n_runs", str(len(df)), display=False)
 # ## Paper says / we use
 
 # %% tags=["remove-input"]
-display(Markdown(synthetic_design.paper_vs_ours_markdown(params, profile, FIGURE)))
+display(report.paper_says_table(params, profile=profile, figure=FIGURE,
+                                notes=synthetic_design.NOTES[FIGURE]))
 
 # %% [markdown]
 # ## Learning curves
@@ -98,7 +99,7 @@ report.def31_table(df, by=["n_train"])
 found = claims.carvalho_fig3a(df, page=PAGE)
 display(verdicts.publish(PAGE, found, profile=profile))
 by_size = claims.delta_s_by_size(df)
-steps_by_size = df.groupby("n_train")[["def31_alpha0", "def31_alpha1"]].median()
+steps_by_size = analysis.convergence_steps(df, "n_train")
 glue("n_small", f"{by_size.index[0]:,}", display=False)
 glue("n_large", f"{by_size.index[-1]:,}", display=False)
 glue("ds_small", f"{by_size['mean'].iloc[0]:.2f}", display=False)

@@ -32,7 +32,7 @@
 
 # %% tags=["parameters"]
 profile = "quick"
-# Any of these overrides the profile's value (None keeps it); see grokpaper/core/profiles.py.
+# Any of these overrides the profile's value (None keeps it); see grokpaper/carvalho/profiles.py.
 seeds = None
 sizes = None
 fs = None
@@ -46,7 +46,7 @@ n_test = None
 from IPython.display import Markdown, display
 from myst_nb import glue
 
-from grokpaper.carvalho import claims
+from grokpaper.carvalho import analysis, claims
 from grokpaper.carvalho import design as synthetic_design
 from grokpaper.carvalho import experiments as synthetic
 from grokpaper.core import profiles, report, verdicts
@@ -69,7 +69,8 @@ glue("profile", profile, display=False)
 # (profile {glue:text}`profile`) may scale the run down; its values are in the last column.
 
 # %% tags=["remove-input"]
-display(Markdown(synthetic_design.paper_vs_ours_markdown(params, profile, FIGURE)))
+display(report.paper_says_table(params, profile=profile, figure=FIGURE,
+                                notes=synthetic_design.NOTES[FIGURE]))
 
 # %% [markdown]
 # ## Learning curves
@@ -87,7 +88,7 @@ shift_curves(df, rows="n_train", by="f", label_fmt="f = {:g}",
 # ## Definition 3.1, per condition
 #
 # Mean ± standard deviation over seeds; steps for $\alpha_0$, $\alpha_1$ and the support
-# interval $S = [\text{support\_start}, \text{support\_end}]$, accuracies for the rest.
+# interval $S$ (columns `support_start` and `support_end`), accuracies for the rest.
 # "grokked" counts the seeds that meet every clause of Definition 3.1 as operationalized in
 # `grokpaper/core/metrics.py` ($\alpha_1 > \alpha_0$, $\Delta_S \geq 0.1$,
 # $|S| \geq 2(\alpha_1 - \alpha_0)$).
@@ -108,10 +109,7 @@ report.def31_table(df, by=["n_train", "f"])
 found = claims.carvalho_fig3b(df, page=PAGE)
 display(verdicts.publish(PAGE, found, profile=profile))
 display(report.alpha0_vs_end(df, by=["n_train", "f"]))
-largest = df[df["n_train"] == df["n_train"].max()]
-final = largest.assign(final_test=report.final_value(largest, "test_acc"),
-                       final_sub=report.final_value(largest, "test_acc_subsampled"))
-by_f = final.groupby("f")[["final_test", "final_sub"]].mean()
+by_f = analysis.final_by_f(df)
 shifted = by_f[(by_f.index > 0) & (by_f.index < 1)]
 glue("n_max", f"{df['n_train'].max()}", display=False)
 glue("acc_f0", f"{by_f['final_test'].get(0.0, float('nan')):.3f}", display=False)

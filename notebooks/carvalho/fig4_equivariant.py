@@ -31,7 +31,7 @@
 
 # %% tags=["parameters"]
 profile = "quick"
-# Any of these overrides the profile's value (None keeps it); see grokpaper/core/profiles.py.
+# Any of these overrides the profile's value (None keeps it); see grokpaper/carvalho/profiles.py.
 seeds = None
 sizes = None
 fs = None
@@ -63,7 +63,8 @@ glue("n_runs", str(len(df)), display=False)
 # ## Paper says / we use
 
 # %% tags=["remove-input"]
-display(Markdown(synthetic_design.paper_vs_ours_markdown(params, profile, FIGURE)))
+display(report.paper_says_table(params, profile=profile, figure=FIGURE,
+                                notes=synthetic_design.NOTES[FIGURE]))
 
 # %% [markdown]
 # ## Learning curves

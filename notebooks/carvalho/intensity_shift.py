@@ -38,7 +38,7 @@
 
 # %% tags=["parameters"]
 profile = "quick"
-# Any of these overrides the profile's value (None keeps it); see grokpaper/core/profiles.py.
+# Any of these overrides the profile's value (None keeps it); see grokpaper/carvalho/profiles.py.
 seeds = None
 sizes = None
 fs = None
@@ -52,14 +52,12 @@ import dataclasses
 
 import matplotlib.pyplot as plt
 import numpy as np
-import pandas as pd
 from IPython.display import Markdown, display
 from myst_nb import glue
 
-from grokpaper.carvalho import claims
+from grokpaper.carvalho import analysis, claims
 from grokpaper.carvalho import design as synthetic_design
 from grokpaper.carvalho import experiments as synthetic
-from grokpaper.carvalho import shift as synthetic_shift
 from grokpaper.carvalho.data import DATASETS
 from grokpaper.carvalho.plots import heatmap
 from grokpaper.core import profiles, report, verdicts
@@ -71,10 +69,7 @@ params = profiles.resolve(FIGURE, synthetic.ShiftSweep, profile, seeds=seeds, si
                           n_test=n_test)
 runs = [r for ds in DATASETS for r in dataclasses.replace(params, dataset=ds).runs()]
 # Cells that Figs. 3a, 3b and 4 already trained with the same settings are read from the store.
-df = synthetic.run_reusing(runs)
-mmd = synthetic_shift.train_test_mmd(runs)
-df = df.merge(mmd, on=["dataset", "n_train", "f", "seed"], validate="one_to_one")
-df["delta_S"] = pd.to_numeric(df["def31_delta_S"], errors="coerce")
+df = analysis.with_train_test_mmd(synthetic.run_reusing(runs), runs)
 glue("n_runs", str(len(df)), display=False)
 
 # %% [markdown]
@@ -83,7 +78,8 @@ glue("n_runs", str(len(df)), display=False)
 # Both datasets use the same settings; the "dataset" row shows the first of the two.
 
 # %% tags=["remove-input"]
-display(Markdown(synthetic_design.paper_vs_ours_markdown(params, profile, FIGURE)))
+display(report.paper_says_table(params, profile=profile, figure=FIGURE,
+                                notes=synthetic_design.NOTES[FIGURE]))
 
 # %% [markdown]
 # ## The grokking-intensity map

@@ -35,7 +35,7 @@
 
 # %% tags=["parameters"]
 profile = "quick"
-# Any of these overrides the profile's value (None keeps it); see grokpaper/core/profiles.py.
+# Any of these overrides the profile's value (None keeps it); see grokpaper/lisakib/profiles.py.
 ops = None
 p = None
 train_frac = None
@@ -71,8 +71,8 @@ glue("profile", profile, display=False)
 # it departs from the report's setting, which is what the `paper` profile runs.
 
 # %% tags=["remove-input"]
-display(Markdown(lr_report.params_markdown(params, lisakib_figs.CurvesParams(),
-                                           lisakib_figs.PAPER_SAYS, profile)))
+display(report.paper_says_table(params, profile=profile, figure="lisakib.curves",
+                                notes=lr_report.NOTES["lisakib.curves"]))
 
 # %% [markdown]
 # ## Learning curves

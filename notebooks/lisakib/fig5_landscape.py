@@ -41,7 +41,7 @@
 
 # %% tags=["parameters"]
 profile = "quick"
-# Any of these overrides the profile's value (None keeps it); see grokpaper/core/profiles.py.
+# Any of these overrides the profile's value (None keeps it); see grokpaper/lisakib/profiles.py.
 p = None
 train_frac = None
 d_model = None
@@ -53,13 +53,11 @@ extent = None
 
 # %% tags=["remove-cell"]
 import matplotlib.pyplot as plt
-import numpy as np
-import pandas as pd
 from IPython.display import Markdown, display
 from myst_nb import glue
 
-from grokpaper.core import landscape, profiles, report, verdicts
-from grokpaper.lisakib import claims_weights
+from grokpaper.core import profiles, report, verdicts
+from grokpaper.lisakib import analysis, claims_weights
 from grokpaper.lisakib import experiments as lisakib
 from grokpaper.lisakib import figures as lisakib_figs
 from grokpaper.lisakib import report as lr_report
@@ -69,35 +67,16 @@ params = profiles.resolve("lisakib.landscape", lisakib_figs.LandscapeParams, pro
                           train_frac=train_frac, d_model=d_model, steps=steps,
                           batch_sizes=batch_sizes, seeds=seeds, resolution=resolution,
                           extent=extent)
-runs = params.runs()
-df = lisakib.run(runs)
-found_surfaces, rows = [], []
-for run, (_, r) in zip(runs, df.iterrows(), strict=True):
-    for norm in landscape.NORMALIZATIONS:
-        ext = params.tensor_extent if norm == "tensor" else params.extent
-        spec = lisakib.LandscapeSpec(run, normalization=norm, resolution=params.resolution,
-                                     extent=ext, direction_seed=params.direction_seed,
-                                     on=params.on)
-        (surf,) = lisakib.surfaces([spec])
-        stats = landscape.roughness(surf)
-        label = f"x {r['op']} y, batch {r['batch_size']}, seed {r['seed']}: {r['li_class']}"
-        found_surfaces.append({"label": label, "normalization": norm, "surface": surf,
-                               "coords": np.linspace(-ext, ext, params.resolution),
-                               **stats})
-        rows.append({"op": r["op"], "batch_size": r["batch_size"], "seed": r["seed"],
-                     "li_class": r["li_class"], "delay": r["delay"],
-                     "final_train_acc": r["final_train_acc"],
-                     "final_val_acc": r["final_val_acc"], "normalization": norm,
-                     "extent": ext, **stats})
-table = pd.DataFrame(rows)
+df = lisakib.run(params.runs())
+found_surfaces, table = analysis.landscapes(params, df)
 glue("profile", profile, display=False)
 
 # %% [markdown]
 # ## Paper says / we use
 
 # %% tags=["remove-input"]
-display(Markdown(lr_report.params_markdown(params, lisakib_figs.LandscapeParams(),
-                                           lisakib_figs.PAPER_SAYS, profile)))
+display(report.paper_says_table(params, profile=profile, figure="lisakib.landscape",
+                                notes=lr_report.NOTES["lisakib.landscape"]))
 
 # %% [markdown]
 # ## Landscapes

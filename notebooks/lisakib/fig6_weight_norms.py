@@ -34,7 +34,7 @@
 
 # %% tags=["parameters"]
 profile = "quick"
-# Any of these overrides the profile's value (None keeps it); see grokpaper/core/profiles.py.
+# Any of these overrides the profile's value (None keeps it); see grokpaper/lisakib/profiles.py.
 p = None
 train_frac = None
 d_model = None
@@ -52,7 +52,7 @@ from IPython.display import Markdown, display
 from myst_nb import glue
 
 from grokpaper.core import profiles, report, verdicts
-from grokpaper.lisakib import claims_weights
+from grokpaper.lisakib import analysis, claims_weights
 from grokpaper.lisakib import experiments as lisakib
 from grokpaper.lisakib import figures as lisakib_figs
 from grokpaper.lisakib import report as lr_report
@@ -63,17 +63,15 @@ params = profiles.resolve("lisakib.norms", lisakib_figs.NormParams, profile, p=p
                           batch_size=batch_size, lr=lr, train_fracs=train_fracs,
                           small_wds=small_wds, large_wds=large_wds, seeds=seeds)
 df = lisakib.run(params.runs())
-fracs = df[(df["weight_decay"] == params.weight_decay)
-           & df["train_frac"].isin(params.train_fracs)]
-wd = df[df["train_frac"] == params.train_frac]
+fracs, wd = analysis.norm_panels(df, params)
 glue("profile", profile, display=False)
 
 # %% [markdown]
 # ## Paper says / we use
 
 # %% tags=["remove-input"]
-display(Markdown(lr_report.params_markdown(params, lisakib_figs.NormParams(),
-                                           lisakib_figs.PAPER_SAYS, profile)))
+display(report.paper_says_table(params, profile=profile, figure="lisakib.norms",
+                                notes=lr_report.NOTES["lisakib.norms"]))
 
 # %% [markdown]
 # ## Fig. 6: training fractions

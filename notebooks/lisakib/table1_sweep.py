@@ -38,7 +38,7 @@
 
 # %% tags=["parameters"]
 profile = "quick"
-# Any of these overrides the profile's value (None keeps it); see grokpaper/core/profiles.py.
+# Any of these overrides the profile's value (None keeps it); see grokpaper/lisakib/profiles.py.
 p = None
 train_frac = None
 d_model = None
@@ -53,13 +53,12 @@ seeds = None
 
 # %% tags=["remove-cell"]
 import matplotlib.pyplot as plt
-import numpy as np
 from IPython.display import Markdown, display
 from myst_nb import glue
 
 from grokpaper.core import profiles, report, verdicts
+from grokpaper.lisakib import analysis, claims_weights
 from grokpaper.lisakib import claims as claims_lisakib
-from grokpaper.lisakib import claims_weights
 from grokpaper.lisakib import experiments as lisakib
 from grokpaper.lisakib import figures as lisakib_figs
 from grokpaper.lisakib import report as lr_report
@@ -70,7 +69,7 @@ params = profiles.resolve("lisakib.sweep", lisakib_figs.SweepParams, profile, p=
                           batch_sizes=batch_sizes, noises=noises, init_scales=init_scales,
                           lrs=lrs, weight_decays=weight_decays, sample=sample, seeds=seeds)
 df = lisakib.run(params.runs())
-n_delay = int(np.isfinite(df["delay"]).sum())
+n_delay = analysis.n_with_delay(df)
 glue("profile", profile, display=False)
 glue("n_runs", str(len(df)), display=False)
 glue("n_delay", str(n_delay), display=False)
@@ -79,8 +78,8 @@ glue("n_delay", str(n_delay), display=False)
 # ## Paper says / we use
 
 # %% tags=["remove-input"]
-display(Markdown(lr_report.params_markdown(params, lisakib_figs.SweepParams(),
-                                           lisakib_figs.PAPER_SAYS, profile)))
+display(report.paper_says_table(params, profile=profile, figure="lisakib.sweep",
+                                notes=lr_report.NOTES["lisakib.sweep"]))
 
 # %% [markdown]
 # ## Table 1: correlation with the grokking delay
@@ -142,10 +141,9 @@ lr_report.early_signal_table(df).round(2)
 
 # %% tags=["remove-input"]
 defs = lr_report.definitions_table(df)
-agree = ((df["li_class"] == "grokking") == (df["liu_phase"] == "grokking")).mean()
-agree31 = ((df["li_class"] == "grokking") == df["def31_grokked"]).mean()
-glue("agree_liu", f"{agree:.0%}", display=False)
-glue("agree_31", f"{agree31:.0%}", display=False)
+agree = analysis.agreement(df)
+glue("agree_liu", f"{agree['liu']:.0%}", display=False)
+glue("agree_31", f"{agree['def31']:.0%}", display=False)
 defs
 
 # %% [markdown]

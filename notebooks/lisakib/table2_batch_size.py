@@ -30,7 +30,7 @@
 
 # %% tags=["parameters"]
 profile = "quick"
-# Any of these overrides the profile's value (None keeps it); see grokpaper/core/profiles.py.
+# Any of these overrides the profile's value (None keeps it); see grokpaper/lisakib/profiles.py.
 ps = None
 batch_sizes = None
 train_frac = None
@@ -63,8 +63,8 @@ glue("n_runs", str(len(df)), display=False)
 # ## Paper says / we use
 
 # %% tags=["remove-input"]
-display(Markdown(lr_report.params_markdown(params, lisakib_figs.BatchGridParams(),
-                                           lisakib_figs.PAPER_SAYS, profile)))
+display(report.paper_says_table(params, profile=profile, figure="lisakib.batch",
+                                notes=lr_report.NOTES["lisakib.batch"]))
 
 # %% [markdown]
 # ## Table 2: time to 95%

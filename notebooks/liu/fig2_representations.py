@@ -52,26 +52,22 @@ import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
 
 from grokpaper.core import profiles, report, verdicts
+from grokpaper.liu import analysis
 from grokpaper.liu import claims as claims_liu
-from grokpaper.liu import data as toydata
 from grokpaper.liu import experiments as liu
 from grokpaper.liu import report as liu_report
-from grokpaper.liu import rqi
 
 PAGE = "liu/fig2_representations"
 params = profiles.resolve("liu.fig2", liu.Representations, profile, seeds=seeds, steps=steps,
                           width=width)
-df = liu.run(params.runs())
-quads = toydata.parallelograms(toydata.addition(params.p))[0]
-
-df["structure"] = [float(rqi.rqi(e[-1], quads)) if t == "addition" else rqi.circularity(e[-1])
-                   for t, e in zip(df["task"], df["emb"], strict=True)]
+df = analysis.with_structure(liu.run(params.runs()))
 
 # %% [markdown]
 # ## Paper says / we use
 
 # %% tags=["remove-input"]
-display(Markdown(liu_report.params_markdown(params, profile, liu_report.REPR_NOTES)))
+display(report.paper_says_table(params, profile=profile, figure="liu.fig2",
+                                notes=liu_report.NOTES["liu.fig2"]))
 
 # %% [markdown]
 # ## Embeddings and decoder regions

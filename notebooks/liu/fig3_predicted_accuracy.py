@@ -38,7 +38,7 @@
 
 # %% tags=["parameters"]
 profile = "quick"
-# Any of these overrides the profile's value (None keeps it); see grokpaper/core/profiles.py.
+# Any of these overrides the profile's value (None keeps it); see grokpaper/liu/profiles.py.
 seeds = None
 sizes = None
 steps = None
@@ -64,10 +64,11 @@ glue("n_runs", str(len(df)), display=False)
 # ## Paper says / we use
 
 # %% tags=["remove-input"]
-display(Markdown(liu_report.params_markdown(params, profile, liu_report.FRACTION_NOTES)))
+display(report.paper_says_table(params, profile=profile, figure="liu.fraction",
+                                notes=liu_report.NOTES["liu.fraction"]))
 
 # %% [markdown]
-# ## Acc and $\widehat{\text{Acc}}$ against the training fraction
+# ## Measured and predicted accuracy against the training fraction
 #
 # {numref}`fig-liu-3-accuracy`: one dot per run ({glue:text}`n_runs` runs), lines through the
 # means per fraction. Left: over all 55 samples, as the paper. Middle: over the test samples

@@ -64,11 +64,10 @@ import numpy as np
 from IPython.display import Markdown, display
 
 from grokpaper.core import profiles, report, verdicts
+from grokpaper.liu import analysis
 from grokpaper.liu import claims as claims_liu
-from grokpaper.liu import data as toydata
 from grokpaper.liu import experiments as liu
 from grokpaper.liu import report as liu_report
-from grokpaper.liu import rqi
 
 PAGE = "liu/fig4_effective_theory"
 params = profiles.resolve("liu.fraction", liu.FractionSweep, profile, seeds=seeds, sizes=sizes,
@@ -76,12 +75,14 @@ params = profiles.resolve("liu.fraction", liu.FractionSweep, profile, seeds=seed
 df = liu.run(params.runs())
 theory = params.theory()
 budget = params.steps
+traj = analysis.trajectories(df, p=params.p, eta=params.lr_emb, budget=budget)
 
 # %% [markdown]
 # ## Paper says / we use
 
 # %% tags=["remove-input"]
-display(Markdown(liu_report.params_markdown(params, profile, liu_report.FRACTION_NOTES)))
+display(report.paper_says_table(params, profile=profile, figure="liu.fraction",
+                                notes=liu_report.NOTES["liu.fraction"]))
 
 # %% [markdown]
 # ## (a) Theory and (b) training: the critical fraction
@@ -91,7 +92,7 @@ display(Markdown(liu_report.params_markdown(params, profile, liu_report.FRACTION
 
 # %% tags=["remove-input"] mystnb={"figure": {"caption": "(a) Share of random training sets of each training fraction whose equations $A(P_0(D))$ have nullity 2 (a unique linear structure, no training). (b) Steps until RQI > 0.95 for each network run against its training fraction (log scale; crosses: not reached within the budget, drawn at the budget) and their median. Dotted lines: the paper's $r_c = 0.4$.", "name": "fig-liu-4ab-critical"}}
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
-p_unique = theory.assign(u=theory["nullity"] == 2).groupby("frac")["u"].mean()
+p_unique = analysis.unique_share(theory)
 axes[0].plot(p_unique.index, p_unique.to_numpy(), "o-")
 axes[0].axvline(0.4, color="0.5", ls=":", label="paper: $r_c = 0.4$")
 axes[0].set(xlabel="training fraction", ylabel="P(nullity = 2)",
@@ -100,7 +101,7 @@ axes[0].legend(fontsize=8)
 ax = axes[1]
 liu_report.step_scatter(ax, df["frac"].to_numpy(), df["t_rqi"].to_numpy(), budget,
                         label="one run")
-med = df.assign(t=df["t_rqi"].fillna(budget)).groupby("frac")["t"].median()
+med = analysis.median_steps(df, "t_rqi", "frac", budget)
 ax.plot(med.index, med.to_numpy(), color="C0", label="median (unreached = budget)")
 ax.axvline(0.4, color="0.5", ls=":")
 ax.set(xlabel="training fraction", ylabel="steps to RQI > 0.95", yscale="log",
@@ -119,53 +120,28 @@ liu_report.close(fig)
 # {eq}`eq-liu-eff-loss`, the dash-dotted one for the authors' sum.
 
 # %% tags=["remove-input"] mystnb={"figure": {"caption": "Standardized embeddings $\\tilde E_k$ against the step (log scale), one line per symbol $k$: the network (left), gradient descent on the effective loss {eq}`eq-liu-eff-loss`, mean over $P_0(D)$ (middle), and on the authors' variant, summed over all of $P_0$ (right). Vertical lines: $3 n_h$ for the mean (dotted) and for the sum (dash-dotted).", "name": "fig-liu-4cd-trajectories"}}
-n_ref = min(df["n_train"].unique(), key=lambda n: abs(n - 45))
-ref = df[(df["n_train"] == n_ref) & (df["seed"] == 0)].iloc[0]
-task = toydata.addition(params.p)
-mask = ref["train_mask"].astype(bool)
-eta = params.lr_emb
-n_h = 1 / (ref["lambda3"] * eta) if ref["lambda3"] > 0 else np.inf
-n_h_sum = 1 / (ref["lambda3_sum"] * eta) if ref["lambda3_sum"] > 0 else np.inf
-horizon = int(max(budget, min(10 * n_h, 2e5) if np.isfinite(n_h) else budget))
-t_eff = np.unique(np.geomspace(1, horizon, 120).astype(int))
-e0 = ref["emb"][0, :, 0]
-quads = toydata.parallelograms(task)[0]
-runs_eff = {  # short label -> (panel title, trajectory)
-    "Eq. (5)": ("effective theory, Eq. (5): mean over $P_0(D)$",
-                rqi.effective_trajectory(e0, rqi.train_equations(mask, task), eta=eta,
-                                         steps=t_eff)),
-    "authors' code": ("effective theory, authors' code: sum over $P_0$",
-                      rqi.effective_trajectory(e0, toydata.equations(task), eta=eta,
-                                               steps=t_eff, mean=False)),
-}
-net = ref["emb"][:, :, 0]
-net = (net - net.mean(1, keepdims=True)) / net.std(1, ddof=1, keepdims=True)
-steps_to = {}
+TITLES = {analysis.NETWORK: "network (standardized embeddings)",
+          analysis.EQ5: "effective theory, Eq. (5): mean over $P_0(D)$",
+          analysis.AUTHORS: "effective theory, authors' code: sum over $P_0$"}
 fig, axes = plt.subplots(1, 3, figsize=(14, 3.6), sharey=True)
 colors = plt.get_cmap("viridis")(np.linspace(0, 0.95, params.p))
-panels = [("network", "network (standardized embeddings)", ref["steps"], net), *[
-    (key, title, t_eff, traj) for key, (title, traj) in runs_eff.items()]]
-for ax, (key, title, t, traj) in zip(axes, panels, strict=True):
+for ax, (key, (t, e)) in zip(axes, traj.curves.items(), strict=True):
     for k in range(params.p):
-        ax.plot(np.maximum(t, 1), traj[:, k], color=colors[k], lw=1.2)
-    r = rqi.rqi(traj[:, :, None], quads).numpy()
-    hit = np.flatnonzero(r > rqi.RQI_THRESHOLD)
-    steps_to[key] = float(t[hit[0]]) if hit.size else np.nan
-    for nh, ls in ((n_h, ":"), (n_h_sum, "-.")):
+        ax.plot(np.maximum(t, 1), e[:, k], color=colors[k], lw=1.2)
+    for nh, ls in ((traj.n_h, ":"), (traj.n_h_sum, "-.")):
         if np.isfinite(nh):
             ax.axvline(3 * nh, color="k", ls=ls, lw=1)
-    ax.set(xscale="log", xlabel="step", title=title, ylabel="$\\tilde E_k$")
+    ax.set(xscale="log", xlabel="step", title=TITLES[key], ylabel="$\\tilde E_k$")
     ax.title.set_fontsize(9)
     ax.grid(alpha=0.3)
 liu_report.close(fig)
 
 # %% tags=["remove-input"]
-steps_to["network"] = float(ref["t_rqi"])  # tracked at every step, not only at the frames
 display(Markdown(
-    f"Run: {n_ref} training samples, seed 0. $\\lambda_3$ = {ref['lambda3']:.4f} with Eq. (5)'s "
-    f"mean, so $3 n_h$ = {3 * n_h:.0f} steps; $\\lambda_3$ = {ref['lambda3_sum']:.3f} with the "
-    f"authors' sum, $3 n_h$ = {3 * n_h_sum:.0f} steps. First step with RQI > 0.95: "
-    + "; ".join(f"{k} {v:.0f}" for k, v in steps_to.items()) + " (nan: not reached)."))
+    f"Run: {traj.n_train} training samples, seed {traj.seed}. λ₃ = {traj.lambda3:.4f} with "
+    f"Eq. (5)'s mean, so 3 nₕ = {3 * traj.n_h:.0f} steps; λ₃ = {traj.lambda3_sum:.3f} with the "
+    f"authors' sum, 3 nₕ = {3 * traj.n_h_sum:.0f} steps. First step with RQI > 0.95: "
+    + "; ".join(f"{k} {v:.0f}" for k, v in traj.steps_to.items()) + " (nan: not reached)."))
 
 # %% [markdown]
 # ## Verdict
@@ -176,9 +152,9 @@ display(Markdown(
 # of the authors' normalization only, or a factor 10 of Eq. (5)'s, gives *partly supported*.
 
 # %% tags=["remove-input"]
-found = claims_liu.liu_fig4(df, theory, steps_net=steps_to["network"],
-                        steps_eff=steps_to["Eq. (5)"],
-                        n_h=float(n_h), n_h_sum=float(n_h_sum), page=PAGE)
+found = claims_liu.liu_fig4(df, theory, steps_net=traj.steps_to[analysis.NETWORK],
+                           steps_eff=traj.steps_to[analysis.EQ5], n_h=traj.n_h,
+                           n_h_sum=traj.n_h_sum, page=PAGE)
 display(verdicts.publish(PAGE, found, profile=profile))
 
 # %% [markdown]

@@ -11,7 +11,7 @@
 # ---
 
 # %% [markdown]
-# # Fig. 5: the grokking rate $\lambda_3$ and grokking time against data size
+# # Fig. 5: the grokking rate λ₃ and grokking time against data size
 #
 # **The paper's claims** {cite}`liu2022towards` (Sec. 3.2, Fig. 5): "(i) When the data
 # fraction is below some threshold (around 0.4), $\lambda_3$ is zero with high probability,
@@ -45,6 +45,7 @@ import numpy as np
 from IPython.display import Markdown, display
 
 from grokpaper.core import profiles, report, verdicts
+from grokpaper.liu import analysis
 from grokpaper.liu import claims as claims_liu
 from grokpaper.liu import experiments as liu
 from grokpaper.liu import report as liu_report
@@ -52,18 +53,19 @@ from grokpaper.liu import report as liu_report
 PAGE = "liu/fig5_grokking_rate"
 params = profiles.resolve("liu.fraction", liu.FractionSweep, profile, seeds=seeds, sizes=sizes,
                           steps=steps, width=width, theory_sets=theory_sets)
-df = liu.run(params.runs())
-theory = params.theory()
 eta = params.lr_emb
+df = analysis.predicted_steps(liu.run(params.runs()), eta)
+theory = params.theory()
 
 # %% [markdown]
 # ## Paper says / we use
 
 # %% tags=["remove-input"]
-display(Markdown(liu_report.params_markdown(params, profile, liu_report.FRACTION_NOTES)))
+display(report.paper_says_table(params, profile=profile, figure="liu.fraction",
+                                notes=liu_report.NOTES["liu.fraction"]))
 
 # %% [markdown]
-# ## (a) $\lambda_3$ against the training fraction; (b) predicted against measured steps
+# ## (a) λ₃ against the training fraction; (b) predicted against measured steps
 #
 # {numref}`fig-liu-5-lambda3`; the table after it gives the medians per training fraction.
 
@@ -81,8 +83,8 @@ for ax, col, name in ((axes[0], "lambda3", "Eq. (5): mean over $P_0(D)$"),
     ax.grid(alpha=0.3)
 ax = axes[2]
 reached = df[df["t_rqi"].notna() & (df["lambda3"] > 0)]
-for col, marker, name in (("lambda3", "o", "Eq. (5)"), ("lambda3_sum", "s", "authors' sum")):
-    sc = ax.scatter(1 / (reached[col] * eta), reached["t_rqi"], c=reached["frac"], marker=marker,
+for col, marker, name in (("pred", "o", "Eq. (5)"), ("pred_sum", "s", "authors' sum")):
+    sc = ax.scatter(reached[col], reached["t_rqi"], c=reached["frac"], marker=marker,
                     cmap="viridis", s=20, label=name, vmin=0, vmax=1)
 lo = min(ax.get_xlim()[0], ax.get_ylim()[0])
 hi = max(ax.get_xlim()[1], ax.get_ylim()[1])
@@ -94,8 +96,7 @@ fig.colorbar(sc, ax=ax, label="training fraction")
 liu_report.close(fig)
 
 # %% tags=["remove-input"]
-(df.assign(pred=1 / (df["lambda3"] * eta), pred_sum=1 / (df["lambda3_sum"] * eta))
-   .groupby("frac")[["t_rqi", "pred", "pred_sum"]].median().round(0)
+(df.groupby("frac")[["t_rqi", "pred", "pred_sum"]].median().round(0)
    .rename(columns={"t_rqi": "measured (median)", "pred": "1/(λ3 η), Eq. 5",
                     "pred_sum": "1/(λ3 η), authors"}))
 

@@ -55,24 +55,23 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 from grokpaper.core import profiles, report, verdicts
+from grokpaper.liu import analysis
 from grokpaper.liu import claims as claims_liu
 from grokpaper.liu import report as liu_report
-from grokpaper.liu import rqi
 from grokpaper.liu import transformer_experiments as lt
 
 PAGE = "liu/fig7_transformer"
 params = profiles.resolve("liu.fig7", lt.TransformerFigures, profile, p=p, d_model=d_model,
                           steps=steps, seeds=seeds, wd=wd, dropouts=dropouts)
-pca = lt.run(params.pca_runs())
+pca = analysis.circularity_columns(lt.run(params.pca_runs()))
 drop = lt.run(params.dropout_runs())
-pca["circularity"] = [rqi.circularity(lt.pca_frames(e[-1:])[0]) for e in pca["emb"]]
-pca["circularity_init"] = [rqi.circularity(lt.pca_frames(e[:1])[0]) for e in pca["emb"]]
 
 # %% [markdown]
 # ## Paper says / we use
 
 # %% tags=["remove-input"]
-display(Markdown(liu_report.params_markdown(params, profile, liu_report.TRANSFORMER_NOTES)))
+display(report.paper_says_table(params, profile=profile, figure="liu.fig7",
+                                notes=liu_report.NOTES["liu.fig7"]))
 
 # %% [markdown]
 # ## Fig. 1: the first two principal components of the embeddings over training

@@ -47,10 +47,10 @@ wd_emb = None
 
 # %% tags=["remove-cell"]
 import matplotlib.pyplot as plt
-import numpy as np
 from IPython.display import Markdown, display
 
 from grokpaper.core import phases, profiles, report, verdicts
+from grokpaper.liu import analysis
 from grokpaper.liu import claims as claims_liu
 from grokpaper.liu import report as liu_report
 from grokpaper.liu import transformer_experiments as lt
@@ -65,8 +65,8 @@ table = phases.phase_table(df, rows="wd_dec", cols="lr_dec")
 # ## Paper says / we use
 
 # %% tags=["remove-input"]
-display(Markdown(liu_report.params_markdown(params, profile,
-                                            liu_report.TRANSFORMER_PHASE_NOTES)))
+display(report.paper_says_table(params, profile=profile, figure="liu.fig7_phases",
+                                notes=liu_report.NOTES["liu.fig7_phases"]))
 
 # %% [markdown]
 # ## Phase diagram
@@ -75,8 +75,7 @@ display(Markdown(liu_report.params_markdown(params, profile,
 
 # %% tags=["remove-input"] mystnb={"figure": {"caption": "Phase of each transformer run on addition modulo $p$ over a grid of decoder learning rate (x) and decoder weight decay (y): comprehension, grokking, memorization or confusion (colours, legend at the right). Numbers: Definition 3.1's $\\Delta_S$ where Definition 3.1 says the run grokked.", "name": "fig-liu-7-phases"}}
 fig, ax = plt.subplots(figsize=(5.5, 4))
-marks = liu_report.cell_table(df.assign(ds=np.where(df["def31_grokked"] == True,  # noqa: E712
-                                                    df["def31_delta_S"], np.nan)), "wd_dec", "ds")
+marks = liu_report.cell_table(df.assign(ds=analysis.grokked_delta_s(df)), "wd_dec", "ds")
 liu_report.plot_phase_grid(ax, table, xlabel="decoder lr", ylabel="decoder weight decay",
                            title=f"transformer, p = {params.p}", marks=marks)
 liu_report.phase_legend(ax, fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))

@@ -36,7 +36,7 @@
 # %% tags=["parameters"]
 profile = "quick"
 data_dir = None  # folder with the MNIST IDX files; None: $GROKPAPER_MNIST
-# Any of these overrides the profile's value (None keeps it); see grokpaper/core/profiles.py.
+# Any of these overrides the profile's value (None keeps it); see grokpaper/mnist/profiles.py.
 k = None
 fs = None
 seeds = None
@@ -59,7 +59,7 @@ from grokpaper.mnist import clusters as clustershift
 from grokpaper.mnist import report as mnist_report
 
 PAGE = "mnist/cluster_shift"
-params = profiles.resolve("carvalho.mnist", ms.ClusterShift, profile, k=k, fs=fs, seeds=seeds,
+params = profiles.resolve("mnist.cluster_shift", ms.ClusterShift, profile, k=k, fs=fs, seeds=seeds,
                           steps=steps, arch=arch)
 data = mnist.load(data_dir).head(params.max_pool)
 emb = ms.embeddings(data, params.resnet_config())
@@ -88,22 +88,8 @@ display(Markdown(data.describe() + f" The ResNet trains on the whole training po
 # ({glue:text}`profile`).
 
 # %% tags=["remove-input"]
-SAYS = {
-    "arch": ("\"a ResNet classifier\"", "torchvision ResNet-18, stem adapted to 1x28x28"),
-    "resnet_epochs": ("not given", "5 epochs of Adam (lr 1e-3, batch 64)"),
-    "k": ("\"a clustering algorithm\", k not given", "trimmed k-means, 2 per digit (below)"),
-    "n_train": ("not given", "1,000, the Omnigrok / Liu et al. MNIST size"),
-    "fs": ("not given for MNIST", "0, 0.05, 0.2 as in the synthetic figures"),
-    "seeds": ("10 runs (Sec. 5)", "as the paper"),
-    "hidden": ("MLP, size not given", "784-200-200-10 (Omnigrok's MNIST MLP)"),
-    "alpha": ("init scale 8 (Sec. 5.1)", "as the paper"),
-    "lr": ("1e-3 (Sec. 5.1)", "as the paper"),
-    "weight_decay": ("1e-4 (Sec. 5.1)", "as the paper"),
-    "optimizer": ("not given", "Adam with L2 weight decay, as the synthetic chapters"),
-    "loss": ("not given", "cross-entropy"),
-    "steps": ("not given", "5e4"),
-}
-display(Markdown(mnist_report.paper_vs_ours(params, SAYS, profile)))
+display(report.paper_says_table(params, profile=profile, figure="mnist.cluster_shift",
+                                notes=mnist_report.NOTES["mnist.cluster_shift"]))
 
 # %% [markdown]
 # **Why k-means with $k = 2$.** The paper names neither the algorithm nor $k$. k-means on the
@@ -138,7 +124,7 @@ display(Markdown(f"The ResNet reaches test accuracy {emb['test_acc'][-1]:.3f} on
 mnist_report.cluster_samples(data.train_images, clusters.train, clusters.k, clusters.subsampled)
 plt.show()
 
-# %% tags=["remove-input"] mystnb={"figure": {"caption": "ResNet penultimate-layer embeddings of (up to 3,000) training-pool images projected on their first two principal components, coloured by digit (left) and by whether the image's cluster is downsampled (right, red) or kept (grey).", "name": "fig-mnist-clusters-projection"}}
+# %% tags=["remove-input"] mystnb={"figure": {"caption": "ResNet penultimate-layer embeddings of (up to 3,000) training-pool images projected on their first two principal components, coloured and labelled by digit (left) and by whether the image's cluster is downsampled (right, vermillion crosses) or kept (grey dots).", "name": "fig-mnist-clusters-projection"}}
 mnist_report.projection(train_emb, data.train_labels, clusters.train, clusters.subsampled)
 plt.show()
 

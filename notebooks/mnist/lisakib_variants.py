@@ -39,14 +39,13 @@
 # %% tags=["parameters"]
 profile = "quick"
 data_dir = None  # folder with the MNIST IDX files; None: $GROKPAPER_MNIST
-# Any of these overrides the profile's value (None keeps it); see grokpaper/core/profiles.py.
+# Any of these overrides the profile's value (None keeps it); see grokpaper/mnist/profiles.py.
 rows = None  # e.g. ["1K (original)", "cross-entropy"]
 seeds = None
 steps = None
 
 # %% tags=["remove-cell"]
 import matplotlib.pyplot as plt
-import pandas as pd
 from IPython.display import Markdown, display
 from myst_nb import glue
 
@@ -61,7 +60,7 @@ from grokpaper.mnist import report as mnist_report
 
 PAGE = "mnist/lisakib_variants"
 data = mnist.load(data_dir)
-params = profiles.resolve("lisakib.mnist", em.LiSakibTable, profile, rows=rows, seeds=seeds,
+params = profiles.resolve("mnist.lisakib", em.LiSakibTable, profile, rows=rows, seeds=seeds,
                           steps=steps)
 runs, names = params.runs(data)
 df = em.run(runs, data).assign(row=names)
@@ -88,7 +87,12 @@ display(Markdown(data.describe() + " Each row trains on the first 1,000 (or, for
 # optimizer); its "Adam" is `torch.optim.Adam` with weight decay 0.01 added to the gradient
 # (L2) and "SGD" is `torch.optim.SGD` with lr $10^{-3}$, weight decay 0.01 and no momentum,
 # as the Omnigrok code builds them. "Batch 1024" on 1,000 images is full-batch training.
-#
+
+# %% tags=["remove-input"]
+display(report.paper_says_table(params, profile=profile, figure="mnist.lisakib",
+                                notes=mnist_report.NOTES["mnist.lisakib"]))
+
+# %% [markdown]
 # ## Outcome per row
 #
 # Each run is classified by the rule in `grokpaper/mnist/claims.py` (module docstring): with
@@ -101,20 +105,7 @@ display(Markdown(data.describe() + " Each row trains on the first 1,000 (or, for
 # MNIST with 1,000 images (about 90% at best), hence the relative rule.
 
 # %% tags=["remove-input"]
-theirs = {name: (("yes" if groks else "no"), comment) for name, _, groks, comment in em.TABLE3}
-
-
-def fmt(v: object, digits: int = 0) -> str:
-    return "–" if v is None or pd.isna(v) else f"{v:,.{digits}f}"
-
-
-lines = ["| row | theirs: grokked? | their comment | ours: outcome | delay (steps) | "
-         "t_mem | test at t_mem | final test |", "|---|---|---|---|---|---|---|---|"]
-for _, r in df.iterrows():
-    mine, comment = theirs[r["row"]]
-    lines.append(f"| {r['row']} | {mine} | {comment} | **{r['outcome']}** | {fmt(r['delay'])} | "
-                 f"{fmt(r['t_mem'])} | {fmt(r['test_at_mem'], 3)} | {r['test_end']:.3f} |")
-display(Markdown("\n".join(lines)))
+display(report.html_table(mnist_report.table3_outcomes(df)))
 
 # %% [markdown]
 # {numref}`fig-mnist-lisakib-outcomes` shows the curves behind each row's outcome.

@@ -32,7 +32,7 @@
 # %% tags=["parameters"]
 profile = "quick"
 data_dir = None  # folder with the MNIST IDX files; None: $GROKPAPER_MNIST
-# Any of these overrides the profile's value (None keeps it); see grokpaper/core/profiles.py.
+# Any of these overrides the profile's value (None keeps it); see grokpaper/mnist/profiles.py.
 seeds = None
 steps = None
 n_train = None
@@ -72,18 +72,8 @@ display(Markdown(data.describe() + f" This page trains on the first {params.n_tr
 # this page's profile ({glue:text}`profile`).
 
 # %% tags=["remove-input"]
-SAYS = {
-    "n_train": ("1,000 images (`train_points = 1000`)", "as the code"),
-    "hidden": ("depth 3, width 200, ReLU", "as the code"),
-    "alpha": ("`initialization_scale = 8.0`", "as the code (every parameter scaled)"),
-    "lr": ("`lr = 1e-3` (AdamW)", "as the code"),
-    "weight_decay": ("`weight_decay = 0.01`", "as the code"),
-    "batch_size": ("`batch_size = 200`", "as the code"),
-    "steps": ("`optimization_steps = 100000`", "as the code"),
-    "seeds": ("one run (`seed = 0`)", "three, for a band"),
-    "n_evals": ("every `steps / 150` steps, linear", "log-spaced, for a log x-axis"),
-}
-display(Markdown(mnist_report.paper_vs_ours(params, SAYS, profile)))
+display(report.paper_says_table(params, profile=profile, figure="mnist.omnigrok",
+                                notes=mnist_report.NOTES["mnist.omnigrok"]))
 
 # %% [markdown]
 # Two deviations hold for every profile: the code computes in float64, we in float32; and it

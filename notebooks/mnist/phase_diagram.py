@@ -30,7 +30,7 @@
 # %% tags=["parameters"]
 profile = "quick"
 data_dir = None  # folder with the MNIST IDX files; None: $GROKPAPER_MNIST
-# Any of these overrides the profile's value (None keeps it); see grokpaper/core/profiles.py.
+# Any of these overrides the profile's value (None keeps it); see grokpaper/mnist/profiles.py.
 lrs = None
 weight_decays = None
 seeds = None
@@ -75,17 +75,8 @@ display(Markdown(data.describe() + f" Every cell trains on the first {params.n_t
 # version we read); the last column is this page's profile ({glue:text}`profile`).
 
 # %% tags=["remove-input"]
-SAYS = {
-    "lrs": ("a learning-rate axis, values not given", "decades around Omnigrok's 1e-3"),
-    "weight_decays": ("a weight-decay axis, values not given (the Omnigrok lr x wd sweep "
-                      "config spans 1e-5..1e2)", "decades around Omnigrok's 0.01"),
-    "seeds": ("not given", "one per cell"),
-    "steps": ("not given (Omnigrok: 1e5)", "1e5"),
-    "n_evals": ("not given (Omnigrok logs every steps / 150)", "evenly spaced, to resolve the "
-                "1,000-step gap"),
-    "hidden": ("Omnigrok's MLP", "784-200-200-10, ReLU, init scale 8, MSE, AdamW, batch 200"),
-}
-display(Markdown(mnist_report.paper_vs_ours(params, SAYS, profile)))
+display(report.paper_says_table(params, profile=profile, figure="mnist.phases",
+                                notes=mnist_report.NOTES["mnist.phases"]))
 
 # %% [markdown]
 # The threshold is {glue:text}`threshold` and the budget $B$ = {glue:text}`budget` steps. The

@@ -1,0 +1,69 @@
+"""Li & Sakib, modular arithmetic: what the smoke and quick profiles change per figure.
+
+``PROFILES[figure][profile]`` overrides the paper defaults of the figure's dataclass,
+``PARAMS[figure]`` (``"module:Class"``, named rather than imported: it pulls in torch). Resolved
+by :func:`grokpaper.core.profiles.resolve`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+PARAMS = {
+    "lisakib.curves": "grokpaper.lisakib.figures:CurvesParams",
+    "lisakib.sweep": "grokpaper.lisakib.figures:SweepParams",
+    "lisakib.batch": "grokpaper.lisakib.figures:BatchGridParams",
+    "lisakib.landscape": "grokpaper.lisakib.figures:LandscapeParams",
+    "lisakib.norms": "grokpaper.lisakib.figures:NormParams",
+}
+
+#: A d = 128 transformer costs ~60 ms per model-step on one CPU core, and at p <= 47 with a
+#: 30% split it memorizes but does not generalize within 3,000 steps. `quick` therefore uses
+#: p = 31, half of the pairs for training, d = 64 and a 3x larger learning rate, where
+#: division groks after ~2,500-3,500 steps; with d = 64 a weight decay of 1.5 or more already
+#: stops learning (see the pages).
+QUICK = {"p": 31, "train_frac": 0.5, "d_model": 64, "lr": 3e-3, "steps": 4000,
+         "batch_size": 32, "n_evals": 81}
+SMOKE = {"p": 7, "train_frac": 0.5, "d_model": 8, "steps": 30, "batch_size": 8, "n_evals": 7}
+
+PROFILES: dict[str, dict[str, dict[str, Any]]] = {
+    "lisakib.curves": {
+        "paper": {},
+        "quick": {**QUICK},
+        "smoke": {**SMOKE, "ops": ("+", "/")},
+    },
+    "lisakib.sweep": {
+        "paper": {},
+        # A narrow grid around the one setting that groks within the CPU budget, so that most
+        # runs have a delay to correlate; `paper` runs the report's grid.
+        "quick": {**QUICK, "batch_sizes": (16, 32, 64), "noises": (0.0, 0.1),
+                  "init_scales": (1.0, 2.0), "lrs": (2e-3, 3e-3), "weight_decays": (0.7, 1.0),
+                  "sample": 18},
+        "smoke": {**SMOKE, "batch_sizes": (4, 8), "noises": (0.0, 1.0),
+                  "init_scales": (1.0,), "lrs": (1e-3,), "weight_decays": (1.0,), "sample": 3},
+    },
+    "lisakib.batch": {
+        "paper": {},
+        # Two learning rates: at 3e-3 a batch of 8 does not train at all.
+        "quick": {**QUICK, "ps": (23, 31), "batch_sizes": (8, 32, 128),
+                  "lrs": (1e-3, 3e-3), "weight_decays": (1.0,)},
+        "smoke": {**SMOKE, "ps": (5, 7), "batch_sizes": (4, 8), "lrs": (1e-3,),
+                  "weight_decays": (1.0,)},
+    },
+    "lisakib.landscape": {
+        "paper": {},
+        # Addition and multiplication comprehend where division groks (Fig. 2); batch 8 at
+        # lr 3e-3 does not learn at all, so quick varies the operation instead.
+        "quick": {**QUICK, "ops": ("+", "*", "/"), "batch_sizes": (32,), "seeds": 1,
+                  "resolution": 15},
+        "smoke": {**SMOKE, "ops": ("+", "/"), "batch_sizes": (8,), "seeds": 1,
+                  "resolution": 3},
+    },
+    "lisakib.norms": {
+        "paper": {},
+        "quick": {**QUICK, "train_fracs": (0.4, 0.5, 0.6), "small_wds": (0.3, 0.5, 1.0),
+                  "large_wds": (1.0, 1.5, 2.0)},
+        "smoke": {**SMOKE, "train_fracs": (0.5, 0.7), "small_wds": (0.5,),
+                  "large_wds": (1.0, 2.0)},
+    },
+}

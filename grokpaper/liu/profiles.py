@@ -1,0 +1,66 @@
+"""Liu et al. 2022: what the smoke and quick profiles change per figure.
+
+``PROFILES[figure][profile]`` overrides the paper defaults of the figure's dataclass,
+``PARAMS[figure]`` (``"module:Class"``, named rather than imported: it pulls in torch). Resolved
+by :func:`grokpaper.core.profiles.resolve`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+PARAMS = {
+    "liu.fig2": "grokpaper.liu.experiments:Representations",
+    "liu.fraction": "grokpaper.liu.experiments:FractionSweep",
+    "liu.fig6": "grokpaper.liu.experiments:PhaseDiagrams",
+    "liu.fig7": "grokpaper.liu.transformer_experiments:TransformerFigures",
+    "liu.fig7_phases": "grokpaper.liu.transformer_experiments:TransformerPhases",
+}
+
+#: Decoder (and, in panel a, representation) learning rates of the quick Fig. 6: 5 log-spaced
+#: values over the paper's [1e-5, 1e-2].
+_FIG6_QUICK_LRS = (1e-5, 5.6e-5, 3.2e-4, 1.8e-3, 1e-2)
+
+PROFILES: dict[str, dict[str, dict[str, Any]]] = {
+    "liu.fig2": {
+        "paper": {},
+        "quick": {"seeds": 1, "steps": 10_000, "resolution": 60},
+        "smoke": {"seeds": 1, "steps": 20, "width": 8, "resolution": 12},
+    },
+    # Figs. 3, 4 and 5 share one sweep (trained once, cached).
+    "liu.fraction": {
+        "paper": {},
+        # 10 sizes x 2 seeds, 3e3 steps (RQI > 0.95 comes by ~1.5e3 where it comes at all).
+        "quick": {"seeds": 2, "sizes": (10, 15, 20, 25, 30, 35, 40, 45, 50, 54), "steps": 3000,
+                  "n_evals": 60},
+        "smoke": {"seeds": 1, "sizes": (20, 45), "steps": 30, "width": 8, "n_evals": 5,
+                  "theory_sizes": (6, 24, 42, 54), "theory_sets": 4},
+    },
+    # Fig. 6, all four panels: (a) representation vs decoder lr; (b-d) decoder lr vs weight
+    # decay.
+    "liu.fig6": {
+        "paper": {},
+        # 5 x 5 (a) and 5 x 3 (b-d) grids; 4e3-step budget (the paper's: 1e5).
+        "quick": {"lrs": _FIG6_QUICK_LRS, "emb_lrs": _FIG6_QUICK_LRS,
+                  "wds_reg": (0.0, 5.0, 10.0), "wds_cls": (0.0, 10.0, 20.0), "steps": 4000,
+                  "n_evals": 40},
+        "smoke": {"lrs": (1e-4, 1e-2), "emb_lrs": (1e-3,), "wds_reg": (0.0, 5.0),
+                  "wds_cls": (0.0,), "steps": 20, "width": 8, "n_evals": 5},
+    },
+    # The transformer costs ~13 ms per member-step at p = 17, d = 64 on one CPU core (the
+    # paper's p = 53, d = 256 is ~50x more): `quick` is a demonstration, not the paper's scale.
+    "liu.fig7": {
+        "paper": {},
+        "quick": {"p": 17, "d_model": 64, "d_ff": 128, "steps": 4000, "n_evals": 40,
+                  "seeds": 1, "dropouts": (0.0, 0.3), "dropout_seeds": 1},
+        "smoke": {"p": 5, "d_model": 8, "d_ff": 8, "steps": 12, "n_evals": 4, "seeds": 1,
+                  "dropouts": (0.0, 0.3), "dropout_seeds": 1},
+    },
+    "liu.fig7_phases": {
+        "paper": {},
+        "quick": {"p": 17, "d_model": 64, "d_ff": 128, "steps": 4000, "n_evals": 30,
+                  "lrs": (3e-4, 1e-3, 3e-3), "wds": (0.0, 1.0)},
+        "smoke": {"p": 5, "d_model": 8, "d_ff": 8, "steps": 12, "n_evals": 4,
+                  "lrs": (1e-3,), "wds": (0.0, 1.0)},
+    },
+}
