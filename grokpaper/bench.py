@@ -1,9 +1,10 @@
 """Throughput of each experiment family's own training code, and the book's notebook times.
 
-Used by ``scripts/benchmark.py``. Every family trains through its experiment module's
-``_train`` (the function the notebooks' sweeps call: same model builder, data layout, thread
-setting and trainer); the benchmark times the trainer call inside it (``train_ensemble`` or
-``train_toy``), so data and model setup are reported apart as ``setup_s``.
+Used by ``scripts/benchmark.py``. Every family trains through its experiment module's public
+``train_runs`` (the function the notebooks' sweeps call: same model builder, data layout,
+thread setting and trainer); the benchmark times the call of the one trainer,
+:func:`grokpaper.core.train.train_ensemble`, inside it, so data and model setup are reported
+apart as ``setup_s``.
 """
 
 from __future__ import annotations
@@ -28,64 +29,71 @@ from unittest import mock
 import numpy as np
 import torch
 
+from grokpaper.carvalho import experiments as carvalho
 from grokpaper.core import provenance
+from grokpaper.core.mnist_data import MnistData
+from grokpaper.core.models import MLPConfig
 from grokpaper.core.profiles import PROFILE_NAMES
+from grokpaper.core.train import TrainConfig
+from grokpaper.lisakib import experiments as lisakib
+from grokpaper.lisakib.figures import Base
+from grokpaper.liu import experiments as liu
+from grokpaper.liu import transformer_experiments as liu_transformer
+from grokpaper.liu.toy import ToyConfig, ToyTrainConfig
+from grokpaper.liu.transformer import ModAddTransformerConfig, TransformerTrainConfig
+from grokpaper.mnist import experiments as mnist
 
-FAMILIES = ("synthetic_mlp", "toy", "modular_transformer", "mnist_mlp")
+FAMILIES = ("synthetic_mlp", "toy", "liu_transformer", "modular_transformer", "mnist_mlp")
 TIMING = ("wall_s: the family's trainer alone, n_evals=2 (evaluations at the first and last "
           "step included), after a warm-up run; setup_s: data and model construction")
 
 
 @dataclass(frozen=True)
 class Family:
-    """One experiment family: what it trains and how to start its experiment's ``_train``."""
+    """One experiment family: what it trains and how to start its experiment's ``train_runs``."""
 
     name: str
     model: str
     data: str
-    trainer: str  # "module.attribute" of the trainer call that is timed
+    trainer: str  # "module.attribute": where the family calls the trainer (the timed call)
     build: Callable[[int, int, str, int], Callable[[], object]]  # (E, steps, device, d_model)
 
 
 def _synthetic_mlp(n: int, steps: int, device: str, d_model: int) -> Callable[[], object]:
-    from grokpaper.carvalho import experiments as exp
-    from grokpaper.core.models import MLPConfig
-    from grokpaper.core.train import TrainConfig
-
-    run = exp.SyntheticRun(data=exp.SyntheticDataConfig(n_test=1000),
-                           model=MLPConfig(hidden=(200, 200)),
-                           train=TrainConfig(steps=steps, optimizer="adam", batch_size=200,
-                                             n_evals=2))
+    run = carvalho.SyntheticRun(data=carvalho.SyntheticDataConfig(n_test=1000),
+                                model=MLPConfig(hidden=(200, 200)),
+                                train=TrainConfig(steps=steps, optimizer="adam", batch_size=200,
+                                                  n_evals=2))
     runs = [replace(run, seed=s) for s in range(n)]
-    return lambda: exp._train(runs, device)
+    return lambda: carvalho.train_runs(runs, device)
 
 
 def _toy(n: int, steps: int, device: str, d_model: int) -> Callable[[], object]:
-    from grokpaper.liu import experiments as liu
-    from grokpaper.liu.toy import ToyConfig, ToyTrainConfig
-
     run = liu.ToyRun(model=ToyConfig(size=10, emb_dim=1, width=200),
                      train=ToyTrainConfig(steps=steps, n_evals=2), n_train=45)
     runs = [replace(run, seed=s) for s in range(n)]
-    return lambda: liu._train(runs, device)
+    return lambda: liu.train_runs(runs, device)
+
+
+def _liu_transformer(n: int, steps: int, device: str, d_model: int) -> Callable[[], object]:
+    # The `quick` profile's size (profiles "liu.fig7"), full batch as the authors' code.
+    model = ModAddTransformerConfig(p=17, d_model=64, d_ff=128)
+    runs = [liu_transformer.TransformerRun(model, TransformerTrainConfig(steps=steps, n_evals=2),
+                                           seed=s) for s in range(n)]
+    return lambda: liu_transformer.train_runs(runs, device)
 
 
 def _modular_transformer(n: int, steps: int, device: str, d_model: int
                          ) -> Callable[[], object]:
-    from grokpaper.lisakib import experiments as lisakib
-    from grokpaper.lisakib.figures import Base
-
     # The `quick` profile's task and optimizer (lisakib.profiles.QUICK) at the report's width.
     base = Base(op="/", p=31, train_frac=0.5, d_model=d_model, lr=3e-3, steps=steps,
                 batch_size=32, n_evals=2)
     runs = [base.run(seed=s) for s in range(n)]
-    return lambda: lisakib._train(runs, device)
+    return lambda: lisakib.train_runs(runs, device)
 
 
-def fake_mnist(n_train: int = 1000, n_test: int = 1000, seed: int = 0) -> Any:
+def fake_mnist(n_train: int = 1000, n_test: int = 1000, seed: int = 0) -> MnistData:
     """An ``MnistData`` of random uint8 images (pixels become random values in [0, 1])."""
-    from grokpaper.core.mnist_data import MnistData
-
     rng = np.random.default_rng(seed)
     return MnistData(rng.integers(0, 256, (n_train, 28, 28), dtype=np.uint8),
                      rng.integers(0, 10, n_train, dtype=np.int64),
@@ -94,12 +102,10 @@ def fake_mnist(n_train: int = 1000, n_test: int = 1000, seed: int = 0) -> Any:
 
 
 def _mnist_mlp(n: int, steps: int, device: str, d_model: int) -> Callable[[], object]:
-    from grokpaper.mnist import experiments as exp
-
     data = fake_mnist()
-    train = replace(exp.OMNIGROK_TRAIN, steps=steps, n_evals=2)
-    runs = [exp.MnistRun(data.fingerprint, n_train=1000, train=train, seed=s) for s in range(n)]
-    return lambda: exp._train(runs, device, data)
+    train = replace(mnist.OMNIGROK_TRAIN, steps=steps, n_evals=2)
+    runs = [mnist.MnistRun(data.fingerprint, n_train=1000, train=train, seed=s) for s in range(n)]
+    return lambda: mnist.train_runs(runs, device, data)
 
 
 REGISTRY: dict[str, Family] = {f.name: f for f in (
@@ -109,7 +115,11 @@ REGISTRY: dict[str, Family] = {f.name: f for f in (
            "grokpaper.carvalho.experiments.train_ensemble", _synthetic_mlp),
     Family("toy", "Liu toy model: p=10 addition, 1-D embeddings, decoder 200-200, MSE, "
            "two AdamW, full batch of 45 samples",
-           "the real task (generated)", "grokpaper.liu.experiments.train_toy", _toy),
+           "the real task (generated)", "grokpaper.liu.toy.train_ensemble", _toy),
+    Family("liu_transformer", "Liu transformer (Sec. 4.2), 2 pre-norm layers, d_model=64, "
+           "d_ff=128, addition mod 17, 80% of the pairs, two AdamW, full batch",
+           "the real task (generated)", "grokpaper.liu.transformer.train_ensemble",
+           _liu_transformer),
     Family("modular_transformer", "Li & Sakib transformer, 2 layers, 4 heads, d_model={d}, "
            "division mod 31, train_frac 0.5, AdamW, minibatch 32",
            "the real task (generated)", "grokpaper.lisakib.experiments.train_ensemble",

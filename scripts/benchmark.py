@@ -1,7 +1,8 @@
 """Benchmark (not a test): model-steps/s of each experiment family, one model vs ensembles.
 
     python scripts/benchmark.py [--device cpu|cuda] [--steps 200] [--warmup 20]
-        [--sizes 1 8 64] [--families synthetic_mlp toy modular_transformer mnist_mlp]
+        [--sizes 1 8 64]
+        [--families synthetic_mlp toy liu_transformer modular_transformer mnist_mlp]
         [--d-model 128] [--notebooks [BOOK_DIR]]
 
 Prints JSON: a header (device, torch, threads, git sha), then for each family the throughput,

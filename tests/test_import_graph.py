@@ -8,7 +8,6 @@ an import inside a function hides a circle from Python but not from the design.
 from __future__ import annotations
 
 import ast
-import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -251,11 +250,5 @@ def test_book_modules_import_only_downward() -> None:
 #: Private names being made public on other branches (the trainers' refactor): while only
 #: these are found the test is an expected failure; any other private name fails it, and once
 #: they are gone it passes (then delete this).
-PENDING = ("_train", "_linear_init", "_BatchStream", "_skeleton")
-
-
 def test_no_private_name_crosses_modules() -> None:
-    found = private_uses(extra=USERS)
-    if found and all(re.search(r"(\w+)$", f)[1] in PENDING for f in found):
-        pytest.xfail("pending on other branches: " + "; ".join(found))
-    assert found == []
+    assert private_uses(extra=USERS) == []

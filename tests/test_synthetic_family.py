@@ -10,7 +10,7 @@ from grokpaper.carvalho import claims
 from grokpaper.carvalho import design as synthetic_design
 from grokpaper.carvalho import experiments as synthetic
 from grokpaper.carvalho import shift as synthetic_shift
-from grokpaper.carvalho.transformer import TransformerConfig
+from grokpaper.carvalho.transformer import TokenTransformerConfig
 from grokpaper.core import profiles, report
 from grokpaper.core.metrics import definition31
 from grokpaper.core.models import MLPConfig
@@ -25,7 +25,7 @@ def test_model_choice_builds_the_right_architecture():
     tf = dataclasses.replace(mlp, model="transformer")
     assert isinstance(mlp.runs()[0].model, MLPConfig)
     arch = tf.runs()[0].model
-    assert isinstance(arch, TransformerConfig) and arch.n_layers == 2 and arch.alpha == 8.0
+    assert isinstance(arch, TokenTransformerConfig) and arch.n_layers == 2 and arch.alpha == 8.0
     assert (arch.n_tokens, arch.token_dim) == (9, 13)
     with pytest.raises(ValueError, match="model"):
         dataclasses.replace(mlp, model="rnn").runs()

@@ -8,7 +8,7 @@ from torch import nn
 from grokpaper.carvalho import transformer as tt
 from grokpaper.core.train import EnsembleData, TrainConfig, train_ensemble
 
-SMALL = tt.TransformerConfig(d_model=8, n_heads=2, d_ff=16, alpha=2.0)
+SMALL = tt.TokenTransformerConfig(d_model=8, n_heads=2, d_ff=16, alpha=2.0)
 
 
 def test_attention_equals_torch_multihead_attention():
@@ -44,7 +44,8 @@ def test_member_e_is_the_model_built_with_seed_e():
 
 def test_alpha_scales_layer_weights_but_not_layernorm():
     torch.manual_seed(0)
-    one = tt.TokenTransformer(tt.TransformerConfig(d_model=8, n_heads=2, d_ff=16, alpha=1.0), 4)
+    one = tt.TokenTransformer(
+        tt.TokenTransformerConfig(d_model=8, n_heads=2, d_ff=16, alpha=1.0), 4)
     torch.manual_seed(0)
     big = tt.TokenTransformer(SMALL, 4)  # alpha = 2
     for (name, p1), (_, p2) in zip(one.named_parameters(), big.named_parameters(), strict=True):
@@ -86,4 +87,4 @@ def test_ensemble_training_equals_separate_runs(batch_size):
                                                ({"alpha": 0.0}, "alpha")])
 def test_bad_config(kwargs, match):
     with pytest.raises(ValueError, match=match):
-        tt.TransformerConfig(**kwargs)
+        tt.TokenTransformerConfig(**kwargs)

@@ -1,7 +1,8 @@
 """Carvalho et al. synthetic-data runs: one config per ensemble member, trained as ensembles.
 
 The architecture is part of every run's config (:class:`MLPConfig` or
-:class:`TransformerConfig`), so the MLP figures and the transformer appendix share one sweep.
+:class:`TokenTransformerConfig`), so the MLP figures and the transformer appendix share one
+sweep.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from torch import nn
 
 from grokpaper.carvalho import data as syn
 from grokpaper.carvalho import transformer as token_transformer
-from grokpaper.carvalho.transformer import TransformerConfig
+from grokpaper.carvalho.transformer import TokenTransformerConfig
 from grokpaper.core import sweep
 from grokpaper.core.metrics import definition31
 from grokpaper.core.models import EnsembleMLP, MLPConfig
@@ -26,7 +27,7 @@ from grokpaper.core.train import LOSSES, OPTIMIZERS, EnsembleData, TrainConfig, 
 KIND = "carvalho-synthetic"
 # "a Multi-layer Perceptron (MLP) and a 2-layer Transformer" (Sec. 5.1)
 MODELS = ("mlp", "transformer")
-ModelConfig = MLPConfig | TransformerConfig
+ModelConfig = MLPConfig | TokenTransformerConfig
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,7 @@ def model_name(config: ModelConfig) -> str:
     """``"mlp"`` or ``"transformer"``: the entry of ``MODELS`` that ``config`` configures."""
     if isinstance(config, MLPConfig):
         return "mlp"
-    if isinstance(config, TransformerConfig):
+    if isinstance(config, TokenTransformerConfig):
         return "transformer"
     raise TypeError(f"unknown model config {type(config).__name__}")
 
@@ -107,7 +108,8 @@ def _group(run: SyntheticRun) -> tuple:
     return (d.dataset, d.noise, d.geometry_seed, d.test_seed, d.n_test, run.model, run.train)
 
 
-def _train(runs: list[SyntheticRun], device: str) -> list[dict[str, np.ndarray]]:
+def train_runs(runs: list[SyntheticRun], device: str) -> list[dict[str, np.ndarray]]:
+    """Train ``runs`` (one group of :func:`run`) as one ensemble; the arrays of each run."""
     d0 = runs[0].data
     base = base_distributions(d0)
     lay = syn.layout(d0.dataset)
@@ -143,7 +145,7 @@ def run(runs: list[SyntheticRun], *, store: Store | None = None, device: str | N
             runs_by.setdefault(r.data.n_subsampled_per_class, []).append(r)
         return pd.concat([run(v, store=store, device=device, max_members=max_members,
                               progress=progress) for v in runs_by.values()], ignore_index=True)
-    results = sweep.run_cached(KIND, runs, _train, group_key=_group, seed_of=lambda r: r.seed,
+    results = sweep.run_cached(KIND, runs, train_runs, group_key=_group, seed_of=lambda r: r.seed,
                                store=store, device=device, max_members=max_members,
                                progress=progress)
     rows = []
@@ -245,9 +247,9 @@ class ShiftSweep:
         if self.model == "mlp":
             return MLPConfig(hidden=tuple(self.hidden), alpha=self.alpha)
         if self.model == "transformer":
-            return TransformerConfig(n_layers=self.n_layers, d_model=self.d_model,
-                                     n_heads=self.n_heads, d_ff=4 * self.d_model,
-                                     alpha=self.alpha)
+            return TokenTransformerConfig(n_layers=self.n_layers, d_model=self.d_model,
+                                          n_heads=self.n_heads, d_ff=4 * self.d_model,
+                                          alpha=self.alpha)
         raise ValueError(f"model must be one of {MODELS}, got {self.model!r}")
 
     def runs(self) -> list[SyntheticRun]:

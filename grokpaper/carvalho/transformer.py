@@ -23,7 +23,7 @@ from grokpaper.core.ensemble import VmapEnsemble
 
 
 @dataclass(frozen=True)
-class TransformerConfig:
+class TokenTransformerConfig:
     """Architecture of :class:`TokenTransformer`; the paper gives only its depth and alpha."""
 
     n_tokens: int = 9  # "p = 9" binary positions (App. A): one token each
@@ -87,7 +87,7 @@ class Block(nn.Module):
 class TokenTransformer(nn.Module):
     """One model: ``(N, n_tokens * token_dim)`` features to ``(N, n_classes)`` logits."""
 
-    def __init__(self, config: TransformerConfig, n_classes: int) -> None:
+    def __init__(self, config: TokenTransformerConfig, n_classes: int) -> None:
         super().__init__()
         c = config
         self.config = config
@@ -119,6 +119,6 @@ class TokenTransformer(nn.Module):
         return self.head(self.ln_f(h).mean(-2))
 
 
-def ensemble(config: TransformerConfig, n_classes: int, seeds: list[int]) -> VmapEnsemble:
+def ensemble(config: TokenTransformerConfig, n_classes: int, seeds: list[int]) -> VmapEnsemble:
     """E transformers; member e is ``TokenTransformer(config)`` built under seed ``seeds[e]``."""
     return VmapEnsemble(lambda: TokenTransformer(config, n_classes), seeds, example_ndim=1)

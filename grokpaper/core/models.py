@@ -38,7 +38,9 @@ class MLPConfig:
             raise ValueError(f"alpha (init scale) must be positive, got {self.alpha!r}")
 
 
-def _linear_init(n_in: int, n_out: int, g: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+def linear_init(n_in: int, n_out: int, g: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """A fresh ``nn.Linear(n_in, n_out)``'s weight (transposed: (n_in, n_out)) and bias, drawn
+    from ``g``."""
     # nn.Linear's default (kaiming_uniform with a=sqrt(5)) is U(-1/sqrt(n_in), 1/sqrt(n_in)).
     bound = 1.0 / math.sqrt(n_in)
     w = (torch.rand(n_out, n_in, generator=g) * 2 - 1) * bound
@@ -60,7 +62,7 @@ class EnsembleMLP(nn.Module):
         self.weights = nn.ParameterList()
         self.biases = nn.ParameterList()
         for a, b in zip(sizes[:-1], sizes[1:], strict=True):
-            ws, bs = zip(*(_linear_init(a, b, g) for g in gens), strict=True)
+            ws, bs = zip(*(linear_init(a, b, g) for g in gens), strict=True)
             # "multiply all the weights of the model" by alpha: weights and biases alike, as in
             # Liu et al.'s code (every parameter is scaled).
             self.weights.append(nn.Parameter(torch.stack(ws) * config.alpha))

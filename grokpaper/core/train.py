@@ -1,14 +1,17 @@
 """Vectorized ensemble training: every member its own data, seed and hyperparameters, one loop.
 
-All tensors stay on one device; evaluation happens on device at pre-chosen steps and is copied
-to the host once at the end. A member whose loss turns NaN/inf is frozen and its divergence step
-recorded; the other members go on.
+Model, objective (loss and prediction), data layout and optimizer groups are plugged in; the
+loop does the rest once for every experiment family: full batch or per-member minibatches,
+warm-up, freezing of members whose loss turns non-finite, evaluation in eval mode at chosen
+steps, probes, and first-crossing trackers. Everything stays on the device: the host reads
+nothing while training (per-step decisions use device tensors) and copies the curves once, at
+the end.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -16,11 +19,13 @@ import torch
 from torch import nn
 
 from grokpaper.core import optim
+from grokpaper.core.batches import TrainingBatches
+from grokpaper.core.ensemble_data import EnsembleData
+from grokpaper.core.evaluate import LOSSES, ClassLoss, Objective, Scorer
 
-LOSSES = ("ce", "mse")
-OPTIMIZERS = ("adamw", "adam", "sgd")
+OPTIMIZERS = optim.KINDS
 SPACINGS = ("log", "linear")
-_EVAL_CHUNK = 4096  # test rows per forward pass: bounds memory at E x chunk x width
+METRICS = ("train_acc", "train_loss", "test_acc", "test_loss")
 
 
 @dataclass(frozen=True)
@@ -65,29 +70,16 @@ class TrainConfig:
                              f"got {self.eval_spacing!r}")
 
 
-@dataclass
-class EnsembleData:
-    """Training data per member (padded to a common length) and one shared test set."""
+@dataclass(frozen=True)
+class Crossing:
+    """First-crossing tracker: the first checked step at which ``curve`` (a metric such as
+    ``"test_acc"``, or a probe's output) is ``>= threshold`` (``>`` when ``strict``) while the
+    member is alive. Reported as ``History.first[name]`` (-1: never)."""
 
-    x_train: torch.Tensor  # (E, n_max, ...) per member
-    y_train: torch.Tensor  # (E, n_max) class labels
-    n_train: torch.Tensor  # (E,) real training-set size of each member; rows beyond are padding
-    x_test: torch.Tensor  # (N, ...) shared by all members
-    y_test: torch.Tensor  # (N,)
-    n_classes: int
-    test_groups: torch.Tensor | None = None  # (N,) group id per test row, for per-group accuracy
-
-    def __post_init__(self) -> None:
-        e, n_max = self.y_train.shape
-        if self.x_train.shape[:2] != (e, n_max) or self.n_train.shape != (e,):
-            raise ValueError("x_train, y_train and n_train disagree on the ensemble size")
-        if int(self.n_train.min()) <= 0 or int(self.n_train.max()) > n_max:
-            raise ValueError(f"n_train must lie in [1, {n_max}]")
-
-    def to(self, device: torch.device | str) -> EnsembleData:
-        move = {k: (v.to(device) if isinstance(v, torch.Tensor) else v)
-                for k, v in self.__dict__.items()}
-        return EnsembleData(**move)
+    name: str
+    curve: str
+    threshold: float
+    strict: bool = False
 
 
 @dataclass
@@ -97,17 +89,20 @@ class History:
     steps: np.ndarray  # (T,)
     train_acc: np.ndarray  # (E, T)
     train_loss: np.ndarray
-    test_acc: np.ndarray
+    test_acc: np.ndarray  # NaN for a member without test rows
     test_loss: np.ndarray
     weight_norm: np.ndarray
     diverged_step: np.ndarray  # (E,) step of the first non-finite loss, -1 if none
     test_group_acc: np.ndarray | None = None  # (E, T, G)
     test_group_loss: np.ndarray | None = None  # (E, T, G)
-    extra: dict[str, np.ndarray] = field(default_factory=dict)
+    extra: dict[str, np.ndarray] = field(default_factory=dict)  # probes: (E, T, ...)
+    first: dict[str, np.ndarray] = field(default_factory=dict)  # crossings: (E,) steps
 
     def arrays(self) -> dict[str, np.ndarray]:
+        """Every array by name; probes as ``extra_<name>``, crossings as ``step_<name>``."""
         out = {k: v for k, v in self.__dict__.items() if isinstance(v, np.ndarray)}
         out.update({f"extra_{k}": v for k, v in self.extra.items()})
+        out.update({f"step_{k}": v for k, v in self.first.items()})
         return out
 
     def member(self, e: int) -> dict[str, np.ndarray]:
@@ -124,185 +119,148 @@ def eval_steps(steps: int, n_evals: int, spacing: str = "log") -> np.ndarray:
     return np.union1d(pts, [0, steps])
 
 
-class _BatchStream:
-    """Per-member epoch shuffles drawn in chunks, so member e's order depends only on its seed."""
-
-    def __init__(self, seeds: list[int], n_train: list[int], batch: int, chunk: int) -> None:
-        self.gens = [torch.Generator().manual_seed(10_007 * int(s) + 1) for s in seeds]
-        self.n, self.batch, self.chunk = n_train, batch, chunk
-        self.buffers = [torch.empty(0, dtype=torch.long) for _ in seeds]
-
-    def next_chunk(self) -> torch.Tensor:
-        """(chunk, E, batch) indices into each member's own training rows."""
-        need = self.chunk * self.batch
-        out = []
-        for e, g in enumerate(self.gens):
-            buf = self.buffers[e]
-            while len(buf) < need:
-                buf = torch.cat([buf, torch.randperm(self.n[e], generator=g)])
-            out.append(buf[:need].view(self.chunk, self.batch))
-            self.buffers[e] = buf[need:]
-        return torch.stack(out, dim=1)
-
-
-def _member_loss(logits: torch.Tensor, y: torch.Tensor, kind: str, n_classes: int) -> torch.Tensor:
-    """Per-example loss (E, N)."""
-    if kind == "ce":
-        return nn.functional.cross_entropy(logits.transpose(1, 2), y, reduction="none")
-    target = nn.functional.one_hot(y, n_classes).to(logits.dtype)
-    return (logits - target).pow(2).mean(-1)
-
-
-@torch.no_grad()
-def _evaluate(model: nn.Module, data: EnsembleData, cfg: TrainConfig
-              ) -> tuple[torch.Tensor, ...]:
-    # Evaluation mode (no dropout or training noise); the caller's mode is restored after.
-    was_training = model.training
-    model.eval()
-    try:
-        return _evaluate_eval_mode(model, data, cfg)
-    finally:
-        model.train(was_training)
-
-
-def _evaluate_eval_mode(model: nn.Module, data: EnsembleData, cfg: TrainConfig
-                        ) -> tuple[torch.Tensor, ...]:
-    e, n_max = data.y_train.shape
-    mask = torch.arange(n_max, device=data.y_train.device) < data.n_train[:, None]
-    logits = model(data.x_train)
-    loss = _member_loss(logits, data.y_train, cfg.loss, data.n_classes)
-    hit = (logits.argmax(-1) == data.y_train).float()
-    n = data.n_train.to(loss.dtype)
-    train_loss = (loss * mask).sum(1) / n
-    train_acc = (hit * mask).sum(1) / n
-    hits, losses = [], []
-    for i in range(0, len(data.y_test), _EVAL_CHUNK):
-        x, y = data.x_test[i : i + _EVAL_CHUNK], data.y_test[i : i + _EVAL_CHUNK]
-        out = model(x)
-        yy = y.expand(e, -1)
-        losses.append(_member_loss(out, yy, cfg.loss, data.n_classes))
-        hits.append((out.argmax(-1) == yy).float())
-    hit_test = torch.cat(hits, dim=1)
-    loss_test = torch.cat(losses, dim=1)
-    test_acc = hit_test.mean(1)
-    test_loss = loss_test.mean(1)
-    group_acc = group_loss = None
-    if data.test_groups is not None:
-        g = data.test_groups
-        n_groups = int(g.max()) + 1
-        counts = torch.bincount(g, minlength=n_groups).to(hit_test.dtype)
-        zeros = torch.zeros(e, n_groups, device=hit_test.device)
-        group_acc = zeros.index_add(1, g, hit_test) / counts
-        group_loss = zeros.index_add(1, g, loss_test) / counts
-    return train_acc, train_loss, test_acc, test_loss, group_acc, group_loss
-
-
-#: Measures (E,) values per member at each evaluation step, e.g. weight norms of one layer.
+#: Measures (E, ...) values per member at each evaluation step, e.g. weight norms of one layer.
 Probe = Callable[[nn.Module], dict[str, torch.Tensor]]
 #: Maps a training minibatch (E, B, ...) at an optimizer step to new inputs (augmentation).
 Transform = Callable[[torch.Tensor, int], torch.Tensor]
 
 
+class _Monitor:
+    """Scores, probes and first crossings at the checked steps; curves kept on the device.
+
+    Curves are recorded at the evaluation steps ``at``; the crossings are updated there and
+    every ``check_every`` steps, where only what they read is measured.
+    """
+
+    def __init__(self, scorer: Scorer, probe: Probe | None, crossings: Sequence[Crossing],
+                 at: np.ndarray, check_every: int, e: int, device: torch.device) -> None:
+        self.scorer, self.probe, self.crossings, self.at, self.k = scorer, probe, crossings, at, 0
+        self.checks = set(at.tolist())
+        if crossings:
+            self.checks |= set(range(0, int(at[-1]) + 1, check_every))
+        reads = {c.curve for c in crossings}
+        self.loss_checks = bool(reads & {"train_loss", "test_loss"})
+        self.norm_checks = "weight_norm" in reads
+        self.probe_checks = bool(reads - {*METRICS, "weight_norm"})
+        self.curves: dict[str, torch.Tensor] = {}
+        self.extra: dict[str, torch.Tensor] = {}
+        self.first = {c.name: torch.full((e,), -1, dtype=torch.long, device=device)
+                      for c in crossings}
+
+    def check(self, model: nn.Module, step: int, alive: torch.Tensor,
+              outputs: torch.Tensor | None = None, losses: torch.Tensor | None = None) -> None:
+        """Measure ``model`` at ``step`` (a member of ``checks``), before its update."""
+        due = self.k < len(self.at) and step == self.at[self.k]
+        metrics = self.scorer(model, outputs=outputs, losses=losses,
+                              accuracy_only=not (due or self.loss_checks))
+        extra: dict[str, torch.Tensor] = {}
+        with torch.no_grad():
+            if due or self.norm_checks:
+                metrics["weight_norm"] = model.member_norms()
+            if (due or self.probe_checks) and self.probe is not None:
+                extra = self.probe(model)
+        for c in self.crossings:
+            value = metrics[c.curve] if c.curve in metrics else extra.get(c.curve)
+            if value is None:
+                raise ValueError(f"crossing {c.name!r} reads {c.curve!r}, which is neither a "
+                                 f"metric {tuple(metrics)} nor a probe output {tuple(extra)}")
+            ok = value > c.threshold if c.strict else value >= c.threshold
+            self.first[c.name] = torch.where((self.first[c.name] < 0) & ok & alive, step,
+                                             self.first[c.name])
+        if due:
+            for store, values in ((self.curves, metrics), (self.extra, extra)):
+                for name, v in values.items():
+                    if name not in store:
+                        store[name] = v.new_zeros(v.shape[0], len(self.at), *v.shape[1:])
+                    store[name][:, self.k] = v
+            self.k += 1
+
+    def history(self, diverged: torch.Tensor) -> History:
+        host = {k: v.cpu().numpy() for k, v in self.curves.items()}
+        return History(steps=self.at, diverged_step=diverged.cpu().numpy(),
+                       extra={k: v.cpu().numpy() for k, v in self.extra.items()},
+                       first={k: v.cpu().numpy() for k, v in self.first.items()}, **host)
+
+
 def train_ensemble(model: nn.Module, data: EnsembleData, cfg: TrainConfig, *, seeds: list[int],
                    lr: torch.Tensor | None = None, weight_decay: torch.Tensor | None = None,
-                   probe: Probe | None = None, transform: Transform | None = None) -> History:
-    """Train every member of ``model`` on its own data; returns curves at :func:`eval_steps`.
+                   groups: list[optim.ParamGroup] | None = None,
+                   objective: Objective | None = None, probe: Probe | None = None,
+                   transform: Transform | None = None, crossings: Sequence[Crossing] = (),
+                   check_every: int = 1, eval_from_step: bool = False,
+                   fused: bool = False) -> History:
+    """Train every member of ``model`` on its own rows of ``data``; curves at :func:`eval_steps`.
 
-    ``seeds`` fix each member's minibatch order. ``lr``/``weight_decay`` optionally give one
-    value per member (shape (E,)); otherwise ``cfg``'s values apply to all. ``probe(model)``,
-    if given, is called (without gradients) at every evaluation step; each of its (E,) outputs
-    becomes an (E, T) curve in ``History.extra``. ``transform(x, step)``, if given, replaces
-    every training minibatch's inputs before the forward pass (data augmentation); evaluation
-    sees the untransformed data. The model is in training mode
-    (``model.train()``) for the optimizer steps and in eval mode while evaluated.
+    ``seeds`` fix each member's minibatch order, and together the training-time randomness
+    (dropout, noise: one generator for the ensemble, so a member with random layers also
+    depends on its ensemble-mates' seeds). Optimizer: ``cfg.optimizer`` over ``groups`` (each
+    with per-member lr and weight decay), or over all parameters with ``lr`` / ``weight_decay``
+    (E,) (default: ``cfg``'s values); ``fused``: see :class:`optim.EnsembleOptimizer`.
+    ``objective``: loss and prediction (default: ``cfg.loss`` on class labels).
+
+    ``probe(model)`` is called without gradients at every evaluation step; each of its (E, ...)
+    outputs becomes an (E, T, ...) curve in ``History.extra``. ``transform(x, step)`` replaces
+    every training batch's inputs (data augmentation); evaluation sees the untransformed data.
+    ``crossings`` are checked at the evaluation steps and every ``check_every`` steps.
+
+    The model is in training mode for the optimizer steps and in eval mode while evaluated.
+    ``eval_from_step``: the model has no mode-dependent layers and trains full batch on a
+    shared pool (:meth:`EnsembleData.from_pool`), so an evaluation reads the step's own
+    forward pass instead of running another. A member whose loss turns non-finite is frozen
+    (its parameters keep their last values) and its step recorded; the others go on.
     """
-    params = list(model.parameters())
-    device = params[0].device
-    e, n_max = data.y_train.shape
+    e = data.n_members
     if len(seeds) != e:
         raise ValueError(f"seeds has {len(seeds)} entries for an ensemble of {e} members")
-    lr_t = lr.to(device) if lr is not None else torch.full((e,), cfg.lr, device=device)
-    wd_t = (weight_decay.to(device) if weight_decay is not None
-            else torch.full((e,), cfg.weight_decay, device=device))
-    full_batch = cfg.batch_size is None or cfg.batch_size >= int(data.n_train.max())
-    if not full_batch and cfg.batch_size > int(data.n_train.min()):
-        raise ValueError(f"batch_size {cfg.batch_size} exceeds the smallest training set "
-                         f"({int(data.n_train.min())} samples)")
-    chunk = 256
-    stream = None if full_batch else _BatchStream(seeds, data.n_train.tolist(),
-                                                  cfg.batch_size, chunk)
-    mask = (torch.arange(n_max, device=device) < data.n_train[:, None]).float()
-    rows = torch.arange(e, device=device)[:, None]
-    at = eval_steps(cfg.steps, cfg.n_evals, cfg.eval_spacing)
-    t = len(at)
-    rec = {k: torch.zeros(e, t, device=device) for k in
-           ("train_acc", "train_loss", "test_acc", "test_loss", "weight_norm")}
-    extra: dict[str, torch.Tensor] = {}
+    if not isinstance(check_every, int) or check_every < 1:
+        raise ValueError(f"check_every must be a positive integer, got {check_every!r}")
+    if groups is None:
+        groups = [optim.ParamGroup(list(model.parameters()),
+                                   cfg.lr if lr is None else lr,
+                                   cfg.weight_decay if weight_decay is None else weight_decay)]
+    elif lr is not None or weight_decay is not None:
+        raise ValueError("give lr and weight_decay per parameter group, not both")
+    opt = optim.EnsembleOptimizer(groups, kind=cfg.optimizer, betas=cfg.betas, fused=fused)
+    objective = objective if objective is not None else ClassLoss(cfg.loss, data.n_classes)
+    batches = TrainingBatches(data, seeds, cfg.batch_size)
+    if eval_from_step and not (batches.full and data.x_test is None and transform is None):
+        raise ValueError("eval_from_step needs full batches on a shared pool and no transform")
+    device = opt.params[0].device
+    monitor = _Monitor(Scorer(data, objective), probe, crossings,
+                       eval_steps(cfg.steps, cfg.n_evals, cfg.eval_spacing), check_every, e,
+                       device)
+    alive = torch.ones(e, dtype=torch.bool, device=device)
+    lived = torch.zeros(e, dtype=torch.long, device=device)  # steps each member took
     was_training = model.training
     model.train()
-    group_rec = group_loss_rec = None
-    alive = torch.ones(e, dtype=torch.bool, device=device)
-    diverged = torch.full((e,), -1, dtype=torch.long, device=device)
-    state = optim.init_state(params)
-    coupled = cfg.optimizer == "adam"
-    k = 0
-    idx_chunk = None
-    for step in range(cfg.steps + 1):
-        if step == at[k]:
-            out = _evaluate(model, data, cfg)
-            for name, val in zip(("train_acc", "train_loss", "test_acc", "test_loss"), out[:4],
-                                 strict=True):
-                rec[name][:, k] = val
-            with torch.no_grad():
-                rec["weight_norm"][:, k] = model.member_norms()
-                for name, val in (probe(model) if probe is not None else {}).items():
-                    extra.setdefault(name, torch.zeros(e, t, device=device))[:, k] = val
-            if out[4] is not None:
-                if group_rec is None:
-                    group_rec = torch.zeros(e, t, out[4].shape[1], device=device)
-                    group_loss_rec = torch.zeros_like(group_rec)
-                group_rec[:, k] = out[4]
-                group_loss_rec[:, k] = out[5]
-            k += 1
-        if step == cfg.steps:
-            break
-        if full_batch:
-            x = data.x_train if transform is None else transform(data.x_train, step)
-            logits = model(x)
-            per = _member_loss(logits, data.y_train, cfg.loss, data.n_classes)
-            loss_e = (per * mask).sum(1) / data.n_train
-        else:
-            if step % chunk == 0:
-                idx_chunk = stream.next_chunk().to(device)
-            idx = idx_chunk[step % chunk]
-            x = data.x_train[rows, idx]
-            logits = model(x if transform is None else transform(x, step))
-            per = _member_loss(logits, data.y_train[rows, idx], cfg.loss, data.n_classes)
-            loss_e = per.mean(1)
-        # Members are independent: the gradient of the sum is each member's own gradient.
-        grads = torch.autograd.grad(loss_e.sum(), params)
-        finite = torch.isfinite(loss_e)
-        diverged = torch.where(alive & ~finite, step, diverged)
-        alive = alive & finite
-        grads = [torch.where(_bcast(alive, g), g, 0.0) for g in grads]
-        live = alive.to(lr_t.dtype)
-        if cfg.warmup_steps:
-            live = live * min(1.0, (step + 1) / cfg.warmup_steps)
-        if cfg.optimizer == "sgd":
-            optim.sgd_step(params, grads, lr=lr_t * live, weight_decay=wd_t)
-        else:
-            optim.adamw_step(params, grads, state, lr=lr_t * live, weight_decay=wd_t,
-                             betas=cfg.betas, coupled=coupled)
+    # Training-time randomness (dropout, noise) comes from the global generator: seeded from
+    # the members' seeds here, and the caller's generator state restored after.
+    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+        torch.manual_seed(sum(int(s) * 1_000_003**i for i, s in enumerate(seeds)) % 2**62)
+        for step in range(cfg.steps + 1):
+            per = None
+            if step in monitor.checks:
+                if eval_from_step:  # this step's forward pass is the evaluation's
+                    out = model(data.x_train)
+                    per = objective.per_example_loss(out, data.y_train)
+                    monitor.check(model, step, alive, outputs=out, losses=per)
+                else:
+                    monitor.check(model, step, alive)
+            if step == cfg.steps:
+                break
+            if per is None:
+                x, y = batches.at(step)
+                out = model(x if transform is None else transform(x, step))
+                per = objective.per_example_loss(out, y)
+            loss_e = batches.mean(per)
+            # Members are independent: the gradient of the sum is each member's own gradient.
+            grads = torch.autograd.grad(loss_e.sum(), opt.params)
+            alive = alive & torch.isfinite(loss_e.detach())
+            lived += alive  # a member whose loss first fails at step d took d steps
+            warm = min(1.0, (step + 1) / cfg.warmup_steps) if cfg.warmup_steps else 1.0
+            opt.step(list(grads), alive, warm)
     model.train(was_training)
-    host = {k: v.cpu().numpy() for k, v in rec.items()}
-    return History(steps=at, diverged_step=diverged.cpu().numpy(),
-                   test_group_acc=None if group_rec is None else group_rec.cpu().numpy(),
-                   test_group_loss=None if group_rec is None else group_loss_rec.cpu().numpy(),
-                   extra={k: v.cpu().numpy() for k, v in extra.items()}, **host)
-
-
-def _bcast(mask: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
-    return mask.reshape(-1, *([1] * (like.ndim - 1)))
+    return monitor.history(torch.where(alive, -1, lived))
 
 
 def n_params(model: nn.Module) -> int:

@@ -4,13 +4,11 @@ Runs of one ensemble share the prime, the architecture, the batch size and the s
 learning rate, weight decay, init scale, embedding noise, seed, operation, training fraction
 and split may differ per member. Members with different splits (or operations) get their
 training rows padded to a common length, and the ensemble's test set is the union of their
-validation sets, tagged by group, so that each member is scored on its own validation set.
+validation sets, each member scored on its own (a test mask per member).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -20,6 +18,7 @@ import torch
 from grokpaper.core import landscape, phases, sweep
 from grokpaper.core.metrics import definition31, first_crossing, grokking_delay
 from grokpaper.core.store import Store, config_key
+from grokpaper.core.threads import one_cpu_thread
 from grokpaper.core.train import EnsembleData, TrainConfig, train_ensemble
 from grokpaper.lisakib import data as modular
 from grokpaper.lisakib.transformer import (
@@ -37,9 +36,6 @@ DELAY_GAP = 1000
 THRESHOLD = 0.95  # "the points when training and validation accuracies reach 95%" (Sec. 2)
 LI_CLASSES = ("comprehension", "grokking", "confusion")
 WEIGHT_PREFIX = "weight__"
-#: Torch threads while training on CPU. These ops are tiny: on the shared 2-core machine two
-#: intra-op threads ran 5-13x *slower* than one (thread hand-offs under oversubscription).
-CPU_THREADS = 1
 
 #: The forked code's optimizer: AdamW, betas (0.9, 0.98), lr 1e-3, weight decay 1, batch 512,
 #: a 10-step linear warm-up from 0.1 x lr; the report's budget is 10,000 steps (Sec. 3.1).
@@ -83,25 +79,9 @@ def _task(run: ModRun) -> tuple:
     return (run.op, run.train_frac, run.split_seed)
 
 
-def _seed_all(seeds: list[int]) -> None:
-    # Embedding noise is drawn from the global RNG (vmap randomness="different"): fix it from
-    # the members' seeds. Runs with noise > 0 therefore also depend on their ensemble-mates.
-    torch.manual_seed(sum(int(s) * 1_000_003**i for i, s in enumerate(seeds)) % 2**62)
-
-
-@contextmanager
-def _threads(device: str) -> Iterator[None]:
-    before = torch.get_num_threads()
-    if str(device).startswith("cpu"):
-        torch.set_num_threads(CPU_THREADS)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
-def _train(runs: list[ModRun], device: str) -> list[dict[str, np.ndarray]]:
-    with _threads(device):
+def train_runs(runs: list[ModRun], device: str) -> list[dict[str, np.ndarray]]:
+    """Train ``runs`` (one group of :func:`run`) as one ensemble; the arrays of each run."""
+    with one_cpu_thread(device):
         return _train_ensemble(runs, device)
 
 
@@ -123,10 +103,14 @@ def _train_ensemble(runs: list[ModRun], device: str) -> list[dict[str, np.ndarra
     for i, r in enumerate(runs):
         xs, ys = train_rows[_task(r)]
         x_tr[i, : n[i]], y_tr[i, : n[i]] = xs, ys
+    # Each member is scored on its own validation set: the test rows of its task.
+    groups = torch.cat(g_te)
+    own = torch.stack([groups == tasks.index(_task(r)) for r in runs])
     data = EnsembleData(x_tr, y_tr, torch.tensor(n), torch.cat(x_te), torch.cat(y_te), r0.p,
-                        test_groups=torch.cat(g_te)).to(device)
+                        test_mask=own).to(device)
     seeds = [r.seed for r in runs]
-    _seed_all(seeds)
+    # Embedding noise comes from a generator train_ensemble seeds from all members' seeds: runs
+    # with noise > 0 also depend on their ensemble-mates.
     model = ensemble(r0.model, modular.vocab_size(r0.p), r0.p, seeds,
                      init_scale=[r.init_scale for r in runs],
                      noise_std=[r.noise for r in runs]).to(device)
@@ -137,10 +121,6 @@ def _train_ensemble(runs: list[ModRun], device: str) -> list[dict[str, np.ndarra
     outs = []
     for i, r in enumerate(runs):
         a = hist.member(i)
-        gi = tasks.index(_task(r))
-        # The member's own validation set is its test group gi.
-        a["test_acc"], a["test_loss"] = a["test_group_acc"][:, gi], a["test_group_loss"][:, gi]
-        del a["test_group_acc"], a["test_group_loss"]
         if r.save_weights:
             a.update({WEIGHT_PREFIX + k: v[i].detach().cpu().numpy()
                       for k, v in model.named_member_params().items()})
@@ -194,7 +174,7 @@ def summarize(run: ModRun, a: dict[str, np.ndarray]) -> dict:
 def run(runs: list[ModRun], *, store: Store | None = None, device: str | None = None,
         max_members: int = 32, progress: bool | None = None) -> pd.DataFrame:
     """Train (or load) ``runs``; one :func:`summarize` row per run, plus its provenance."""
-    results = sweep.run_cached(KIND, runs, _train, group_key=_group, seed_of=lambda r: r.seed,
+    results = sweep.run_cached(KIND, runs, train_runs, group_key=_group, seed_of=lambda r: r.seed,
                                store=store, device=device, max_members=max_members,
                                progress=progress)
     rows = []
@@ -210,7 +190,7 @@ def final_weights(runs: list[ModRun], *, store: Store | None = None, device: str
     """Final weights (by parameter name) of runs trained with ``save_weights=True``."""
     if not all(r.save_weights for r in runs):
         raise ValueError("final weights are stored only for runs with save_weights=True")
-    results = sweep.run_cached(KIND, runs, _train, group_key=_group, seed_of=lambda r: r.seed,
+    results = sweep.run_cached(KIND, runs, train_runs, group_key=_group, seed_of=lambda r: r.seed,
                                store=store, device=device, progress=False)
     return [{k.removeprefix(WEIGHT_PREFIX): v for k, v in res.arrays.items()
              if k.startswith(WEIGHT_PREFIX)} for res in results]
@@ -237,7 +217,7 @@ def _surface(spec: LandscapeSpec, weights: dict[str, np.ndarray], device: str) -
     params = {k: torch.as_tensor(v, device=device) for k, v in weights.items()}
     d1, d2 = landscape.directions(params, spec.normalization, seed=spec.direction_seed)
     coords = np.linspace(-spec.extent, spec.extent, spec.resolution)
-    with _threads(device):
+    with one_cpu_thread(device):
         return landscape.grid_loss(module, params, d1, d2, coords, x[rows].to(device),
                                    y[rows].to(device))
 

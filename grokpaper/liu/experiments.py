@@ -8,8 +8,6 @@ loads them and adds the derived numbers of Sec. 3 (Acc, Acc-hat, nullity, lambda
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -20,6 +18,7 @@ import torch
 from grokpaper.core import phases, sweep
 from grokpaper.core.metrics import definition31
 from grokpaper.core.store import Store
+from grokpaper.core.threads import one_cpu_thread
 from grokpaper.liu import data as toydata
 from grokpaper.liu import rqi
 from grokpaper.liu.toy import (
@@ -56,43 +55,36 @@ def _group(r: ToyRun) -> tuple:
     return (r.model, r.train, r.map_resolution)
 
 
-def _train(runs: list[ToyRun], device: str) -> list[dict[str, np.ndarray]]:
+#: The arrays stored per run (as before the trainers were merged, so that results cached then
+#: read like new ones), plus the probes ``rqi`` and ``emb`` and the training mask.
+_STORED = ("steps", "train_acc", "test_acc", "train_loss", "test_loss", "step_train",
+           "step_test", "step_rqi")
+
+
+def train_runs(runs: list[ToyRun], device: str) -> list[dict[str, np.ndarray]]:
+    """Train ``runs`` (one group of :func:`run`) as one ensemble; the arrays of each run."""
     with one_cpu_thread(device):
-        return _train_ensemble(runs, device)
+        r0 = runs[0]
+        seeds = [r.seed for r in runs]
+        model = ToyEnsemble(r0.model, seeds).to(device)
+        n = model.task.n_samples
+        masks = np.stack([toydata.train_mask(n, r.n_train, r.seed) for r in runs])
 
+        def col(name: str) -> torch.Tensor:
+            return torch.tensor([getattr(r, name) for r in runs], dtype=torch.float32)
 
-@contextmanager
-def one_cpu_thread(device: str) -> Iterator[None]:
-    """On a CPU, run with one intra-op thread: the toy ops are so small that a second thread
-    only adds synchronization (measured on a shared 2-core CPU: 16 ms/step with one thread vs
-    150 ms with two, 30 members)."""
-    before = torch.get_num_threads()
-    if device == "cpu":
-        torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
-def _train_ensemble(runs: list[ToyRun], device: str) -> list[dict[str, np.ndarray]]:
-    r0 = runs[0]
-    seeds = [r.seed for r in runs]
-    model = ToyEnsemble(r0.model, seeds).to(device)
-    n = model.task.n_samples
-    masks = np.stack([toydata.train_mask(n, r.n_train, r.seed) for r in runs])
-
-    def col(name: str) -> torch.Tensor:
-        return torch.tensor([getattr(r, name) for r in runs], dtype=torch.float32)
-
-    hist = train_toy(model, torch.as_tensor(masks), r0.train, lr_emb=col("lr_emb"),
-                     wd_emb=col("wd_emb"), lr_dec=col("lr_dec"), wd_dec=col("wd_dec"))
-    outs = [{**hist.member(e), "train_mask": masks[e]} for e in range(len(runs))]
-    if r0.map_resolution:
-        classes, extent = decoder_map(model, resolution=r0.map_resolution)
-        for e, o in enumerate(outs):
-            o["map_classes"], o["map_extent"] = classes[e], extent[e]
-    return outs
+        hist = train_toy(model, torch.as_tensor(masks), r0.train, lr_emb=col("lr_emb"),
+                         wd_emb=col("wd_emb"), lr_dec=col("lr_dec"), wd_dec=col("wd_dec"))
+        outs = []
+        for e in range(len(runs)):
+            a = hist.member(e)
+            outs.append({k: a[k] for k in _STORED} | {"rqi": a["extra_rqi"], "emb": a["extra_emb"],
+                                                      "train_mask": masks[e]})
+        if r0.map_resolution:
+            classes, extent = decoder_map(model, resolution=r0.map_resolution)
+            for e, o in enumerate(outs):
+                o["map_classes"], o["map_extent"] = classes[e], extent[e]
+        return outs
 
 
 def _derived(r: ToyRun, a: dict[str, np.ndarray]) -> dict:
@@ -124,9 +116,9 @@ def _derived(r: ToyRun, a: dict[str, np.ndarray]) -> dict:
 def run(runs: list[ToyRun], *, store: Store | None = None, device: str | None = None,
         max_members: int = 512, progress: bool | None = None) -> pd.DataFrame:
     """Train (or load) ``runs``; one row per run: config, curves and derived numbers."""
-    results = sweep.run_cached(KIND, runs, _train, group_key=_group, seed_of=lambda r: r.seed,
-                               store=store, device=device, max_members=max_members,
-                               progress=progress)
+    results = sweep.run_cached(KIND, runs, train_runs, group_key=_group,
+                               seed_of=lambda r: r.seed, store=store, device=device,
+                               max_members=max_members, progress=progress)
     rows = []
     for r, res in zip(runs, results, strict=True):
         a = res.arrays

@@ -3,22 +3,24 @@
 ``(a, b) -> Dec(E_a + E_b)`` (Sec. 2); for S_n the embeddings are n x n matrices and the model
 hard-codes their product, ``Dec(E_a E_b)`` (Sec. 4.1). Member e has its own embeddings, decoder,
 targets, training set and its own learning rate and weight decay for each of the two parameter
-groups (embeddings, decoder), so a whole phase diagram trains in one loop. Every step is full
-batch; the first steps at which train/test accuracy reach 90% and RQI exceeds 0.95 are tracked
-at every step, the curves at log-spaced evaluation steps.
+groups (embeddings, decoder), so a whole phase diagram trains in one loop
+(:func:`grokpaper.core.train.train_ensemble`). Every step is full batch; the first steps at
+which train/test accuracy reach 90% and RQI exceeds 0.95 are tracked at every step, the curves
+at log-spaced evaluation steps.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 from torch import nn
 
-from grokpaper.core.member_adamw import MemberAdamW
-from grokpaper.core.models import _linear_init
-from grokpaper.core.train import eval_steps
+from grokpaper.core.ensemble_data import EnsembleData
+from grokpaper.core.models import linear_init
+from grokpaper.core.optim import ParamGroup
+from grokpaper.core.train import Crossing, History, Probe, TrainConfig, train_ensemble
 from grokpaper.liu import data as toydata
 from grokpaper.liu import rqi
 
@@ -83,7 +85,7 @@ class ToyEnsemble(nn.Module):
                         else torch.randn(n_sym, d, generator=g))
             targets.append(torch.randn(n_cls, cfg.target_dim, generator=g))
             gd = torch.Generator().manual_seed(int(s))
-            layers.append([_linear_init(a, b, gd) for a, b in zip(sizes[:-1], sizes[1:],
+            layers.append([linear_init(a, b, gd) for a, b in zip(sizes[:-1], sizes[1:],
                                                                   strict=True)])
         self.emb = nn.Parameter(torch.stack(embs))
         self.weights = nn.ParameterList(nn.Parameter(torch.stack([m[i][0] for m in layers]))
@@ -111,6 +113,10 @@ class ToyEnsemble(nn.Module):
     @property
     def n_members(self) -> int:
         return len(self.seeds)
+
+    def member_norms(self) -> torch.Tensor:
+        """(E,) L2 norm of all parameters of each member (embeddings and decoder)."""
+        return sum(p.pow(2).flatten(1).sum(1) for p in self.parameters()).sqrt()
 
     def combine(self, pairs: torch.Tensor) -> torch.Tensor:
         """(E, N, d) decoder inputs of the samples ``pairs`` (N, 2)."""
@@ -154,99 +160,51 @@ class ToyTrainConfig:
             raise ValueError(f"n_evals must be an integer >= 2, got {self.n_evals!r}")
 
 
-@dataclass
-class ToyHistory:
-    """Curves (E, T) at ``steps`` (T,), embeddings (E, T, p, d), first-crossing steps (E,)."""
-
-    steps: np.ndarray
-    train_acc: np.ndarray
-    test_acc: np.ndarray
-    train_loss: np.ndarray
-    test_loss: np.ndarray
-    rqi: np.ndarray  # NaN unless the task is addition
-    emb: np.ndarray
-    step_train: np.ndarray  # first step with train acc >= threshold, -1 if never
-    step_test: np.ndarray
-    step_rqi: np.ndarray  # first step with RQI > 0.95, -1 if never
-    extra: dict[str, np.ndarray] = field(default_factory=dict)
-
-    def member(self, e: int) -> dict[str, np.ndarray]:
-        out = {k: (v if k == "steps" else v[e]) for k, v in self.__dict__.items()
-               if isinstance(v, np.ndarray)}
-        out.update({k: v[e] for k, v in self.extra.items()})
-        return out
-
-
-def _per_member(x: torch.Tensor | float, e: int, device: torch.device) -> torch.Tensor:
-    t = torch.as_tensor(x, dtype=torch.float32)
-    return t.expand(e).clone() if t.ndim == 0 else t
-
-
 def train_toy(model: ToyEnsemble, train: torch.Tensor, cfg: ToyTrainConfig, *,
               lr_emb: torch.Tensor | float, wd_emb: torch.Tensor | float,
-              lr_dec: torch.Tensor | float, wd_dec: torch.Tensor | float) -> ToyHistory:
-    """Full-batch training of every member on its training mask ``train`` (E, N) bool.
+              lr_dec: torch.Tensor | float, wd_dec: torch.Tensor | float) -> History:
+    """Full-batch training of every member on its training mask ``train`` (E, N) bool over the
+    task's samples; its test set is the rest.
 
-    Two AdamW optimizers as the authors' code: one over the embeddings, one over the decoder,
-    each with its own (per-member) learning rate and weight decay.
+    Two AdamW groups as the authors' code: the embeddings and the decoder, each with its own
+    (per-member) learning rate and weight decay. The first steps at which train/test accuracy
+    reach ``cfg.acc_threshold`` and RQI exceeds 0.95 are checked at every step
+    (``History.first``: ``train``, ``test``, ``rqi``); ``History.extra`` holds ``rqi`` (NaN
+    unless the task is addition) and the embeddings ``emb`` (E, T, p, d).
     """
+    task = model.task
     device = model.emb.device
-    e, task = model.n_members, model.task
-    if train.shape != (e, task.n_samples):
-        raise ValueError(f"train mask must be ({e}, {task.n_samples}), got {tuple(train.shape)}")
-    pairs = torch.as_tensor(task.pairs, device=device)
-    labels = torch.as_tensor(task.labels, device=device)
-    mask = train.to(device).float()
-    n_tr, n_te = mask.sum(1), (1 - mask).sum(1)
-    if int(n_tr.min()) == 0:
-        raise ValueError("every member needs at least one training sample")
-    quads = (torch.tensor(toydata.parallelograms(task)[0], device=device)
+    if train.shape != (model.n_members, task.n_samples):
+        raise ValueError(f"train mask must be ({model.n_members}, {task.n_samples}), "
+                         f"got {tuple(train.shape)}")
+    data = EnsembleData.from_pool(torch.as_tensor(task.pairs, device=device),
+                                  torch.as_tensor(task.labels, device=device),
+                                  train.to(device), task.n_classes)
+    groups = [ParamGroup([model.emb], lr_emb, wd_emb),
+              ParamGroup(model.decoder_params(), lr_dec, wd_dec)]
+    crossings = (Crossing("train", "train_acc", cfg.acc_threshold),
+                 Crossing("test", "test_acc", cfg.acc_threshold),
+                 Crossing("rqi", "rqi", rqi.RQI_THRESHOLD, strict=True))
+    # lr and weight decay come with the groups; the loss and prediction with the model.
+    schedule = TrainConfig(steps=cfg.steps, n_evals=cfg.n_evals, batch_size=None,
+                           betas=cfg.betas)
+    return train_ensemble(model, data, schedule, seeds=model.seeds, groups=groups,
+                          objective=model, probe=_probe(model), crossings=crossings,
+                          eval_from_step=True, fused=True)
+
+
+def _probe(model: ToyEnsemble) -> Probe:
+    """The embeddings and their RQI (NaN but for addition, whose parallelograms it counts)."""
+    task = model.task
+    quads = (torch.tensor(toydata.parallelograms(task)[0], device=model.emb.device)
              if task.name == "addition" else None)
-    hyper = [_per_member(x, e, device) for x in (lr_emb, wd_emb, lr_dec, wd_dec)]
-    opts = [MemberAdamW([model.emb], hyper[0], hyper[1], betas=cfg.betas),
-            MemberAdamW(model.decoder_params(), hyper[2], hyper[3], betas=cfg.betas)]
-    at = eval_steps(cfg.steps, cfg.n_evals)
-    rec = {k: torch.full((e, len(at)), float("nan"), device=device)
-           for k in ("train_acc", "test_acc", "train_loss", "test_loss", "rqi")}
-    embs = torch.zeros(e, len(at), *model.emb.shape[1:], device=device)
-    first = {k: torch.full((e,), -1, dtype=torch.long, device=device)
-             for k in ("train", "test", "rqi")}
-    alive = torch.ones(e, dtype=torch.bool, device=device)
-    params = [model.emb, *model.decoder_params()]
-    k = 0
-    for step in range(cfg.steps + 1):
-        out = model(pairs)
-        per = model.per_example_loss(out, labels)
-        loss_tr = (per * mask).sum(1) / n_tr
-        with torch.no_grad():
-            hit = (model.predict(out) == labels).float()
-            acc_tr = (hit * mask).sum(1) / n_tr
-            acc_te = (hit * (1 - mask)).sum(1) / n_te  # NaN when there is no test sample
-            r = rqi.rqi(model.emb, quads) if quads is not None else None
-            for name, ok in (("train", acc_tr >= cfg.acc_threshold),
-                             ("test", acc_te >= cfg.acc_threshold),
-                             ("rqi", r > rqi.RQI_THRESHOLD if r is not None else None)):
-                if ok is not None:
-                    first[name] = torch.where((first[name] < 0) & ok & alive, step, first[name])
-            if step == at[k]:
-                for name, v in (("train_acc", acc_tr), ("test_acc", acc_te),
-                                ("train_loss", loss_tr),
-                                ("test_loss", (per * (1 - mask)).sum(1) / n_te), ("rqi", r)):
-                    if v is not None:
-                        rec[name][:, k] = v
-                embs[:, k] = model.emb
-                k += 1
-        if step == cfg.steps:
-            break
-        grads = torch.autograd.grad(loss_tr.sum(), params)
-        # A member whose loss turns non-finite is frozen; the others go on.
-        alive = alive & torch.isfinite(loss_tr.detach())
-        active = None if bool(alive.all()) else alive
-        opts[0].step([grads[0]], active)
-        opts[1].step(list(grads[1:]), active)
-    host = {k: v.cpu().numpy() for k, v in rec.items()}
-    return ToyHistory(steps=at, emb=embs.cpu().numpy(),
-                      **{f"step_{k}": v.cpu().numpy() for k, v in first.items()}, **host)
+
+    def probe(m: nn.Module) -> dict[str, torch.Tensor]:
+        r = (rqi.rqi(m.emb, quads) if quads is not None
+             else torch.full((m.n_members,), float("nan"), device=m.emb.device))
+        return {"emb": m.emb.detach(), "rqi": r}  # the trainer copies what it records
+
+    return probe
 
 
 @torch.no_grad()

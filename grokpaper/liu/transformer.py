@@ -10,20 +10,19 @@ per-member loop on CPU. Dropout rates are per-member buffers, so one ensemble ca
 from __future__ import annotations
 
 import math
-from contextlib import contextmanager
 from dataclasses import dataclass
 
-import numpy as np
 import torch
 from torch import nn
 
 from grokpaper.core.ensemble import VmapEnsemble
-from grokpaper.core.member_adamw import MemberAdamW
-from grokpaper.core.train import _BatchStream, eval_steps
+from grokpaper.core.ensemble_data import EnsembleData
+from grokpaper.core.optim import ParamGroup
+from grokpaper.core.train import Crossing, History, Probe, TrainConfig, train_ensemble
 
 
 @dataclass(frozen=True)
-class TransformerConfig:
+class ModAddTransformerConfig:
     """Architecture (shared by every member); defaults are the authors' values."""
 
     p: int = 53  # "we first encode p = 53 integers" (Sec. 4.2)
@@ -73,7 +72,7 @@ class PreNormLayer(nn.Module):
 class ModAddTransformer(nn.Module):
     """One member: ``(a, b) -> Linear(concat(layers(emb(a), emb(b))))`` with p classes."""
 
-    def __init__(self, cfg: TransformerConfig, dropout: float = 0.0) -> None:
+    def __init__(self, cfg: ModAddTransformerConfig, dropout: float = 0.0) -> None:
         super().__init__()
         self.cfg = cfg
         self.emb = nn.Embedding(cfg.p, cfg.d_model)  # N(0, 1), as the authors' randn
@@ -90,14 +89,14 @@ class ModAddTransformer(nn.Module):
         return self.head(h.flatten(-2))
 
 
-def make_ensemble(cfg: TransformerConfig, seeds: list[int],
+def make_ensemble(cfg: ModAddTransformerConfig, seeds: list[int],
                   dropouts: list[float] | None = None) -> VmapEnsemble:
     """A :class:`VmapEnsemble` of :class:`ModAddTransformer`, member e with ``dropouts[e]``."""
     rates = list(dropouts) if dropouts is not None else [0.0] * len(seeds)
     if len(rates) != len(seeds):
         raise ValueError(f"{len(rates)} dropout rates for {len(seeds)} members")
     if any(r > 0 for r in rates) and not cfg.stochastic:
-        raise ValueError("dropout > 0 needs TransformerConfig(stochastic=True)")
+        raise ValueError("dropout > 0 needs ModAddTransformerConfig(stochastic=True)")
     it = iter(rates)
     # VmapEnsemble builds the members in order, one factory call each.
     return VmapEnsemble(lambda: ModAddTransformer(cfg, next(it)), seeds, example_ndim=1)
@@ -111,19 +110,6 @@ def param_groups(ens: VmapEnsemble) -> tuple[list[torch.Tensor], list[torch.Tens
     return emb, dec
 
 
-@contextmanager
-def mode(ens: VmapEnsemble, training: bool):
-    """Train/eval mode of the members: VmapEnsemble calls a skeleton module kept outside its
-    submodules, so ``ens.train()`` does not reach it."""
-    skeleton = ens._skeleton[0]
-    before = skeleton.training
-    skeleton.train(training)
-    try:
-        yield
-    finally:
-        skeleton.train(before)
-
-
 def modular_pairs(p: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Every ordered pair (a, b) of 0..p-1 and its label (a + b) mod p (the authors' data)."""
     a, b = torch.meshgrid(torch.arange(p), torch.arange(p), indexing="ij")
@@ -132,8 +118,11 @@ def modular_pairs(p: int) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def effective_dimension(emb: torch.Tensor) -> torch.Tensor:
-    """exp(entropy of the PCA explained-variance ratios) of embeddings (..., p, d) (Fig. 7)."""
+    """exp(entropy of the PCA explained-variance ratios) of embeddings (..., p, d) (Fig. 7);
+    NaN for embeddings with a non-finite entry (a diverged member)."""
     z = emb - emb.mean(-2, keepdim=True)
+    # The SVD raises on non-finite input: zeros instead give 0 / 0 = NaN below.
+    z = torch.where(torch.isfinite(z).flatten(-2).all(-1)[..., None, None], z, 0.0)
     s = torch.linalg.svdvals(z).pow(2)
     ratio = s / s.sum(-1, keepdim=True)
     ent = -(ratio * torch.log(ratio.clamp_min(1e-30))).sum(-1)
@@ -162,80 +151,40 @@ class TransformerTrainConfig:
 
 
 def train_transformer(ens: VmapEnsemble, train: torch.Tensor, cfg: TransformerTrainConfig, *,
-                      lr_emb: torch.Tensor, wd_emb: torch.Tensor, lr_dec: torch.Tensor,
-                      wd_dec: torch.Tensor) -> dict[str, np.ndarray]:
+                      lr_emb: torch.Tensor | float, wd_emb: torch.Tensor | float,
+                      lr_dec: torch.Tensor | float, wd_dec: torch.Tensor | float) -> History:
     """AdamW on each member's training pairs, full batch or minibatches (member e's order
-    from ``ens.seeds[e]`` alone); ``train`` (E, p*p) bool masks over :func:`modular_pairs`
-    (equal counts). Two optimizers: embeddings and decoder.
+    from ``ens.seeds[e]`` alone); ``train`` (E, p*p) bool masks over :func:`modular_pairs`,
+    the test pairs being the rest. Two parameter groups: embeddings and decoder.
 
-    Returns curves (E, T) at ``steps`` (T,), ``eff_dim`` (E, T), optionally ``emb``
-    (E, T, p, d), and ``step_train`` / ``step_test`` (E,): first checked step with accuracy
-    >= the threshold (-1: never). Metrics use the eval mode (no dropout).
+    Returns curves (E, T), ``extra["eff_dim"]`` (E, T) and, with ``cfg.keep_emb``,
+    ``extra["emb"]`` (E, T, p, d); ``first["train"]`` / ``first["test"]`` (E,): first checked
+    step with accuracy >= the threshold (-1: never). Metrics use the eval mode (no dropout).
     """
     device = next(iter(ens.parameters())).device
-    p = ens._skeleton[0].cfg.p
-    x_all, y_all = (t.to(device) for t in modular_pairs(p))
-    train = train.to(device)
-    counts = train.sum(1)
-    if int(counts.min()) != int(counts.max()) or int(counts.min()) == 0:
-        raise ValueError("every member needs the same, positive number of training pairs")
-    e = train.shape[0]
-    idx = torch.stack([torch.nonzero(m).squeeze(1) for m in train])  # (E, n_train)
-    x_tr, y_tr = x_all[idx], y_all[idx]
-    n_tr = idx.shape[1]
-    batch = cfg.batch_size if cfg.batch_size is not None and cfg.batch_size < n_tr else None
-    # Same per-member epoch shuffles as the MLP trainer (grokpaper.core.train).
-    stream = _BatchStream(ens.seeds, [n_tr] * e, batch, 256) if batch else None
-    rows = torch.arange(e, device=device)[:, None]
-    maskf = train.float()
     emb_p, dec_p = param_groups(ens)
-    hyper = [torch.as_tensor(h, dtype=torch.float32).expand(e).clone()
-             for h in (lr_emb, wd_emb, lr_dec, wd_dec)]
-    opts = [MemberAdamW(emb_p, hyper[0], hyper[1], betas=cfg.betas),
-            MemberAdamW(dec_p, hyper[2], hyper[3], betas=cfg.betas)]
-    at = eval_steps(cfg.steps, cfg.n_evals)
-    checks = set(at.tolist()) | set(range(0, cfg.steps + 1, cfg.check_every))
-    rec = {k: torch.full((e, len(at)), float("nan"), device=device)
-           for k in ("train_acc", "test_acc", "train_loss", "test_loss", "eff_dim")}
-    embs = []
-    first = {k: torch.full((e,), -1, dtype=torch.long, device=device) for k in ("train", "test")}
-    k = 0
-    for step in range(cfg.steps + 1):
-        if step in checks:
-            with torch.no_grad(), mode(ens, False):
-                out = ens(x_all)
-                loss = nn.functional.cross_entropy(out.transpose(1, 2), y_all.expand(e, -1),
-                                                   reduction="none")
-                hit = (out.argmax(-1) == y_all).float()
-                acc = {"train": (hit * maskf).sum(1) / counts,
-                       "test": (hit * (1 - maskf)).sum(1) / (1 - maskf).sum(1)}
-                for name, a in acc.items():
-                    ok = (first[name] < 0) & (a >= cfg.acc_threshold)
-                    first[name] = torch.where(ok, step, first[name])
-                if step == at[k]:
-                    w = ens.named_member_params()["emb.weight"]
-                    rec["train_acc"][:, k], rec["test_acc"][:, k] = acc["train"], acc["test"]
-                    rec["train_loss"][:, k] = (loss * maskf).sum(1) / counts
-                    rec["test_loss"][:, k] = (loss * (1 - maskf)).sum(1) / (1 - maskf).sum(1)
-                    rec["eff_dim"][:, k] = effective_dimension(w)
-                    if cfg.keep_emb:
-                        embs.append(w.detach().clone())
-                    k += 1
-        if step == cfg.steps:
-            break
-        xb, yb = x_tr, y_tr
-        if stream is not None:
-            if step % 256 == 0:
-                chunk = stream.next_chunk().to(device)
-            xb, yb = x_tr[rows, chunk[step % 256]], y_tr[rows, chunk[step % 256]]
-        with mode(ens, True):
-            out = ens(xb)
-        loss_e = nn.functional.cross_entropy(out.transpose(1, 2), yb, reduction="none").mean(1)
-        grads = torch.autograd.grad(loss_e.sum(), emb_p + dec_p)
-        opts[0].step(list(grads[: len(emb_p)]))
-        opts[1].step(list(grads[len(emb_p):]))
-    out = {"steps": at, **{k: v.cpu().numpy() for k, v in rec.items()},
-           **{f"step_{k}": v.cpu().numpy() for k, v in first.items()}}
-    if cfg.keep_emb:
-        out["emb"] = torch.stack(embs, 1).cpu().numpy()
-    return out
+    p = emb_p[0].shape[1]
+    x_all, y_all = (t.to(device) for t in modular_pairs(p))
+    # Each member's training pairs copied out: a step runs on them alone (not on all pairs).
+    data = EnsembleData.from_pool(x_all, y_all, train.to(device), p, gather=True)
+    groups = [ParamGroup(emb_p, lr_emb, wd_emb), ParamGroup(dec_p, lr_dec, wd_dec)]
+    crossings = (Crossing("train", "train_acc", cfg.acc_threshold),
+                 Crossing("test", "test_acc", cfg.acc_threshold))
+    schedule = TrainConfig(steps=cfg.steps, n_evals=cfg.n_evals, batch_size=cfg.batch_size,
+                           betas=cfg.betas)
+    return train_ensemble(ens, data, schedule, seeds=ens.seeds, groups=groups,
+                          probe=_probe(cfg.keep_emb), crossings=crossings,
+                          check_every=cfg.check_every, fused=True)
+
+
+def _probe(keep_emb: bool) -> Probe:
+    """The embeddings' effective dimension, and the embeddings themselves if ``keep_emb``."""
+
+    def probe(ens: nn.Module) -> dict[str, torch.Tensor]:
+        w = ens.named_member_params()["emb.weight"]
+        out = {"eff_dim": effective_dimension(w)}
+        if keep_emb:
+            out["emb"] = w.detach()  # the trainer copies what it records
+        return out
+
+    return probe

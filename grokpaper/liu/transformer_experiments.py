@@ -13,7 +13,7 @@ from grokpaper.core.metrics import definition31
 from grokpaper.core.store import Store
 from grokpaper.liu import data as toydata
 from grokpaper.liu.transformer import (
-    TransformerConfig,
+    ModAddTransformerConfig,
     TransformerTrainConfig,
     make_ensemble,
     train_transformer,
@@ -26,7 +26,7 @@ KIND = "liu-transformer"
 class TransformerRun:
     """One member: architecture, optimization, split, seed, its two optimizers and dropout."""
 
-    model: TransformerConfig = field(default_factory=TransformerConfig)
+    model: ModAddTransformerConfig = field(default_factory=ModAddTransformerConfig)
     train: TransformerTrainConfig = field(default_factory=TransformerTrainConfig)
     frac: float = 0.8  # "split_ratio = 0.8" (authors' config): an 80/20 split
     seed: int = 0
@@ -41,7 +41,8 @@ def _group(r: TransformerRun) -> tuple:
     return (r.model, r.train, r.frac)
 
 
-def _train(runs: list[TransformerRun], device: str) -> list[dict[str, np.ndarray]]:
+def train_runs(runs: list[TransformerRun], device: str) -> list[dict[str, np.ndarray]]:
+    """Train ``runs`` (one group of :func:`run`) as one ensemble; the arrays of each run."""
     r0 = runs[0]
     n = r0.model.p ** 2
     masks = np.stack([toydata.train_mask(n, round(r.frac * n), r.seed) for r in runs])
@@ -50,16 +51,20 @@ def _train(runs: list[TransformerRun], device: str) -> list[dict[str, np.ndarray
     def col(name: str) -> torch.Tensor:
         return torch.tensor([getattr(r, name) for r in runs], dtype=torch.float32)
 
-    out = train_transformer(ens, torch.as_tensor(masks), r0.train, lr_emb=col("lr_emb"),
-                            wd_emb=col("wd_emb"), lr_dec=col("lr_dec"), wd_dec=col("wd_dec"))
-    return [{k: (v if k == "steps" else v[e]) for k, v in out.items()} | {"train_mask": masks[e]}
-            for e in range(len(runs))]
+    hist = train_transformer(ens, torch.as_tensor(masks), r0.train, lr_emb=col("lr_emb"),
+                             wd_emb=col("wd_emb"), lr_dec=col("lr_dec"), wd_dec=col("wd_dec"))
+    outs = []
+    for e in range(len(runs)):
+        a = hist.member(e)
+        # The probes under their own names: eff_dim, and emb when kept.
+        outs.append({k.removeprefix("extra_"): v for k, v in a.items()} | {"train_mask": masks[e]})
+    return outs
 
 
 def run(runs: list[TransformerRun], *, store: Store | None = None, device: str | None = None,
         max_members: int = 256, progress: bool | None = None) -> pd.DataFrame:
     """Train (or load) ``runs``; one row per run with curves, phase and Definition 3.1."""
-    results = sweep.run_cached(KIND, runs, _train, group_key=_group, seed_of=lambda r: r.seed,
+    results = sweep.run_cached(KIND, runs, train_runs, group_key=_group, seed_of=lambda r: r.seed,
                                store=store, device=device, max_members=max_members,
                                progress=progress)
     rows = []
@@ -99,8 +104,8 @@ class TransformerFigures:
     dropout_wd: float = 0.0  # the authors' dropout runs keep the default (no) weight decay
     dropout_seeds: int = 3  # the authors' Ranges.seed = [1, 2, 3]
 
-    def model(self, stochastic: bool = False) -> TransformerConfig:
-        return TransformerConfig(p=self.p, d_model=self.d_model, d_ff=self.d_ff,
+    def model(self, stochastic: bool = False) -> ModAddTransformerConfig:
+        return ModAddTransformerConfig(p=self.p, d_model=self.d_model, d_ff=self.d_ff,
                                  n_layers=self.n_layers, stochastic=stochastic)
 
     def pca_runs(self) -> list[TransformerRun]:
@@ -141,7 +146,7 @@ class TransformerPhases:
     seeds: int = 1
 
     def runs(self) -> list[TransformerRun]:
-        model = TransformerConfig(p=self.p, d_model=self.d_model, d_ff=self.d_ff,
+        model = ModAddTransformerConfig(p=self.p, d_model=self.d_model, d_ff=self.d_ff,
                                   n_layers=self.n_layers)
         train = TransformerTrainConfig(steps=self.steps, n_evals=self.n_evals,
                                        batch_size=self.batch_size)

@@ -80,8 +80,9 @@ class ShiftRun:
         raise ValueError(f"condition must be one of {CONDITIONS}, got {self.condition!r}")
 
 
-def _train(runs: list[ShiftRun], device: str, data: mnist.MnistData,
-           clusters: clustershift.Clusters) -> list[dict[str, np.ndarray]]:
+def train_runs(runs: list[ShiftRun], device: str, data: mnist.MnistData,
+               clusters: clustershift.Clusters) -> list[dict[str, np.ndarray]]:
+    """Train ``runs`` (one group of :func:`run`) as one ensemble; the arrays of each run."""
     e, n_max = len(runs), max(r.n_train for r in runs)
     pool = torch.from_numpy(mnist.pixels(data.train_images))
     labels = torch.from_numpy(data.train_labels)
@@ -155,7 +156,7 @@ def run(runs: list[ShiftRun], data: mnist.MnistData, clusters: clustershift.Clus
         progress: bool | None = None) -> pd.DataFrame:
     """Train (or load) ``runs``; one row per run with curves and Definition 3.1 numbers."""
     results = sweep.run_cached(
-        KIND, runs, lambda rs, dev: _train(rs, dev, data, clusters),
+        KIND, runs, lambda rs, dev: train_runs(rs, dev, data, clusters),
         group_key=lambda r: (r.data, r.clusters, r.model, r.train), seed_of=lambda r: r.seed,
         store=store, device=device, max_members=max_members, progress=progress)
     rows = []

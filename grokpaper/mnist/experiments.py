@@ -59,7 +59,9 @@ def _group(r: MnistRun) -> tuple:
             replace(r.train, lr=1.0, weight_decay=0.0))
 
 
-def _train(runs: list[MnistRun], device: str, data: mnist.MnistData) -> list[dict]:
+def train_runs(runs: list[MnistRun], device: str, data: mnist.MnistData) -> list[dict]:
+    """Train ``runs`` (one group of :func:`run`) on ``data`` as one ensemble; the arrays of
+    each run."""
     seeds = [r.seed for r in runs]
     n_max = max(r.n_train for r in runs)
     if n_max > len(data.train_labels):
@@ -102,7 +104,7 @@ def run(runs: list[MnistRun], data: mnist.MnistData, *, store: Store | None = No
     test accuracy reach ``threshold``, the Liu phase and the Definition 3.1 numbers."""
     if any(r.data != data.fingerprint for r in runs):
         raise ValueError("every run must name the loaded data's fingerprint")
-    results = sweep.run_cached(KIND, runs, lambda rs, dev: _train(rs, dev, data),
+    results = sweep.run_cached(KIND, runs, lambda rs, dev: train_runs(rs, dev, data),
                                group_key=_group, seed_of=lambda r: r.seed, store=store,
                                device=device, max_members=max_members, progress=progress)
     rows = []
