@@ -10,6 +10,7 @@ import pytest
 from grokpaper.core.metrics import grokking_delay
 from grokpaper.core.store import Store
 from grokpaper.lisakib import claims as claims_lisakib
+from grokpaper.lisakib import claims_weights
 from grokpaper.lisakib import experiments as lisakib
 from grokpaper.lisakib import figures as lisakib_figs
 
@@ -72,17 +73,19 @@ def test_figure_params_make_the_report_grid():
 
 def _row(**kw):
     base = {"op": "/", "seed": 0, "delay": np.nan, "li_class": "confusion",
-            "t_train95": np.nan, "t_val95": np.nan, "budget": 100}
+            "t_train95": np.nan, "t_val95": np.nan, "budget": 10_000}
     return {**base, **kw}
 
 
 def test_verdicts_follow_the_numbers():
-    s = np.arange(5.0)
-    tr = np.array([0.1, 0.6, 1.0, 1.0, 1.0])
-    rising = _row(li_class="grokking", delay=2.0, t_train95=2.0, t_val95=4.0, steps=s,
-                  train_acc=tr, test_loss=np.array([3.0, 3.6, 2.5, 1.0, 0.5]))
-    flat = _row(li_class="grokking", delay=2.0, t_train95=2.0, t_val95=4.0, steps=s,
-                train_acc=tr, test_loss=np.array([3.0, 2.0, 2.0, 1.0, 0.5]))
+    # The loss must climb within the pre-grokking stage (training at 95% from step 2,000,
+    # validation from 4,000): the 'rising' run climbs from 2.5 to 3.6 there, 'flat' does not.
+    s = np.arange(6.0) * 1000
+    tr = np.array([0.1, 0.6, 1.0, 1.0, 1.0, 1.0])
+    rising = _row(li_class="grokking", delay=2000.0, t_train95=2000.0, t_val95=4000.0, steps=s,
+                  train_acc=tr, test_loss=np.array([3.0, 2.6, 2.5, 3.6, 1.0, 0.5]))
+    flat = _row(li_class="grokking", delay=2000.0, t_train95=2000.0, t_val95=4000.0, steps=s,
+                train_acc=tr, test_loss=np.array([3.0, 2.0, 2.0, 2.0, 1.0, 0.5]))
     found = claims_lisakib.curves(pd.DataFrame([rising, flat]), page="x")
     assert found[0].verdict == "supported"
     assert found[1].verdict == "partly supported" and "1/2" in found[1].measured
@@ -90,12 +93,12 @@ def test_verdicts_follow_the_numbers():
                           "li_class": ["grokking", "grokking", "comprehension", "comprehension",
                                        "confusion"],
                           "range": [4.0, 5.0, 1.0, 1.5, 9.0]})
-    assert claims_lisakib.landscapes(table, page="x")[0].verdict == "supported"
+    assert claims_weights.landscapes(table, page="x")[0].verdict == "supported"
     one_each = table.drop(index=[1, 3])  # clear ratio, but a single run per class
-    assert claims_lisakib.landscapes(one_each, page="x")[0].verdict == "partly supported"
+    assert claims_weights.landscapes(one_each, page="x")[0].verdict == "partly supported"
     slight = table.assign(range=[1.2, 1.3, 1.0, 1.1, 9.0])  # higher, but not 2x
-    assert claims_lisakib.landscapes(slight, page="x")[0].verdict == "partly supported"
+    assert claims_weights.landscapes(slight, page="x")[0].verdict == "partly supported"
     flatter = table.assign(range=[0.5, 0.6, 1.0, 1.1, 9.0])
-    assert claims_lisakib.landscapes(flatter, page="x")[0].verdict == "not supported"
+    assert claims_weights.landscapes(flatter, page="x")[0].verdict == "not supported"
     no_comprehension = table.drop(index=[2, 3])  # confusion runs do not count
-    assert claims_lisakib.landscapes(no_comprehension, page="x")[0].verdict == "inconclusive"
+    assert claims_weights.landscapes(no_comprehension, page="x")[0].verdict == "inconclusive"

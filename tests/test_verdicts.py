@@ -23,9 +23,10 @@ from grokpaper.core.verdicts import (
     ladder,
     share_verdict,
 )
-from grokpaper.lisakib import claims as claims_lisakib
+from grokpaper.lisakib import claims_weights
 from grokpaper.liu import phase_claims
 from grokpaper.mnist import claims as claims_mnist
+from grokpaper.mnist import lisakib_claims
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -109,12 +110,13 @@ def test_every_claims_module_names_its_paper_from_the_registry():
                            "li_class": ["grokking", "comprehension"], "range": [2.0, 1.0]})
     mlp = [verdicts.Verdict("P", "F", "c", "m", SUPPORTED, "p")]
     t3 = pd.DataFrame({"row": ["1K (original)", "batch 32"], "outcome": ["grokking"] * 2,
-                       "steps": [np.arange(3)] * 2})
+                       "steps": [np.arange(3)] * 2, "t_mem": 1.0, "t_half": 2.0, "delay": 1.0,
+                       "test_end": 0.9})
     found = {
         studies.LIU: phase_claims.liu_fig6({}, {"b": grid}, page="p")
         + claims_mnist.liu_fig8_phases(grid, page="p"),
-        studies.LISAKIB: claims_lisakib.landscapes(ranges, page="p")
-        + claims_mnist.lisakib_table3(t3, page="p"),
+        studies.LISAKIB: claims_weights.landscapes(ranges, page="p")
+        + lisakib_claims.table3(t3, page="p"),
         studies.CARVALHO: [claims_carvalho.carvalho_architectures(mlp, mlp, page="p")],
     }
     for study, found_ in found.items():

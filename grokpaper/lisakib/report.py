@@ -10,10 +10,11 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from grokpaper.core import divergence
+from grokpaper.core import bootstrap, divergence
 from grokpaper.core.divergence import DIVERGED
 from grokpaper.core.profiles import params_class
 from grokpaper.core.report import def31_outcome
+from grokpaper.lisakib import claims, claims_weights
 from grokpaper.lisakib.data import OP_NAMES
 from grokpaper.lisakib.experiments import LI_CLASSES
 from grokpaper.lisakib.profiles import PARAMS
@@ -21,6 +22,7 @@ from grokpaper.lisakib.profiles import PARAMS
 #: Table 1 of the report: correlation of each hyperparameter with the grokking delay (epochs).
 PAPER_CORRELATIONS = {"batch_size": 0.538, "noise": 0.123, "init_scale": -0.001, "lr": -0.063,
                       "weight_decay": -0.26}
+SIGN_TEXT = {1: "+", -1: "-", 0: "0 (no impact)"}
 SWEEP_COLUMNS = ("batch_size", "noise", "init_scale", "lr", "weight_decay")
 CLASS_COLORS = {"comprehension": "#2ca02c", "grokking": "#1f77b4", "confusion": "#7f7f7f"}
 
@@ -122,17 +124,23 @@ def curves_figure(df: pd.DataFrame, *, title: str = "") -> Figure:
     return fig
 
 
-def correlation_table(df: pd.DataFrame, target: str = "delay_epochs") -> pd.DataFrame:
-    """Pearson (as the report's) and Spearman correlation of each swept hyperparameter with the
-    delay, over the runs whose delay is defined, next to the report's values."""
+def correlation_table(df: pd.DataFrame, target: str = "delay_epochs", *,
+                      seed: int = 0) -> pd.DataFrame:
+    """Pearson (as the report's) correlation of each swept hyperparameter with the delay over
+    the runs whose delay is defined, its bootstrap 95% interval (runs resampled, ``seed``),
+    whether it agrees with the sign the report prints, and Spearman (ranks) beside it."""
     ok = df[np.isfinite(df[target])]
     rows = []
     for col in SWEEP_COLUMNS:
         x, y = ok[col].astype(float), ok[target].astype(float)
         varies = x.nunique() > 1 and y.nunique() > 1
+        low, high = bootstrap.pearson_ci(x, y, seed=seed) if varies else (np.nan, np.nan)
         rows.append({"parameter": col, "values": ", ".join(f"{v:g}" for v in sorted(set(df[col]))),
                      "report (Pearson)": PAPER_CORRELATIONS[col],
+                     "report's sign": SIGN_TEXT[claims.REPORT_SIGNS[col]],
                      "ours (Pearson)": x.corr(y) if varies else np.nan,
+                     "ci low": low, "ci high": high,
+                     "agreement": claims.sign_agreement(col, low, high),
                      "ours (Spearman)": x.corr(y, method="spearman") if varies else np.nan,
                      "runs with a delay": f"{len(ok)}/{len(df)}"})
     return pd.DataFrame(rows)
@@ -273,7 +281,8 @@ def norm_table(df: pd.DataFrame, by: str) -> pd.DataFrame:
 
 def early_signal_table(df: pd.DataFrame) -> pd.DataFrame:
     """The Q/K/V-norm peak as a predictor: per Li & Sakib class, how many runs peak before
-    validation reaches 95% and by how many steps (lead = t_val95 - peak step)."""
+    validation reaches 95%, how many of them in the pre-grokking stage (after training reached
+    95%: what the Sec. 3.4 verdict counts) and by how many steps (lead = t_val95 - peak step)."""
     rows = []
     for cls in LI_CLASSES:
         g = df[df["li_class"] == cls]
@@ -281,6 +290,8 @@ def early_signal_table(df: pd.DataFrame) -> pd.DataFrame:
         falls = int((g["qkv_peak"] > 1.05 * g["qkv_final"]).sum())
         rows.append({"class": cls, "runs": len(g),
                      "peak before val 95%": f"{int((lead > 0).sum())}/{len(lead)}",
+                     "peak after train 95%, before val 95%":
+                         f"{int(claims_weights.in_pre_grokking(g).sum())}/{len(lead)}",
                      "median lead (steps)": lead.median() if len(lead) else np.nan,
                      "median lead / delay": (lead / g.loc[lead.index, "delay"]).median()
                      if len(lead) else np.nan,

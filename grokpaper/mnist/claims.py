@@ -1,4 +1,5 @@
-"""Verdicts of the MNIST chapters (Liu et al. Fig. 8, Li & Sakib Table 3, Carvalho et al.).
+"""Verdicts of the MNIST chapters (Liu et al. Fig. 8, Carvalho et al.) and the per-run outcome
+rule Li & Sakib's Table 3 uses (its verdicts: :mod:`grokpaper.mnist.lisakib_claims`).
 
 Kept apart from :mod:`grokpaper.carvalho.claims` (which the other chapters share) but written
 the same way: every threshold is fixed here, before looking at a run, and printed on the page.
@@ -36,7 +37,7 @@ from grokpaper.carvalho.rules import (
 )
 from grokpaper.core import phases
 from grokpaper.core.divergence import excluding
-from grokpaper.core.studies import CARVALHO, LISAKIB, LIU
+from grokpaper.core.studies import CARVALHO, LIU
 from grokpaper.core.verdicts import INCONCLUSIVE, MAJORITY, PARTLY, SUPPORTED, Verdict, ladder
 
 MEMORIZED = 0.95  # training accuracy that counts as fitted
@@ -178,62 +179,6 @@ def liu_fig8_phases(grid: pd.DataFrame, *, page: str) -> list[Verdict]:
 
 def _budget(df: pd.DataFrame) -> str:
     return f"after {int(max(s[-1] for s in df['steps'])):,} steps"
-
-
-def row_outcomes(df: pd.DataFrame) -> pd.Series:
-    """Majority outcome over seeds per Table 3 row (ties go to the earlier of OUTCOMES)."""
-    def major(s: pd.Series) -> str:
-        c = Counter(s)
-        return max(OUTCOMES, key=lambda o: (c[o], -OUTCOMES.index(o)))
-    return df.groupby("row", sort=False)["outcome"].agg(major)
-
-
-def _removes(base: str, rows: dict[str, str], *, what: str) -> tuple[str, str]:
-    seen = "; ".join(f"{k}: {v}" for k, v in rows.items())
-    text = f"baseline (1K, MSE, AdamW, init 8): {base}; {seen}"
-    if base != "grokking":
-        text += (f". The baseline did not grok within this budget, so whether {what} removes "
-                 "grokking cannot be told")
-    groks = [v == "grokking" for v in rows.values()]
-    return ladder(decidable=base == "grokking", all_met=not any(groks),
-                  some_met=not all(groks)), text
-
-
-@excluding
-def lisakib_table3(df: pd.DataFrame, *, page: str) -> list[Verdict]:
-    """Augmentation, cross-entropy and a small init each remove grokking; batch size does not.
-    ``df`` has one row per run with a ``row`` column (Table 3 row) and :func:`outcomes`."""
-    out = row_outcomes(df).to_dict()
-    base = out.get("1K (original)", "missing")
-    verdicts = []
-    specs = [
-        ("augmentation", [f"augmentation {s}" for s in ("0.2", "0.3", "1.0")],
-         "Small image augmentations (sigma >= 0.2: rotation up to 6 degrees and a blur of std "
-         "0.1) remove grokking on MNIST."),
-        ("cross-entropy", ["cross-entropy"],
-         "Switching the loss from MSE to cross-entropy removes grokking: test accuracy rises "
-         "as fast as training accuracy."),
-        ("a small init scale", ["init scale 0.1"],
-         "An initialization scale of 0.1 instead of 8 removes grokking."),
-    ]
-    for what, names, claim in specs:
-        rows = {n: out[n] for n in names if n in out}
-        if not rows:
-            continue
-        verdict, text = _removes(base, rows, what=what)
-        verdicts.append(Verdict(paper=LISAKIB.name, figure="Table 3", claim=claim,
-                                measured=f"{_budget(df)}: {text}.", verdict=verdict, page=page))
-    batch = {n: out[n] for n in ("batch 32", "batch 128", "batch 1024") if n in out}
-    if batch:
-        seen = "; ".join(f"{k}: {v}" for k, v in batch.items())
-        same = [v == "grokking" for v in batch.values()]
-        verdicts.append(Verdict(
-            paper=LISAKIB.name, figure="Table 3",
-            claim="Batch size (32, 128, 1024 instead of 200) does not change MNIST grokking.",
-            measured=f"{_budget(df)}: baseline: {base}; {seen}.",
-            verdict=ladder(decidable=base == "grokking", all_met=all(same), some_met=any(same)),
-            page=page))
-    return verdicts
 
 
 @excluding

@@ -100,7 +100,12 @@ df[cols].round(3)
 # %% [markdown]
 # ## Verdict
 #
-# Computed with the thresholds fixed in `grokpaper/lisakib/claims.py`.
+# Computed with the thresholds fixed in `grokpaper/lisakib/claims.py`. An operation groks if at
+# least half of its seeds do. The loss claim is judged on the runs that grok, within their
+# pre-grokking stage as the report's delay defines it: from training accuracy reaching 95% to
+# validation accuracy reaching 95%. The validation loss "increases" if within that stage it
+# climbs at least 10% above its value at the stage's start (a rise that happens while the
+# training set is still being fitted, and is over by the time it is, does not count).
 
 # %% tags=["remove-input"]
 found = claims_lisakib.curves(df, page=PAGE)
