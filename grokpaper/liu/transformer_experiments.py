@@ -19,7 +19,9 @@ from grokpaper.liu.transformer import (
     train_transformer,
 )
 
-KIND = "liu-transformer"
+#: "-2": runs stored before the fused AdamW read transposed (vmap'd) gradients in the right
+#: order (grokpaper/core/optim.py) never fitted their training set; they are not reused.
+KIND = "liu-transformer-2"
 
 
 @dataclass(frozen=True)
