@@ -17,6 +17,7 @@ import torch
 
 from grokpaper.core import landscape, phases, sweep
 from grokpaper.core.metrics import definition31, first_crossing, grokking_delay
+from grokpaper.core.paths import default_device
 from grokpaper.core.store import Store, config_key
 from grokpaper.core.threads import one_cpu_thread
 from grokpaper.core.train import EnsembleData, TrainConfig, train_ensemble
@@ -171,12 +172,25 @@ def summarize(run: ModRun, a: dict[str, np.ndarray]) -> dict:
     }
 
 
+#: Members per ensemble on a CPU: the transformer gains little from vmap there beyond a few
+#: members (BENCHMARKS.md), and chunks this small train side by side on its cores
+#: (:mod:`grokpaper.core.processes`). Elsewhere ensembles take up to 32.
+CPU_MEMBERS = 4
+
+
+def chunk_cap(device: str | None, max_members: int | None = None) -> int:
+    """The most members one ensemble takes on ``device`` (``max_members`` if given)."""
+    if max_members is not None:
+        return max_members
+    return CPU_MEMBERS if (device or default_device()).startswith("cpu") else 32
+
+
 def run(runs: list[ModRun], *, store: Store | None = None, device: str | None = None,
-        max_members: int = 32, progress: bool | None = None) -> pd.DataFrame:
+        max_members: int | None = None, progress: bool | None = None) -> pd.DataFrame:
     """Train (or load) ``runs``; one :func:`summarize` row per run, plus its provenance."""
     results = sweep.run_cached(KIND, runs, train_runs, group_key=_group, seed_of=lambda r: r.seed,
-                               store=store, device=device, max_members=max_members,
-                               progress=progress)
+                               store=store, device=device,
+                               max_members=chunk_cap(device, max_members), progress=progress)
     rows = []
     for r, res in zip(runs, results, strict=True):
         row = summarize(r, res.arrays)
@@ -191,7 +205,8 @@ def final_weights(runs: list[ModRun], *, store: Store | None = None, device: str
     if not all(r.save_weights for r in runs):
         raise ValueError("final weights are stored only for runs with save_weights=True")
     results = sweep.run_cached(KIND, runs, train_runs, group_key=_group, seed_of=lambda r: r.seed,
-                               store=store, device=device, progress=False)
+                               store=store, device=device, max_members=chunk_cap(device),
+                               progress=False)
     return [{k.removeprefix(WEIGHT_PREFIX): v for k, v in res.arrays.items()
              if k.startswith(WEIGHT_PREFIX)} for res in results]
 

@@ -17,6 +17,7 @@ import torch
 
 from grokpaper.core import phases, sweep
 from grokpaper.core.metrics import definition31
+from grokpaper.core.paths import default_device
 from grokpaper.core.store import Store
 from grokpaper.core.threads import one_cpu_thread
 from grokpaper.liu import data as toydata
@@ -113,12 +114,20 @@ def _derived(r: ToyRun, a: dict[str, np.ndarray]) -> dict:
     return out
 
 
+#: Members per ensemble on a CPU: 8 toy models already train ~1.9x faster than one and as fast
+#: per member as 64 (BENCHMARKS.md), and chunks this small train side by side on its cores
+#: (:mod:`grokpaper.core.processes`). Elsewhere ensembles take up to 512.
+CPU_MEMBERS = 16
+
+
 def run(runs: list[ToyRun], *, store: Store | None = None, device: str | None = None,
-        max_members: int = 512, progress: bool | None = None) -> pd.DataFrame:
+        max_members: int | None = None, progress: bool | None = None) -> pd.DataFrame:
     """Train (or load) ``runs``; one row per run: config, curves and derived numbers."""
+    device = device or default_device()
+    cap = max_members or (CPU_MEMBERS if device.startswith("cpu") else 512)
     results = sweep.run_cached(KIND, runs, train_runs, group_key=_group,
                                seed_of=lambda r: r.seed, store=store, device=device,
-                               max_members=max_members, progress=progress)
+                               max_members=cap, progress=progress)
     rows = []
     for r, res in zip(runs, results, strict=True):
         a = res.arrays
@@ -244,3 +253,14 @@ class PhaseDiagrams:
 
     def runs(self) -> list[ToyRun]:
         return [r for p in self.panels for r in self.panel_runs(p)]
+
+    def frames(self, **run_options: object) -> dict[str, pd.DataFrame]:
+        """One :func:`run` table per panel, all panels trained in one sweep (so that their
+        ensembles can train side by side)."""
+        df = run(self.runs(), **run_options)
+        out, i = {}, 0
+        for p in self.panels:
+            n = len(self.panel_runs(p))
+            out[p] = df.iloc[i : i + n].reset_index(drop=True)
+            i += n
+        return out

@@ -10,6 +10,7 @@ import torch
 
 from grokpaper.core import phases, sweep
 from grokpaper.core.metrics import definition31
+from grokpaper.core.paths import default_device
 from grokpaper.core.store import Store
 from grokpaper.liu import data as toydata
 from grokpaper.liu.transformer import (
@@ -63,12 +64,19 @@ def train_runs(runs: list[TransformerRun], device: str) -> list[dict[str, np.nda
     return outs
 
 
+#: Members per ensemble on a CPU: vmap gains little there beyond a few members (BENCHMARKS.md),
+#: and chunks this small train side by side on its cores (:mod:`grokpaper.core.processes`).
+#: Elsewhere ensembles take up to 256.
+CPU_MEMBERS = 4
+
+
 def run(runs: list[TransformerRun], *, store: Store | None = None, device: str | None = None,
-        max_members: int = 256, progress: bool | None = None) -> pd.DataFrame:
+        max_members: int | None = None, progress: bool | None = None) -> pd.DataFrame:
     """Train (or load) ``runs``; one row per run with curves, phase and Definition 3.1."""
+    device = device or default_device()
+    cap = max_members or (CPU_MEMBERS if device.startswith("cpu") else 256)
     results = sweep.run_cached(KIND, runs, train_runs, group_key=_group, seed_of=lambda r: r.seed,
-                               store=store, device=device, max_members=max_members,
-                               progress=progress)
+                               store=store, device=device, max_members=cap, progress=progress)
     rows = []
     for r, res in zip(runs, results, strict=True):
         a = res.arrays
@@ -116,6 +124,14 @@ class TransformerFigures:
         return [TransformerRun(self.model(), train, self.frac, seed=s, lr_emb=self.lr,
                                wd_emb=self.wd, lr_dec=self.lr, wd_dec=self.wd)
                 for s in range(self.seeds)]
+
+    def frames(self, **run_options: object) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """:func:`run` tables of :meth:`pca_runs` and :meth:`dropout_runs`, trained in one sweep
+        (so that their ensembles can train side by side)."""
+        pca, drop = self.pca_runs(), self.dropout_runs()
+        df = run(pca + drop, **run_options)
+        return (df.iloc[: len(pca)].reset_index(drop=True),
+                df.iloc[len(pca) :].reset_index(drop=True))
 
     def dropout_runs(self) -> list[TransformerRun]:
         train = TransformerTrainConfig(steps=self.steps, n_evals=self.n_evals,
