@@ -18,9 +18,12 @@ from torch import nn
 from grokpaper.carvalho import data as syn
 from grokpaper.carvalho import transformer as token_transformer
 from grokpaper.carvalho.transformer import TokenTransformerConfig
-from grokpaper.core import sweep
+from grokpaper.core import memory, sweep
+from grokpaper.core import params as P
+from grokpaper.core.memory import Estimate
 from grokpaper.core.metrics import definition31
 from grokpaper.core.models import EnsembleMLP, MLPConfig
+from grokpaper.core.params import Range
 from grokpaper.core.store import Store, config_key
 from grokpaper.core.train import LOSSES, OPTIMIZERS, EnsembleData, TrainConfig, train_ensemble
 
@@ -135,8 +138,12 @@ def train_runs(runs: list[SyntheticRun], device: str) -> list[dict[str, np.ndarr
     return [hist.member(e) for e in range(len(runs))]
 
 
+#: Members per ensemble chunk (see grokpaper.core.sweep).
+MAX_MEMBERS = 64
+
+
 def run(runs: list[SyntheticRun], *, store: Store | None = None, device: str | None = None,
-        max_members: int = 64, progress: bool | None = None) -> pd.DataFrame:
+        max_members: int = MAX_MEMBERS, progress: bool | None = None) -> pd.DataFrame:
     """Train (or load) ``runs``; one row per run with its curves and Definition 3.1 numbers."""
     if any(r.data.n_subsampled_per_class != runs[0].data.n_subsampled_per_class for r in runs):
         # The per-group test accuracy needs one subsampling pattern per ensemble.
@@ -207,6 +214,13 @@ class ShiftSweep:
     CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {
         "dataset": syn.DATASETS, "model": ("mlp", "transformer"), "optimizer": OPTIMIZERS,
         "loss": LOSSES}
+    #: Ranges of the number fields (grokpaper.core.params); rules() has the cross-field ones.
+    RANGES: ClassVar[dict[str, Range]] = {
+        "sizes": P.SAMPLES, "fs": P.FRACTION, "seeds": P.SEEDS, "n_test": P.SAMPLES,
+        "n_subsampled_per_class": P.COUNT, "noise": P.SCALE, "hidden": P.WIDTH,
+        "d_model": P.WIDTH, "n_heads": P.LAYERS, "n_layers": P.LAYERS, "alpha": P.SCALE,
+        "lr": P.LR, "weight_decay": P.WEIGHT_DECAY, "batch_size": P.BATCH, "steps": P.STEPS,
+        "n_evals": P.N_EVALS}
     dataset: str = "equidistant"
     # Fig. 3b: gamma_D = 2000 of the Sec. 4 worked example, and a smaller set.
     sizes: tuple[int, ...] = (500, 2000)
@@ -235,6 +249,41 @@ class ShiftSweep:
     # (S >= 2 (alpha1 - alpha0)) then needs the run to last ~3x as long.
     steps: int = 50_000
     n_evals: int = 60
+
+    def __post_init__(self) -> None:
+        P.check(self)
+
+    def rules(self) -> None:
+        """Cross-field rules: subsampled subclasses within the dataset's, Eq. (1) possible at
+        every f, one minibatch size for every training-set size, heads dividing d_model."""
+        mask = syn.subsampled_mask(syn.layout(self.dataset), self.subsampled_per_class())
+        if all(mask) and 0 in self.fs:
+            raise ValueError(f"fs has f = 0 while n_subsampled_per_class="
+                             f"{self.subsampled_per_class()} subsamples every subclass of the "
+                             f"{self.dataset} dataset: f = 0 would remove them all; lower "
+                             f"n_subsampled_per_class or drop f = 0")
+        if self.batch_size is not None and self.batch_size > min(self.sizes):
+            raise ValueError(f"batch_size={self.batch_size} exceeds the smallest training size "
+                             f"(sizes has {min(self.sizes)}); lower batch_size, drop that size "
+                             f"or use null (full batch)")
+        if self.model == "transformer" and self.d_model % self.n_heads:
+            raise ValueError(f"d_model={self.d_model} is not divisible by n_heads="
+                             f"{self.n_heads}")
+
+    def memory(self, max_members: int = MAX_MEMBERS) -> Estimate:
+        """Peak memory of the largest ensemble chunk (grokpaper.core.memory)."""
+        members = min(max_members, len(self.sizes) * len(self.fs) * self.seeds)
+        n_out = syn.layout(self.dataset).n_classes
+        common = dict(members=members, n_train=max(self.sizes), n_test=self.n_test,
+                      batch=self.batch_size)
+        if self.model == "mlp":
+            return memory.mlp(n_in=syn.N_FEATURES, hidden=self.hidden, n_out=n_out, **common)
+        cfg = self.architecture()
+        return memory.transformer(
+            seq=cfg.n_tokens, d_model=cfg.d_model, d_ff=cfg.d_ff, n_heads=cfg.n_heads,
+            n_layers=cfg.n_layers, n_out=n_out, head_in=cfg.d_model,
+            embed_params=(cfg.token_dim + 1 + cfg.n_tokens) * cfg.d_model,
+            row_bytes=syn.N_FEATURES * memory.FLOAT, **common)
 
     def subsampled_per_class(self) -> int:
         """``n_subsampled_per_class``, with None resolved to half of each class's subclasses."""

@@ -29,6 +29,8 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
+from grokpaper.core.paths import default_device
+
 #: Environment variable: how many worker processes a sweep may use (1: none).
 ENV = "GROKPAPER_WORKERS"
 T = TypeVar("T")
@@ -65,6 +67,13 @@ def workers_for(device: str, n_chunks: int) -> int:
         return 1
     wanted = _wanted() or usable_cores()
     return max(1, min(wanted, n_chunks))
+
+
+def chunk_members(device: str | None, *, cpu: int, elsewhere: int) -> int:
+    """Most members per ensemble on ``device`` (default: the default device): ``cpu`` on a CPU,
+    where a few members already gain what vmap gains there and small chunks train side by side,
+    else ``elsewhere``."""
+    return cpu if (device or default_device()).startswith("cpu") else elsewhere
 
 
 def picklable(*objects: Any) -> bool:

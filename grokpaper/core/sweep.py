@@ -10,8 +10,10 @@ checksum counts as missing (see :mod:`grokpaper.core.store`).
 Chunks run as tasks on a Dask cluster when one is active
 (:func:`grokpaper.core.scheduler.current_client`), else side by side in worker processes on
 this machine's cores (:mod:`grokpaper.core.processes`) or one after another in this process. A
-claim file per chunk in the store keeps two workers (or two notebooks sharing runs) from
-training the same chunk at once.
+claim per chunk in the store
+(:mod:`grokpaper.core.claims`, with a heartbeat while it trains) keeps two workers (or two
+notebooks sharing runs) from training the same chunk at once; a sweep that waits for a chunk
+another worker is training says so on stderr, naming that worker.
 """
 
 from __future__ import annotations
@@ -22,10 +24,10 @@ from collections.abc import Callable, Hashable, Sequence
 from typing import Any, TypeVar
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from grokpaper.core import processes, provenance
 from grokpaper.core.paths import default_device
+from grokpaper.core.progress import progress_bar
 from grokpaper.core.scheduler import current_client
 from grokpaper.core.store import Result, Store, config_key
 
@@ -45,10 +47,11 @@ def train_chunk(kind: str, runs: list[Any], keys: list[str], train: TrainFn, *, 
     store = Store(root)
     if all(store.has(kind, k) for k in keys):
         return "cached"
-    chunk_key = config_key("chunk", [kind, keys])
-    if not store.claim(chunk_key):
-        return "claimed"
-    try:
+    with store.claims.holding(chunk_key(kind, keys)) as mine:
+        if not mine:
+            return "claimed"
+        if all(store.has(kind, k) for k in keys):
+            return "cached"  # its previous owner finished it while we looked
         start = time.perf_counter()
         outs = train(runs, device)
         wall = time.perf_counter() - start
@@ -59,9 +62,23 @@ def train_chunk(kind: str, runs: list[Any], keys: list[str], train: TrainFn, *, 
                                     "provenance": prov}
             if not store.has(kind, key):
                 store.save(kind, key, arrays, meta)
-    finally:
-        store.release(chunk_key)
     return "trained"
+
+
+def chunk_key(kind: str, keys: list[str]) -> str:
+    """The name of the claim on the chunk of runs ``keys``."""
+    return config_key("chunk", [kind, keys])
+
+
+def cut(runs: Sequence[R], group_key: Callable[[R], Hashable], max_members: int
+        ) -> list[list[int]]:
+    """The ensembles a sweep trains, as indices into ``runs``: runs that can share one (same
+    ``group_key``) are cut, in the order given, into chunks of at most ``max_members``."""
+    groups: dict[Hashable, list[int]] = {}
+    for i, r in enumerate(runs):
+        groups.setdefault(group_key(r), []).append(i)
+    return [idx[j : j + max_members] for idx in groups.values()
+            for j in range(0, len(idx), max_members)]
 
 
 def _side_by_side(workers: int | None, device: str, train: TrainFn,
@@ -85,7 +102,8 @@ def run_cached(kind: str, runs: Sequence[R], train: TrainFn, *,
     ``client``: a ``dask.distributed.Client`` to run chunks on; by default the cluster named by
     ``$GROKPAPER_SCHEDULER`` if set, else this machine. ``workers``: processes that train
     chunks side by side without a cluster (default :func:`grokpaper.core.processes.workers_for`;
-    1: one chunk after another in this process).
+    1: one chunk after another in this process). ``progress``: a bar (True), none (False), or
+    by default a bar where a person watches (:mod:`grokpaper.core.progress`).
     """
     if not isinstance(max_members, int) or max_members <= 0:
         raise ValueError(f"max_members must be a positive integer, got {max_members!r}")
@@ -93,11 +111,7 @@ def run_cached(kind: str, runs: Sequence[R], train: TrainFn, *,
     device = device or default_device()
     client = client if client is not None else current_client()
     keys = [config_key(kind, r) for r in runs]
-    groups: dict[Hashable, list[int]] = {}
-    for i, r in enumerate(runs):
-        groups.setdefault(group_key(r), []).append(i)
-    chunks = [idx[j : j + max_members] for idx in groups.values()
-              for j in range(0, len(idx), max_members)]
+    chunks = cut(runs, group_key, max_members)
     # Stored runs are read (and their checksums verified) before anything trains: a damaged
     # file is reported and moved aside by Store.load, so its chunk trains again.
     loaded: dict[int, Result] = {}
@@ -105,8 +119,10 @@ def run_cached(kind: str, runs: Sequence[R], train: TrainFn, *,
         if (res := store.load(kind, key)) is not None:
             loaded[i] = res
     todo = [c for c in chunks if not all(i in loaded for i in c)]
-    show = sys.stderr.isatty() if progress is None else progress
-    bar = tqdm(total=sum(map(len, todo)), desc=kind, unit="run", disable=not show)
+    # A bar where a person watches (a terminal, a Jupyter frontend), none in batch logs.
+    bar = progress_bar(show=progress, total=sum(map(len, todo)), desc=kind, unit="run")
+
+    told: set[str] = set()  # chunks we said we wait for
 
     def unit(chunk: list[int]) -> tuple:
         return (kind, [runs[i] for i in chunk], [keys[i] for i in chunk], train)
@@ -139,6 +155,7 @@ def run_cached(kind: str, runs: Sequence[R], train: TrainFn, *,
                 chunk = futures[fut]
                 (waiting.append(chunk) if status == "claimed" else bar.update(len(chunk)))
         if waiting:
+            _say_waiting(store, kind, [[keys[i] for i in c] for c in waiting], told)
             time.sleep(_POLL_S)  # someone else is training these; look again shortly
         todo = [c for c in waiting if not all(store.has(kind, keys[i]) for i in c)]
         bar.update(sum(len(c) for c in waiting) - sum(len(c) for c in todo))
@@ -149,3 +166,15 @@ def run_cached(kind: str, runs: Sequence[R], train: TrainFn, *,
         raise RuntimeError(f"{len(missing)} run(s) of {kind} are missing or damaged in the "
                            f"store after training (first key {missing[0]})")
     return results  # type: ignore[return-value]
+
+
+def _say_waiting(store: Store, kind: str, chunks: list[list[str]], told: set[str]) -> None:
+    """One line on stderr per chunk this sweep starts waiting for, naming who trains it."""
+    for keys in chunks:
+        name = chunk_key(kind, keys)
+        if name in told:
+            continue
+        told.add(name)
+        who = store.claims.holder(name) or "another worker"
+        print(f"grokpaper: waiting for {len(keys)} run(s) of {kind} that {who} is training; "
+              f"its claim is taken over if that process ends", file=sys.stderr, flush=True)

@@ -15,9 +15,10 @@ import numpy as np
 import pandas as pd
 import torch
 
-from grokpaper.core import landscape, phases, sweep
+from grokpaper.core import landscape, phases, processes, sweep
+from grokpaper.core import memory as mem
+from grokpaper.core.memory import Estimate
 from grokpaper.core.metrics import definition31, first_crossing, grokking_delay
-from grokpaper.core.paths import default_device
 from grokpaper.core.store import Store, config_key
 from grokpaper.core.threads import one_cpu_thread
 from grokpaper.core.train import EnsembleData, TrainConfig, train_ensemble
@@ -150,6 +151,7 @@ def summarize(run: ModRun, a: dict[str, np.ndarray]) -> dict:
     t_tr90, t_va90 = (first_crossing(s, a[k], 0.9) for k in ("train_acc", "test_acc"))
     qkv = a["extra_qkv"]
     peak = int(np.argmax(qkv))
+    diverged = bool(a["diverged_step"] >= 0)
     return {
         "op": run.op, "p": run.p, "train_frac": run.train_frac, "n_train": run.n_train,
         "batch_size": batch, "lr": run.train.lr, "weight_decay": run.train.weight_decay,
@@ -161,28 +163,47 @@ def summarize(run: ModRun, a: dict[str, np.ndarray]) -> dict:
         "epoch_train95": _none(t_tr) * batch / run.n_train,
         "epoch_val95": _none(t_va) * batch / run.n_train,
         "delay_epochs": _none(delay) * batch / run.n_train,
-        "li_class": li_class(delay),
-        "liu_phase": phases.phase(t_tr90, t_va90, budget=run.train.steps + 1),
+        # a diverged run has no class or phase: its curves stop at the divergence
+        "li_class": phases.DIVERGED if diverged else li_class(delay),
+        "liu_phase": phases.DIVERGED if diverged else phases.phase(
+            t_tr90, t_va90, budget=run.train.steps + 1),
         "def31_grokked": definition31(s, a["train_acc"], a["test_acc"]).grokked,
         # The Q/K/V-norm peak: an early signal if it comes before validation reaches 95%.
         "qkv_peak_step": float(s[peak]), "qkv_peak": float(qkv[peak]),
         "qkv_final": float(qkv[-1]),
         "final_train_acc": float(a["train_acc"][-1]), "final_val_acc": float(a["test_acc"][-1]),
-        "diverged": bool(a["diverged_step"] >= 0),
+        "diverged": diverged,
     }
 
 
-#: Members per ensemble on a CPU: the transformer gains little from vmap there beyond a few
-#: members (BENCHMARKS.md), and chunks this small train side by side on its cores
-#: (:mod:`grokpaper.core.processes`). Elsewhere ensembles take up to 32.
-CPU_MEMBERS = 4
+#: Members per ensemble chunk (see grokpaper.core.sweep), and on a CPU: the transformer
+#: gains little from vmap there beyond a few members (BENCHMARKS.md), and chunks this small
+#: train side by side on its cores (grokpaper.core.processes).
+MAX_MEMBERS, CPU_MEMBERS = 32, 4
 
 
-def chunk_cap(device: str | None, max_members: int | None = None) -> int:
-    """The most members one ensemble takes on ``device`` (``max_members`` if given)."""
-    if max_members is not None:
-        return max_members
-    return CPU_MEMBERS if (device or default_device()).startswith("cpu") else 32
+def memory(runs: list[ModRun], *, max_members: int = MAX_MEMBERS) -> Estimate:
+    """Peak memory of the largest ensemble :func:`run` trains for ``runs``
+    (:func:`grokpaper.core.memory.transformer`)."""
+    estimates = []
+    for chunk in sweep.cut(runs, _group, max_members):
+        members = [runs[i] for i in chunk]
+        r0 = members[0]
+        n_train = max(round(r.train_frac * r.p * r.p) for r in members)
+        cfg = r0.model
+        estimates.append(mem.transformer(
+            members=len(members), seq=4, d_model=cfg.d_model, d_ff=cfg.d_ff,
+            n_heads=cfg.n_heads, n_layers=cfg.n_layers, n_out=r0.p, head_in=cfg.d_model,
+            embed_params=(modular.vocab_size(r0.p) + 4) * cfg.d_model, n_train=n_train,
+            # every task's validation pairs form the shared test set
+            n_test=sum(r0.p * r0.p - round(frac * r0.p * r0.p)
+                       for _, frac, _ in {_task(r) for r in members}),
+            row_bytes=4 * mem.LABEL, batch=r0.train.batch_size))
+    return max(estimates, key=lambda e: e.total)
+
+
+def _cap(device: str | None) -> int:
+    return processes.chunk_members(device, cpu=CPU_MEMBERS, elsewhere=MAX_MEMBERS)
 
 
 def run(runs: list[ModRun], *, store: Store | None = None, device: str | None = None,
@@ -190,7 +211,7 @@ def run(runs: list[ModRun], *, store: Store | None = None, device: str | None = 
     """Train (or load) ``runs``; one :func:`summarize` row per run, plus its provenance."""
     results = sweep.run_cached(KIND, runs, train_runs, group_key=_group, seed_of=lambda r: r.seed,
                                store=store, device=device,
-                               max_members=chunk_cap(device, max_members), progress=progress)
+                               max_members=max_members or _cap(device), progress=progress)
     rows = []
     for r, res in zip(runs, results, strict=True):
         row = summarize(r, res.arrays)
@@ -205,7 +226,7 @@ def final_weights(runs: list[ModRun], *, store: Store | None = None, device: str
     if not all(r.save_weights for r in runs):
         raise ValueError("final weights are stored only for runs with save_weights=True")
     results = sweep.run_cached(KIND, runs, train_runs, group_key=_group, seed_of=lambda r: r.seed,
-                               store=store, device=device, max_members=chunk_cap(device),
+                               store=store, device=device, max_members=_cap(device),
                                progress=False)
     return [{k.removeprefix(WEIGHT_PREFIX): v for k, v in res.arrays.items()
              if k.startswith(WEIGHT_PREFIX)} for res in results]

@@ -15,9 +15,12 @@ import numpy as np
 import pandas as pd
 import torch
 
-from grokpaper.core import phases, sweep
+from grokpaper.core import memory as mem
+from grokpaper.core import params as P
+from grokpaper.core import phases, processes, sweep
+from grokpaper.core.memory import Estimate
 from grokpaper.core.metrics import definition31
-from grokpaper.core.paths import default_device
+from grokpaper.core.params import Range
 from grokpaper.core.store import Store
 from grokpaper.core.threads import one_cpu_thread
 from grokpaper.liu import data as toydata
@@ -114,17 +117,31 @@ def _derived(r: ToyRun, a: dict[str, np.ndarray]) -> dict:
     return out
 
 
-#: Members per ensemble on a CPU: 8 toy models already train ~1.9x faster than one and as fast
-#: per member as 64 (BENCHMARKS.md), and chunks this small train side by side on its cores
-#: (:mod:`grokpaper.core.processes`). Elsewhere ensembles take up to 512.
-CPU_MEMBERS = 16
+#: Members per ensemble chunk (see grokpaper.core.sweep), and on a CPU: 8 toy models
+#: already train ~1.9x faster than one and as fast per member as 64 (BENCHMARKS.md), and
+#: chunks this small train side by side on its cores (grokpaper.core.processes).
+MAX_MEMBERS, CPU_MEMBERS = 512, 16
+
+
+def memory(runs: list[ToyRun], *, max_members: int = MAX_MEMBERS) -> Estimate:
+    """Peak memory of the largest ensemble :func:`run` trains for ``runs``: learned
+    embeddings and the decoder MLP over every pair (:func:`grokpaper.core.memory.mlp`)."""
+    estimates = []
+    for chunk in sweep.cut(runs, _group, max_members):
+        r0 = runs[chunk[0]]
+        cfg, task = r0.model, r0.model.make_task()
+        estimates.append(mem.mlp(
+            members=len(chunk), n_in=cfg.input_dim, hidden=(cfg.width, cfg.width),
+            n_out=cfg.target_dim if cfg.loss == "mse" else task.n_classes,
+            n_train=task.n_samples, n_test=(r0.map_resolution or 0) ** 2, batch=None,
+            extra_params=task.n_symbols * cfg.input_dim))
+    return max(estimates, key=lambda e: e.total)
 
 
 def run(runs: list[ToyRun], *, store: Store | None = None, device: str | None = None,
         max_members: int | None = None, progress: bool | None = None) -> pd.DataFrame:
     """Train (or load) ``runs``; one row per run: config, curves and derived numbers."""
-    device = device or default_device()
-    cap = max_members or (CPU_MEMBERS if device.startswith("cpu") else 512)
+    cap = max_members or processes.chunk_members(device, cpu=CPU_MEMBERS, elsewhere=MAX_MEMBERS)
     results = sweep.run_cached(KIND, runs, train_runs, group_key=_group,
                                seed_of=lambda r: r.seed, store=store, device=device,
                                max_members=cap, progress=progress)
@@ -156,6 +173,27 @@ class FractionSweep:
     n_evals: int = 100
     theory_sizes: tuple[int, ...] = tuple(range(3, 55, 3))  # "np.arange(1,19)*3" (authors)
     theory_sets: int = 100  # "seeds = 100" random training sets per size (authors)
+    #: Ranges of the number fields (grokpaper.core.params); rules() has the cross-field ones.
+    RANGES: ClassVar[dict[str, Range]] = {
+        "p": P.PRIME, "sizes": P.SAMPLES, "seeds": P.SEEDS, "steps": P.STEPS,
+        "width": P.WIDTH, "lr_emb": P.LR, "lr_dec": P.LR, "n_evals": P.N_EVALS,
+        "theory_sizes": P.SAMPLES, "theory_sets": Range(1, cap=100_000)}
+
+    def __post_init__(self) -> None:
+        P.check(self)
+
+    def rules(self) -> None:
+        """Every training set leaves at least one of the p (p + 1) / 2 pairs for testing."""
+        n = toydata.addition(self.p).n_samples
+        for name in ("sizes", "theory_sizes"):
+            too_big = [k for k in getattr(self, name) if k >= n]
+            if too_big:
+                raise ValueError(f"{name} has {too_big[0]}, but addition with p={self.p} has "
+                                 f"{n} pairs: every size must be below {n}")
+
+    def memory(self) -> Estimate:
+        """Peak memory of the largest ensemble (grokpaper.core.memory)."""
+        return memory(self.runs())
 
     def runs(self) -> list[ToyRun]:
         model = ToyConfig(size=self.p, width=self.width)
@@ -200,6 +238,24 @@ class Representations:
     # "For visualization purposes, the decoder is trained on inputs of the form (E_i + E_j)/2"
     mean_inputs: bool = True
     resolution: int = 80  # decoder map pixels per side
+    RANGES: ClassVar[dict[str, Range]] = {
+        "p": P.PRIME, "seeds": P.SEEDS, "frac": P.OPEN_FRACTION, "steps": P.STEPS,
+        "width": P.WIDTH, "lr_emb": P.LR, "lr_dec": P.LR, "wd_dec": P.WEIGHT_DECAY,
+        "resolution": P.RESOLUTION}
+
+    def __post_init__(self) -> None:
+        P.check(self)
+
+    def rules(self) -> None:
+        """The training fraction leaves at least one training and one test pair."""
+        n = self.p * (self.p + 1) // 2
+        if not 1 <= round(self.frac * n) < n:
+            raise ValueError(f"frac={self.frac} of the {n} pairs of p={self.p} leaves no "
+                             f"training or no test pair")
+
+    def memory(self) -> Estimate:
+        """Peak memory of the largest ensemble (grokpaper.core.memory)."""
+        return memory(self.runs())
 
     def runs(self) -> list[ToyRun]:
         n = self.p * (self.p + 1) // 2
@@ -239,6 +295,16 @@ class PhaseDiagrams:
     steps: int = 100_000  # budget 1e5 ("in paper we report results for steps=1e5", authors)
     width: int = 200
     n_evals: int = 80
+    RANGES: ClassVar[dict[str, Range]] = {
+        "lrs": P.LR, "emb_lrs": P.LR, "wds_reg": P.WEIGHT_DECAY, "wds_cls": P.WEIGHT_DECAY,
+        "seeds": P.SEEDS, "steps": P.STEPS, "width": P.WIDTH, "n_evals": P.N_EVALS}
+
+    def __post_init__(self) -> None:
+        P.check(self)
+
+    def memory(self) -> Estimate:
+        """Peak memory of the largest ensemble (grokpaper.core.memory)."""
+        return memory(self.runs())
 
     def panel_runs(self, panel: str) -> list[ToyRun]:
         task, loss, y = PANELS[panel]

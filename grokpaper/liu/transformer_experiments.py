@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
 import torch
 
-from grokpaper.core import phases, sweep
+from grokpaper.core import memory as mem
+from grokpaper.core import params as P
+from grokpaper.core import phases, processes, sweep
+from grokpaper.core.memory import Estimate
 from grokpaper.core.metrics import definition31
-from grokpaper.core.paths import default_device
+from grokpaper.core.params import Range
 from grokpaper.core.store import Store
 from grokpaper.liu import data as toydata
 from grokpaper.liu.transformer import (
@@ -64,17 +68,34 @@ def train_runs(runs: list[TransformerRun], device: str) -> list[dict[str, np.nda
     return outs
 
 
-#: Members per ensemble on a CPU: vmap gains little there beyond a few members (BENCHMARKS.md),
-#: and chunks this small train side by side on its cores (:mod:`grokpaper.core.processes`).
-#: Elsewhere ensembles take up to 256.
-CPU_MEMBERS = 4
+#: Members per ensemble chunk (see grokpaper.core.sweep), and on a CPU: vmap gains
+#: little there beyond a few members (BENCHMARKS.md), and chunks this small train side by
+#: side on its cores (grokpaper.core.processes).
+MAX_MEMBERS, CPU_MEMBERS = 256, 4
+
+
+def memory(runs: list[TransformerRun], *, max_members: int = MAX_MEMBERS) -> Estimate:
+    """Peak memory of the largest ensemble :func:`run` trains for ``runs``
+    (:func:`grokpaper.core.memory.transformer`, plus the embeddings kept for PCA)."""
+    estimates = []
+    for chunk in sweep.cut(runs, _group, max_members):
+        r0 = runs[chunk[0]]
+        m, n = r0.model, r0.model.p ** 2
+        n_train = round(r0.frac * n)
+        est = mem.transformer(
+            members=len(chunk), seq=2, d_model=m.d_model, d_ff=m.d_ff, n_heads=1,
+            n_layers=m.n_layers, n_out=m.p, embed_params=m.p * m.d_model,
+            head_in=2 * m.d_model, n_train=n_train, n_test=n - n_train,
+            row_bytes=2 * mem.LABEL, batch=r0.train.batch_size, evaluated=n)  # all pairs
+        kept = len(chunk) * r0.train.n_evals * m.p * m.d_model * mem.FLOAT
+        estimates.append(replace(est, data=est.data + (kept if r0.train.keep_emb else 0)))
+    return max(estimates, key=lambda e: e.total)
 
 
 def run(runs: list[TransformerRun], *, store: Store | None = None, device: str | None = None,
         max_members: int | None = None, progress: bool | None = None) -> pd.DataFrame:
     """Train (or load) ``runs``; one row per run with curves, phase and Definition 3.1."""
-    device = device or default_device()
-    cap = max_members or (CPU_MEMBERS if device.startswith("cpu") else 256)
+    cap = max_members or processes.chunk_members(device, cpu=CPU_MEMBERS, elsewhere=MAX_MEMBERS)
     results = sweep.run_cached(KIND, runs, train_runs, group_key=_group, seed_of=lambda r: r.seed,
                                store=store, device=device, max_members=cap, progress=progress)
     rows = []
@@ -90,6 +111,13 @@ def run(runs: list[TransformerRun], *, store: Store | None = None, device: str |
                      **{f"def31_{k}": v for k, v in stats.as_dict().items()},
                      "provenance": res.meta["provenance"]})
     return pd.DataFrame(rows)
+
+
+def split_rule(p: int, frac: float) -> None:
+    """The split of the p^2 pairs keeps at least one training and one test pair."""
+    if not 1 <= round(frac * p * p) < p * p:
+        raise ValueError(f"frac={frac} of the {p * p} pairs of p={p} leaves no training or no "
+                         f"test pair")
 
 
 @dataclass(frozen=True)
@@ -113,6 +141,22 @@ class TransformerFigures:
     dropouts: tuple[float, ...] = tuple(float(x) for x in np.linspace(0, 0.5, 10))  # authors
     dropout_wd: float = 0.0  # the authors' dropout runs keep the default (no) weight decay
     dropout_seeds: int = 3  # the authors' Ranges.seed = [1, 2, 3]
+    #: Ranges of the number fields (grokpaper.core.params); rules() has the cross-field ones.
+    RANGES: ClassVar[dict[str, Range]] = {
+        "p": P.PRIME, "d_model": P.WIDTH, "d_ff": P.WIDTH, "n_layers": P.LAYERS,
+        "frac": P.OPEN_FRACTION, "steps": P.STEPS, "n_evals": P.N_EVALS, "batch_size": P.BATCH,
+        "lr": P.LR, "wd": P.WEIGHT_DECAY, "seeds": P.SEEDS, "dropouts": P.RATE,
+        "dropout_wd": P.WEIGHT_DECAY, "dropout_seeds": P.SEEDS}
+
+    def __post_init__(self) -> None:
+        P.check(self)
+
+    def rules(self) -> None:
+        split_rule(self.p, self.frac)
+
+    def memory(self) -> Estimate:
+        """Peak memory of the largest ensemble (grokpaper.core.memory)."""
+        return memory([*self.pca_runs(), *self.dropout_runs()])
 
     def model(self, stochastic: bool = False) -> ModAddTransformerConfig:
         return ModAddTransformerConfig(p=self.p, d_model=self.d_model, d_ff=self.d_ff,
@@ -162,6 +206,21 @@ class TransformerPhases:
     lr_emb: float = 1e-3
     wd_emb: float = 0.0  # the paper; the authors' code silently used AdamW's default 0.01
     seeds: int = 1
+    RANGES: ClassVar[dict[str, Range]] = {
+        "p": P.PRIME, "d_model": P.WIDTH, "d_ff": P.WIDTH, "n_layers": P.LAYERS,
+        "frac": P.OPEN_FRACTION, "steps": P.STEPS, "n_evals": P.N_EVALS, "batch_size": P.BATCH,
+        "lrs": P.LR, "wds": P.WEIGHT_DECAY, "lr_emb": P.LR, "wd_emb": P.WEIGHT_DECAY,
+        "seeds": P.SEEDS}
+
+    def __post_init__(self) -> None:
+        P.check(self)
+
+    def rules(self) -> None:
+        split_rule(self.p, self.frac)
+
+    def memory(self) -> Estimate:
+        """Peak memory of the largest ensemble (grokpaper.core.memory)."""
+        return memory(self.runs())
 
     def runs(self) -> list[TransformerRun]:
         model = ModAddTransformerConfig(p=self.p, d_model=self.d_model, d_ff=self.d_ff,

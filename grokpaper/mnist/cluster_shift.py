@@ -8,6 +8,7 @@ grokking MLP on each, every seed and condition as one ensemble.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -15,14 +16,19 @@ import numpy as np
 import pandas as pd
 import torch
 
+from grokpaper.core import memory as mem
 from grokpaper.core import mnist_data as mnist
+from grokpaper.core import params as P
 from grokpaper.core import sweep
+from grokpaper.core.memory import Estimate
 from grokpaper.core.metrics import definition31
 from grokpaper.core.models import EnsembleMLP, MLPConfig
+from grokpaper.core.params import Range
 from grokpaper.core.store import Store
 from grokpaper.core.train import LOSSES, OPTIMIZERS, EnsembleData, TrainConfig, train_ensemble
 from grokpaper.mnist import clusters as clustershift
 from grokpaper.mnist import resnet
+from grokpaper.mnist.experiments import MAX_MEMBERS, TEST_POOL
 
 KIND_RESNET = "mnist-resnet"
 KIND = "mnist-clustershift"
@@ -130,6 +136,51 @@ class ClusterShift:
     batch_size: int = 200
     steps: int = 50_000  # not given
     n_evals: int = 60
+    #: Ranges of the number fields (grokpaper.core.params); rules() has the cross-field ones.
+    RANGES: ClassVar[dict[str, Range]] = {
+        "resnet_epochs": Range(1, cap=1000), "max_pool": P.SAMPLES, "k": P.CLUSTERS,
+        "n_subsampled": P.COUNT, "n_train": P.SAMPLES, "fs": P.FRACTION, "seeds": P.SEEDS,
+        "hidden": P.WIDTH, "alpha": P.SCALE, "lr": P.LR, "weight_decay": P.WEIGHT_DECAY,
+        "batch_size": P.BATCH, "steps": P.STEPS, "n_evals": P.N_EVALS}
+
+    def __post_init__(self) -> None:
+        P.check(self)
+
+    def rules(self) -> None:
+        """Some but not all clusters of a digit subsampled; the training set and one minibatch
+        fit in the (capped) pool."""
+        if not self.n_subsampled < self.k:
+            raise ValueError(f"n_subsampled={self.n_subsampled} must be below k={self.k} "
+                             f"(clusters per digit)")
+        if self.max_pool is not None and self.n_train > self.max_pool:
+            raise ValueError(f"n_train={self.n_train} exceeds max_pool={self.max_pool}")
+        if self.batch_size > self.n_train:
+            raise ValueError(f"batch_size={self.batch_size} exceeds n_train={self.n_train}")
+
+    def check_data(self, train_labels: np.ndarray) -> None:
+        """The (capped) pool has k clusters' worth of every digit, and n_train images."""
+        pool = train_labels[: self.max_pool]
+        counts = np.bincount(pool, minlength=10)
+        need = math.ceil(self.k / (1 - clustershift.TRIM)) + 1  # k-means on the trimmed core
+        digit = int(np.argmin(counts))
+        if counts[digit] < need:
+            cap = f" (max_pool={self.max_pool})" if self.max_pool is not None else ""
+            raise ValueError(f"k={self.k} clusters per digit need at least {need} training "
+                             f"images of every digit, but the pool{cap} has {counts[digit]} of "
+                             f"digit {digit}; lower k or use a larger pool")
+        if self.n_train > len(pool):
+            raise ValueError(f"n_train={self.n_train} exceeds the training pool of {len(pool):,} "
+                             f"images; lower n_train")
+
+    def memory(self) -> Estimate:
+        """Peak memory: the ResNet's training or the largest MLP ensemble, whichever is more
+        (they run one after the other; grokpaper.core.memory)."""
+        members = min(MAX_MEMBERS, (len(self.fs) + self.random_baseline) * self.seeds)
+        mlp = mem.mlp(members=members, n_in=28 * 28, hidden=self.hidden, n_out=10,
+                      n_train=self.n_train, n_test=TEST_POOL, batch=self.batch_size)
+        pool = self.max_pool or 60_000
+        net = resnet.memory(self.resnet_config(), pool, min(pool, TEST_POOL))
+        return max(mlp, net, key=lambda e: e.total)
 
     def resnet_config(self) -> resnet.ResNetConfig:
         return resnet.ResNetConfig(arch=self.arch, epochs=self.resnet_epochs)
@@ -152,7 +203,7 @@ def label(condition: str, f: float) -> str:
 
 
 def run(runs: list[ShiftRun], data: mnist.MnistData, clusters: clustershift.Clusters, *,
-        store: Store | None = None, device: str | None = None, max_members: int = 64,
+        store: Store | None = None, device: str | None = None, max_members: int = MAX_MEMBERS,
         progress: bool | None = None) -> pd.DataFrame:
     """Train (or load) ``runs``; one row per run with curves and Definition 3.1 numbers."""
     results = sweep.run_cached(

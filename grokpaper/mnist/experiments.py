@@ -16,10 +16,14 @@ import numpy as np
 import pandas as pd
 import torch
 
+from grokpaper.core import memory as mem
 from grokpaper.core import mnist_data as mnist
+from grokpaper.core import params as P
 from grokpaper.core import phases, sweep
+from grokpaper.core.memory import Estimate
 from grokpaper.core.metrics import definition31, first_crossing
 from grokpaper.core.models import EnsembleMLP, MLPConfig
+from grokpaper.core.params import Range
 from grokpaper.core.store import Store
 from grokpaper.core.train import EnsembleData, TrainConfig, train_ensemble
 
@@ -97,9 +101,30 @@ def train_runs(runs: list[MnistRun], device: str, data: mnist.MnistData) -> list
 THRESHOLD = 0.8
 
 
+#: Members per ensemble chunk (see grokpaper.core.sweep).
+MAX_MEMBERS = 64
+#: The largest MNIST test pool (the official t10k split): memory estimates assume it.
+TEST_POOL = 10_000
+
+
+def mlp_memory(*, members: int, n_train: int, hidden: tuple[int, ...], batch: int | None,
+               max_members: int = MAX_MEMBERS) -> Estimate:
+    """Peak memory of an MNIST MLP ensemble (:func:`grokpaper.core.memory.mlp`)."""
+    return mem.mlp(members=min(members, max_members), n_in=28 * 28, hidden=hidden, n_out=10,
+                   n_train=n_train, n_test=TEST_POOL, batch=batch)
+
+
+def pool_rule(n_train: int, train_labels: np.ndarray) -> None:
+    """Raise unless ``n_train`` images fit in the training pool found."""
+    if n_train > len(train_labels):
+        raise ValueError(f"n_train={n_train} exceeds the training pool of "
+                         f"{len(train_labels):,} images found; lower n_train (the official "
+                         f"training files give 60,000)")
+
+
 def run(runs: list[MnistRun], data: mnist.MnistData, *, store: Store | None = None,
-        device: str | None = None, max_members: int = 64, progress: bool | None = None,
-        threshold: float = THRESHOLD) -> pd.DataFrame:
+        device: str | None = None, max_members: int = MAX_MEMBERS,
+        progress: bool | None = None, threshold: float = THRESHOLD) -> pd.DataFrame:
     """Train (or load) ``runs``; one row per run with curves, the first steps at which train and
     test accuracy reach ``threshold``, the Liu phase and the Definition 3.1 numbers."""
     if any(r.data != data.fingerprint for r in runs):
@@ -122,7 +147,8 @@ def run(runs: list[MnistRun], data: mnist.MnistData, *, store: Store | None = No
             "optimizer": r.train.optimizer, "batch_size": r.train.batch_size,
             "steps_budget": r.train.steps, "seed": r.seed, **a,
             "t_train": t_train, "t_test": t_test, "diverged": diverged,
-            "phase": phases.phase(t_train, t_test, budget=r.train.steps + 1),
+            "phase": phases.DIVERGED if diverged else phases.phase(
+                t_train, t_test, budget=r.train.steps + 1),
             **{f"def31_{k}": v for k, v in stats.as_dict().items()},
             "provenance": res.meta["provenance"]})
     return pd.DataFrame(rows)
@@ -141,6 +167,25 @@ class OmnigrokCurves:
     batch_size: int = 200
     steps: int = 100_000
     n_evals: int = 100
+    #: Ranges of the number fields (grokpaper.core.params); rules() has the cross-field ones.
+    RANGES: ClassVar[dict[str, Range]] = {
+        "seeds": P.SEEDS, "n_train": P.SAMPLES, "hidden": P.WIDTH, "alpha": P.SCALE,
+        "lr": P.LR, "weight_decay": P.WEIGHT_DECAY, "batch_size": P.BATCH, "steps": P.STEPS,
+        "n_evals": P.N_EVALS}
+
+    def __post_init__(self) -> None:
+        P.check(self)
+
+    def rules(self) -> None:
+        batch_rule(self.batch_size, self.n_train)
+
+    def check_data(self, train_labels: np.ndarray) -> None:
+        pool_rule(self.n_train, train_labels)
+
+    def memory(self) -> Estimate:
+        """Peak memory of the largest ensemble (grokpaper.core.memory)."""
+        return mlp_memory(members=self.seeds, n_train=self.n_train, hidden=self.hidden,
+                          batch=self.batch_size)
 
     def runs(self, data: mnist.MnistData) -> list[MnistRun]:
         if not isinstance(self.seeds, int) or self.seeds <= 0:
@@ -173,6 +218,24 @@ class PhaseGrid:
     # Evenly spaced evaluations (the Omnigrok code logs every steps / 150): the phase rule
     # compares crossing steps with a 1,000-step gap, which log spacing resolves too coarsely.
     n_evals: int = 200
+    RANGES: ClassVar[dict[str, Range]] = {
+        "lrs": P.LR, "weight_decays": P.WEIGHT_DECAY, "seeds": P.SEEDS, "n_train": P.SAMPLES,
+        "hidden": P.WIDTH, "alpha": P.SCALE, "batch_size": P.BATCH, "steps": P.STEPS,
+        "n_evals": P.N_EVALS}
+
+    def __post_init__(self) -> None:
+        P.check(self)
+
+    def rules(self) -> None:
+        batch_rule(self.batch_size, self.n_train)
+
+    def check_data(self, train_labels: np.ndarray) -> None:
+        pool_rule(self.n_train, train_labels)
+
+    def memory(self) -> Estimate:
+        """Peak memory of the largest ensemble (grokpaper.core.memory)."""
+        return mlp_memory(members=len(self.lrs) * len(self.weight_decays) * self.seeds,
+                          n_train=self.n_train, hidden=self.hidden, batch=self.batch_size)
 
     def runs(self, data: mnist.MnistData) -> list[MnistRun]:
         if not self.lrs or not self.weight_decays:
@@ -183,6 +246,12 @@ class PhaseGrid:
         return [replace(r, train=replace(r.train, lr=float(lr), weight_decay=float(wd),
                                          eval_spacing="linear"))
                 for lr in self.lrs for wd in self.weight_decays for r in base]
+
+
+def batch_rule(batch_size: int, n_train: int) -> None:
+    """One minibatch fits in the training set."""
+    if batch_size > n_train:
+        raise ValueError(f"batch_size={batch_size} exceeds n_train={n_train}; lower batch_size")
 
 
 #: Li & Sakib Table 3, one row per change from the Omnigrok setup:
@@ -220,6 +289,28 @@ class LiSakibTable:
     hidden: tuple[int, ...] = (200, 200)
     steps: int = 100_000  # the Omnigrok budget (the report does not give its own)
     n_evals: int = 60
+    RANGES: ClassVar[dict[str, Range]] = {
+        "seeds": P.SEEDS, "hidden": P.WIDTH, "steps": P.STEPS, "n_evals": P.N_EVALS}
+
+    def __post_init__(self) -> None:
+        P.check(self)
+
+    def changes(self) -> list[dict]:
+        """The change of each chosen row from the Omnigrok setup."""
+        known = {r[0]: r[1] for r in TABLE3}
+        return [known[name] for name in self.rows if name in known]
+
+    def check_data(self, train_labels: np.ndarray) -> None:
+        pool_rule(max(c.get("n_train", 1000) for c in self.changes()), train_labels)
+
+    def memory(self) -> Estimate:
+        """Peak memory of the largest ensemble (grokpaper.core.memory): every row's largest
+        training set and batch, as if all rows shared one ensemble (an upper bound)."""
+        changes = self.changes() or [{}]
+        return mlp_memory(members=len(changes) * self.seeds,
+                          n_train=max(c.get("n_train", 1000) for c in changes),
+                          hidden=self.hidden,
+                          batch=max(c.get("batch_size", 200) for c in changes))
 
     def runs(self, data: mnist.MnistData) -> tuple[list[MnistRun], list[str]]:
         """Every member and its row name, in the same order."""

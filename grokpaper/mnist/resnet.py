@@ -18,7 +18,11 @@ from torch import nn
 from torchvision.models import resnet18
 from torchvision.models.resnet import BasicBlock, conv1x1
 
+from grokpaper.core import memory as mem
+from grokpaper.core.memory import Estimate
+
 ARCHS = ("resnet18", "small", "tiny")
+EVAL_BATCH = 512  # images per forward pass of embed() and accuracy()
 
 
 @dataclass(frozen=True)
@@ -81,8 +85,27 @@ def build(arch: str, n_classes: int = 10) -> nn.Module:
     raise ValueError(f"arch must be one of {ARCHS}, got {arch!r}")
 
 
+def memory(cfg: ResNetConfig, n_train: int, n_test: int) -> Estimate:
+    """Peak memory of :func:`train_classifier` (grokpaper.core.memory's accounting): both pools
+    on the device, weights with gradients and Adam's moments, and per image of a minibatch every
+    module's output kept for the backward pass, counted by a forward pass on the meta device."""
+    with torch.device("meta"):
+        net = build(cfg.arch)
+        outputs: list[int] = []
+        hooks = [m.register_forward_hook(lambda _m, _i, o: outputs.append(o.numel()))
+                 for m in net.modules() if not list(m.children())]
+        net(torch.zeros(1, 1, 28, 28))
+    for hook in hooks:
+        hook.remove()
+    n_params = sum(p.numel() for p in net.parameters())
+    data = (n_train + n_test) * (28 * 28 * mem.FLOAT + mem.LABEL)
+    step = 2 * cfg.batch_size * sum(outputs) * mem.FLOAT  # outputs and their gradients
+    evaluation = 2 * EVAL_BATCH * max(outputs) * mem.FLOAT  # no gradients: two layers alive
+    return Estimate(data, 4 * n_params * mem.FLOAT, max(step, evaluation))
+
+
 @torch.no_grad()
-def embed(net: nn.Module, x: torch.Tensor, *, batch: int = 512) -> torch.Tensor:
+def embed(net: nn.Module, x: torch.Tensor, *, batch: int = EVAL_BATCH) -> torch.Tensor:
     """Penultimate-layer features (N, D) in eval mode: the classifier's input."""
     net.eval()
     fc = net.fc
@@ -94,7 +117,8 @@ def embed(net: nn.Module, x: torch.Tensor, *, batch: int = 512) -> torch.Tensor:
 
 
 @torch.no_grad()
-def accuracy(net: nn.Module, x: torch.Tensor, y: torch.Tensor, *, batch: int = 512) -> float:
+def accuracy(net: nn.Module, x: torch.Tensor, y: torch.Tensor, *, batch: int = EVAL_BATCH
+             ) -> float:
     net.eval()
     hits = sum(int((net(x[i : i + batch]).argmax(1) == y[i : i + batch]).sum())
                for i in range(0, len(x), batch))
