@@ -114,9 +114,10 @@ def test_toy_first_crossings_and_decoder_map():
     assert classes.min() >= 0 and classes.max() < ens.task.n_classes
 
 
+@pytest.mark.parametrize("transposed", [False, True])
 @pytest.mark.parametrize("kind", ["adamw", "adam"])
 @pytest.mark.parametrize("active", [None, torch.tensor([True, False, True])])
-def test_fused_optimizer_equals_elementwise(active, kind):
+def test_fused_optimizer_equals_elementwise(active, kind, transposed):
     g = torch.Generator().manual_seed(0)
     params = [torch.randn(3, 4, 5, generator=g), torch.randn(3, 1, 5, generator=g)]
     twins = [p.clone() for p in params]
@@ -131,6 +132,9 @@ def test_fused_optimizer_equals_elementwise(active, kind):
     before = [p.clone() for p in params]
     for i in range(4):
         grads = [torch.randn(p.shape, generator=g) for p in params]
+        if transposed:  # laid out as vmap'd linear layers' weight gradients: not contiguous
+            grads = [x.transpose(1, 2).contiguous().transpose(1, 2) for x in grads]
+            assert not grads[0].is_contiguous()
         fused.step(grads, alive, lr_factor=min(1.0, (i + 1) / 3))  # with a warm-up
         plain.step(grads, alive, lr_factor=min(1.0, (i + 1) / 3))
     for a, b, a0 in zip(params, twins, before, strict=True):
@@ -174,6 +178,39 @@ def test_transformer_ensemble_equals_separate_runs(batch_size):
         for k in ("train_loss", "test_loss", "test_acc", "eff_dim"):
             np.testing.assert_allclose(_curve(out, k)[e], _curve(o1, k)[0], rtol=1e-4,
                                        atol=1e-5, err_msg=k)
+
+
+def test_transformer_training_matches_torch_adamw_with_two_groups():
+    """The ensemble's member 1 against the module it stacks, trained by torch.optim.AdamW on the
+    same rows (full batch): its vmap'd weight gradients are transposed in memory, which the
+    fused update once read in the wrong order (the model then never fitted its training set)."""
+    cfg = ModAddTransformerConfig(p=5, d_model=8, d_ff=8)
+    ens = make_ensemble(cfg, [3, 4])
+    torch.manual_seed(4)
+    ref = ModAddTransformer(cfg)
+    masks = _masks(toydata.ToyTask("m", np.zeros((25, 2)), np.zeros(25), 5, 5), [20, 20], [3, 4])
+    x = torch.stack(torch.meshgrid(torch.arange(5), torch.arange(5), indexing="ij"), -1)
+    x = x.reshape(-1, 2)
+    y = x.sum(1) % 5
+    opt = torch.optim.AdamW([{"params": ref.emb.parameters(), "lr": 1e-2, "weight_decay": 0.1},
+                             {"params": [p for n, p in ref.named_parameters()
+                                         if not n.startswith("emb.")],
+                              "lr": 3e-3, "weight_decay": 1.0}])
+    for _ in range(15):
+        loss = nn.functional.cross_entropy(ref(x[masks[1]]), y[masks[1]])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    hist = train_transformer(ens, masks, TransformerTrainConfig(steps=15, n_evals=3),
+                             lr_emb=1e-2, wd_emb=0.1, lr_dec=3e-3, wd_dec=1.0)
+    for name, p in ref.named_parameters():
+        mine = ens.named_member_params()[name][1]
+        if name.endswith("qkv.bias"):  # the key bias has zero gradient up to rounding, which
+            keep = torch.ones(24, dtype=torch.bool)  # Adam turns into lr-sized steps
+            keep[8:16] = False
+            mine, p = mine[keep], p[keep]
+        torch.testing.assert_close(mine, p, rtol=1e-4, atol=1e-5, msg=name)
+    assert hist.train_loss[1, -1] < hist.train_loss[1, 0]
 
 
 def test_transformer_member_is_the_module_and_dropout_is_per_member():

@@ -174,6 +174,9 @@ class EnsembleOptimizer:
                     ) -> None:
         kernel = _FUSED[self.kind]
         b1, b2 = self.betas
+        # The kernel walks a gradient's memory as if it were laid out like its parameter: a
+        # transposed gradient (vmap'd linear layers give them) would be read in the wrong order.
+        grads = [g.contiguous() for g in grads]
         self.count += 1  # the kernel reads the incremented count
         torch.logical_not(alive, out=self.dead)
         for members, gs in zip(self.members, self._split(grads), strict=True):

@@ -7,8 +7,10 @@ ensembles an uninterrupted one would) and saved run by run before the next chunk
 interrupted sweep resumes without losing finished runs. A stored run whose file fails its
 checksum counts as missing (see :mod:`grokpaper.core.store`).
 
-Chunks run in this process, or as tasks on a Dask cluster when one is active
-(:func:`grokpaper.core.scheduler.current_client`). A claim per chunk in the store
+Chunks run as tasks on a Dask cluster when one is active
+(:func:`grokpaper.core.scheduler.current_client`), else side by side in worker processes on
+this machine's cores (:mod:`grokpaper.core.processes`) or one after another in this process. A
+claim per chunk in the store
 (:mod:`grokpaper.core.claims`, with a heartbeat while it trains) keeps two workers (or two
 notebooks sharing runs) from training the same chunk at once; a sweep that waits for a chunk
 another worker is training says so on stderr, naming that worker.
@@ -23,7 +25,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from grokpaper.core import provenance
+from grokpaper.core import processes, provenance
 from grokpaper.core.paths import default_device
 from grokpaper.core.progress import progress_bar
 from grokpaper.core.scheduler import current_client
@@ -79,15 +81,29 @@ def cut(runs: Sequence[R], group_key: Callable[[R], Hashable], max_members: int
             for j in range(0, len(idx), max_members)]
 
 
+def _side_by_side(workers: int | None, device: str, train: TrainFn,
+                  chunks: list[list[Any]]) -> int:
+    """How many local processes train ``chunks`` (1: this one)."""
+    if workers is not None and (not isinstance(workers, int) or workers <= 0):
+        raise ValueError(f"workers must be a positive integer, got {workers!r}")
+    n = (processes.workers_for(device, len(chunks)) if workers is None
+         else min(workers, len(chunks)))
+    # A closure (or a run that does not pickle) cannot go to a worker: it trains here.
+    return n if n > 1 and processes.picklable(train, chunks) else 1
+
+
 def run_cached(kind: str, runs: Sequence[R], train: TrainFn, *,
                group_key: Callable[[R], Hashable], seed_of: Callable[[R], int],
                store: Store | None = None, device: str | None = None, max_members: int = 64,
-               progress: bool | None = None, client: Any = None) -> list[Result]:
+               progress: bool | None = None, client: Any = None,
+               workers: int | None = None) -> list[Result]:
     """Results of ``runs`` in order, training only the chunks not yet in ``store``.
 
     ``client``: a ``dask.distributed.Client`` to run chunks on; by default the cluster named by
-    ``$GROKPAPER_SCHEDULER`` if set, else this process. ``progress``: a bar (True), none
-    (False), or by default a bar where a person watches (:mod:`grokpaper.core.progress`).
+    ``$GROKPAPER_SCHEDULER`` if set, else this machine. ``workers``: processes that train
+    chunks side by side without a cluster (default :func:`grokpaper.core.processes.workers_for`;
+    1: one chunk after another in this process). ``progress``: a bar (True), none (False), or
+    by default a bar where a person watches (:mod:`grokpaper.core.progress`).
     """
     if not isinstance(max_members, int) or max_members <= 0:
         raise ValueError(f"max_members must be a positive integer, got {max_members!r}")
@@ -113,11 +129,20 @@ def run_cached(kind: str, runs: Sequence[R], train: TrainFn, *,
 
     while todo:
         waiting = []
-        if client is None:
+        n_proc = 1 if client is not None else _side_by_side(
+            workers, device, train, [[runs[i] for i in c] for c in todo])
+        if client is None and n_proc == 1:
             for chunk in todo:
                 status = train_chunk(*unit(chunk), root=str(store.root), device=device,
                                      seed_of=seed_of)
                 (waiting.append(chunk) if status == "claimed" else bar.update(len(chunk)))
+        elif client is None:
+            calls = [(unit(c), {"root": str(store.root), "device": device,
+                                "seed_of": processes.SeedsOf([runs[i] for i in c],
+                                                             [seed_of(runs[i]) for i in c])})
+                     for c in todo]
+            for i, status in processes.side_by_side(train_chunk, calls, n_proc):
+                (waiting.append(todo[i]) if status == "claimed" else bar.update(len(todo[i])))
         else:
             # distributed only with a cluster: ~0.5 s on top of torch in every notebook.
             from distributed import as_completed

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from grokpaper.core import landscape, phases, sweep
+from grokpaper.core import landscape, phases, processes, sweep
 from grokpaper.core import memory as mem
 from grokpaper.core.memory import Estimate
 from grokpaper.core.metrics import definition31, first_crossing, grokking_delay
@@ -178,8 +178,10 @@ def summarize(run: ModRun, a: dict[str, np.ndarray]) -> dict:
     }
 
 
-#: Members per ensemble chunk (see grokpaper.core.sweep).
-MAX_MEMBERS = 32
+#: Members per ensemble chunk (see grokpaper.core.sweep), and on a CPU: the transformer
+#: gains little from vmap there beyond a few members (BENCHMARKS.md), and chunks this small
+#: train side by side on its cores (grokpaper.core.processes).
+MAX_MEMBERS, CPU_MEMBERS = 32, 4
 
 
 def memory(runs: list[ModRun], *, max_members: int = MAX_MEMBERS) -> Estimate:
@@ -202,12 +204,16 @@ def memory(runs: list[ModRun], *, max_members: int = MAX_MEMBERS) -> Estimate:
     return max(estimates, key=lambda e: e.total)
 
 
+def _cap(device: str | None) -> int:
+    return processes.chunk_members(device, cpu=CPU_MEMBERS, elsewhere=MAX_MEMBERS)
+
+
 def run(runs: list[ModRun], *, store: Store | None = None, device: str | None = None,
-        max_members: int = MAX_MEMBERS, progress: bool | None = None) -> pd.DataFrame:
+        max_members: int | None = None, progress: bool | None = None) -> pd.DataFrame:
     """Train (or load) ``runs``; one :func:`summarize` row per run, plus its provenance."""
     results = sweep.run_cached(KIND, runs, train_runs, group_key=_group, seed_of=lambda r: r.seed,
-                               store=store, device=device, max_members=max_members,
-                               progress=progress)
+                               store=store, device=device,
+                               max_members=max_members or _cap(device), progress=progress)
     rows = []
     for r, res in zip(runs, results, strict=True):
         row = summarize(r, res.arrays)
@@ -222,7 +228,8 @@ def final_weights(runs: list[ModRun], *, store: Store | None = None, device: str
     if not all(r.save_weights for r in runs):
         raise ValueError("final weights are stored only for runs with save_weights=True")
     results = sweep.run_cached(KIND, runs, train_runs, group_key=_group, seed_of=lambda r: r.seed,
-                               store=store, device=device, progress=False)
+                               store=store, device=device, max_members=_cap(device),
+                               progress=False)
     return [{k.removeprefix(WEIGHT_PREFIX): v for k, v in res.arrays.items()
              if k.startswith(WEIGHT_PREFIX)} for res in results]
 

@@ -17,7 +17,7 @@ import torch
 
 from grokpaper.core import memory as mem
 from grokpaper.core import params as P
-from grokpaper.core import phases, sweep
+from grokpaper.core import phases, processes, sweep
 from grokpaper.core.memory import Estimate
 from grokpaper.core.metrics import definition31
 from grokpaper.core.params import Range
@@ -117,8 +117,10 @@ def _derived(r: ToyRun, a: dict[str, np.ndarray]) -> dict:
     return out
 
 
-#: Members per ensemble chunk (see grokpaper.core.sweep).
-MAX_MEMBERS = 512
+#: Members per ensemble chunk (see grokpaper.core.sweep), and on a CPU: 8 toy models
+#: already train ~1.9x faster than one and as fast per member as 64 (BENCHMARKS.md), and
+#: chunks this small train side by side on its cores (grokpaper.core.processes).
+MAX_MEMBERS, CPU_MEMBERS = 512, 16
 
 
 def memory(runs: list[ToyRun], *, max_members: int = MAX_MEMBERS) -> Estimate:
@@ -137,11 +139,12 @@ def memory(runs: list[ToyRun], *, max_members: int = MAX_MEMBERS) -> Estimate:
 
 
 def run(runs: list[ToyRun], *, store: Store | None = None, device: str | None = None,
-        max_members: int = MAX_MEMBERS, progress: bool | None = None) -> pd.DataFrame:
+        max_members: int | None = None, progress: bool | None = None) -> pd.DataFrame:
     """Train (or load) ``runs``; one row per run: config, curves and derived numbers."""
+    cap = max_members or processes.chunk_members(device, cpu=CPU_MEMBERS, elsewhere=MAX_MEMBERS)
     results = sweep.run_cached(KIND, runs, train_runs, group_key=_group,
                                seed_of=lambda r: r.seed, store=store, device=device,
-                               max_members=max_members, progress=progress)
+                               max_members=cap, progress=progress)
     rows = []
     for r, res in zip(runs, results, strict=True):
         a = res.arrays
@@ -316,3 +319,14 @@ class PhaseDiagrams:
 
     def runs(self) -> list[ToyRun]:
         return [r for p in self.panels for r in self.panel_runs(p)]
+
+    def frames(self, **run_options: object) -> dict[str, pd.DataFrame]:
+        """One :func:`run` table per panel, all panels trained in one sweep (so that their
+        ensembles can train side by side)."""
+        df = run(self.runs(), **run_options)
+        out, i = {}, 0
+        for p in self.panels:
+            n = len(self.panel_runs(p))
+            out[p] = df.iloc[i : i + n].reset_index(drop=True)
+            i += n
+        return out

@@ -11,7 +11,7 @@ import torch
 
 from grokpaper.core import memory as mem
 from grokpaper.core import params as P
-from grokpaper.core import phases, sweep
+from grokpaper.core import phases, processes, sweep
 from grokpaper.core.memory import Estimate
 from grokpaper.core.metrics import definition31
 from grokpaper.core.params import Range
@@ -24,7 +24,9 @@ from grokpaper.liu.transformer import (
     train_transformer,
 )
 
-KIND = "liu-transformer"
+#: "-2": runs stored before the fused AdamW read transposed (vmap'd) gradients in the right
+#: order (grokpaper/core/optim.py) never fitted their training set; they are not reused.
+KIND = "liu-transformer-2"
 
 
 @dataclass(frozen=True)
@@ -66,8 +68,10 @@ def train_runs(runs: list[TransformerRun], device: str) -> list[dict[str, np.nda
     return outs
 
 
-#: Members per ensemble chunk (see grokpaper.core.sweep).
-MAX_MEMBERS = 256
+#: Members per ensemble chunk (see grokpaper.core.sweep), and on a CPU: vmap gains
+#: little there beyond a few members (BENCHMARKS.md), and chunks this small train side by
+#: side on its cores (grokpaper.core.processes).
+MAX_MEMBERS, CPU_MEMBERS = 256, 4
 
 
 def memory(runs: list[TransformerRun], *, max_members: int = MAX_MEMBERS) -> Estimate:
@@ -89,11 +93,11 @@ def memory(runs: list[TransformerRun], *, max_members: int = MAX_MEMBERS) -> Est
 
 
 def run(runs: list[TransformerRun], *, store: Store | None = None, device: str | None = None,
-        max_members: int = MAX_MEMBERS, progress: bool | None = None) -> pd.DataFrame:
+        max_members: int | None = None, progress: bool | None = None) -> pd.DataFrame:
     """Train (or load) ``runs``; one row per run with curves, phase and Definition 3.1."""
+    cap = max_members or processes.chunk_members(device, cpu=CPU_MEMBERS, elsewhere=MAX_MEMBERS)
     results = sweep.run_cached(KIND, runs, train_runs, group_key=_group, seed_of=lambda r: r.seed,
-                               store=store, device=device, max_members=max_members,
-                               progress=progress)
+                               store=store, device=device, max_members=cap, progress=progress)
     rows = []
     for r, res in zip(runs, results, strict=True):
         a = res.arrays
@@ -164,6 +168,14 @@ class TransformerFigures:
         return [TransformerRun(self.model(), train, self.frac, seed=s, lr_emb=self.lr,
                                wd_emb=self.wd, lr_dec=self.lr, wd_dec=self.wd)
                 for s in range(self.seeds)]
+
+    def frames(self, **run_options: object) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """:func:`run` tables of :meth:`pca_runs` and :meth:`dropout_runs`, trained in one sweep
+        (so that their ensembles can train side by side)."""
+        pca, drop = self.pca_runs(), self.dropout_runs()
+        df = run(pca + drop, **run_options)
+        return (df.iloc[: len(pca)].reset_index(drop=True),
+                df.iloc[len(pca) :].reset_index(drop=True))
 
     def dropout_runs(self) -> list[TransformerRun]:
         train = TransformerTrainConfig(steps=self.steps, n_evals=self.n_evals,

@@ -69,7 +69,7 @@ PAGE = "liu/fig6_phase_diagrams"
 params = profiles.resolve("liu.fig6", liu.PhaseDiagrams, profile, panels=panels, lrs=lrs,
                           emb_lrs=emb_lrs, wds_reg=wds_reg, wds_cls=wds_cls, steps=steps,
                           width=width)
-frames = {p: liu.run(params.panel_runs(p)) for p in params.panels}
+frames = params.frames()
 df = pd.concat([f.assign(panel=p) for p, f in frames.items()], ignore_index=True)
 tables = {p: phases.phase_table(f, rows=liu.PANELS[p][2], cols="lr_dec") for p, f in frames.items()}
 TITLES = {"a": "(a) addition, regression", "b": "(b) addition, regression",

@@ -66,8 +66,8 @@ from grokpaper.liu import transformer_experiments as lt
 PAGE = "liu/fig7_transformer"
 params = profiles.resolve("liu.fig7", lt.TransformerFigures, profile, p=p, d_model=d_model,
                           steps=steps, seeds=seeds, wd=wd, dropouts=dropouts)
-pca = analysis.circularity_columns(lt.run(params.pca_runs()))
-drop = lt.run(params.dropout_runs())
+pca, drop = params.frames()
+pca = analysis.circularity_columns(pca)
 pca = embeddings.structure_columns(pca, level=claims_liu.CIRCLE_STRUCTURED)
 
 # %% [markdown]
