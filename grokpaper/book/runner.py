@@ -3,7 +3,8 @@
 Each source ``notebooks/**/*.py`` is executed into its page ``book/**/*.ipynb`` (see
 :mod:`grokpaper.book.notebooks`), the summary last, in this process or as tasks on a Dask
 cluster (:mod:`grokpaper.book.cluster`). An executed notebook records the hash of its inputs
-(notebook text, package code, profile, parameters; for the summary also the verdict files) in
+(notebook text, package code, profile, parameters, a shape run's step cap; for the summary also
+the verdict files) in
 ``metadata.grokpaper``; a notebook whose inputs are unchanged is not run again. A chapter whose
 data is missing gets a page saying so instead (:mod:`grokpaper.book.missing_data`).
 """
@@ -34,6 +35,7 @@ from grokpaper.book.notebooks import (
     load_source,
 )
 from grokpaper.core.paths import store_root
+from grokpaper.core.profiles import max_steps
 from grokpaper.core.store import atomic_write_text
 from grokpaper.core.verdicts import NOT_RUN  # also the status of a notebook whose data is missing
 
@@ -59,6 +61,9 @@ def input_hash(nb: Notebook, profile: str, params: dict[str, Any],
         add(f"package:{path.relative_to(layout.package).as_posix()}", path.read_bytes())
     add("profile", profile.encode())
     add("parameters", json.dumps(params, sort_keys=True).encode())
+    cap = max_steps()
+    if cap is not None:  # a shape run's pages are not the profile's (absent: hashes unchanged)
+        add("max_steps", str(cap).encode())
     if nb.name == SUMMARY:
         for path in verdict_files(profile):
             add(f"verdicts:{path.name}", path.read_bytes())
@@ -122,7 +127,7 @@ def execute(nb: Notebook, profile: str, params: dict[str, Any], *, layout: Layou
     executed.metadata.papermill.update(record)
     _fold_parameters(executed, remove=nb.name == SUMMARY)
     executed.metadata["grokpaper"] = {"input_hash": digest, "profile": profile,
-                                      "parameters": params}
+                                      "parameters": params, "max_steps": max_steps()}
     atomic_write_text(nb.output, nbformat.writes(executed))
     return Outcome(nb, "ran", time.perf_counter() - start)
 

@@ -18,11 +18,19 @@ from torch import nn
 from grokpaper.carvalho import data as syn
 from grokpaper.carvalho import transformer as token_transformer
 from grokpaper.carvalho.transformer import TokenTransformerConfig
+from grokpaper.core import cost as costs
 from grokpaper.core import sweep
 from grokpaper.core.metrics import definition31
-from grokpaper.core.models import EnsembleMLP, MLPConfig
+from grokpaper.core.models import EnsembleMLP, MLPConfig, count_parameters
 from grokpaper.core.store import Store, config_key
-from grokpaper.core.train import LOSSES, OPTIMIZERS, EnsembleData, TrainConfig, train_ensemble
+from grokpaper.core.train import (
+    LOSSES,
+    OPTIMIZERS,
+    EnsembleData,
+    TrainConfig,
+    eval_steps,
+    train_ensemble,
+)
 
 KIND = "carvalho-synthetic"
 # "a Multi-layer Perceptron (MLP) and a 2-layer Transformer" (Sec. 5.1)
@@ -102,10 +110,36 @@ def base_distributions(data: SyntheticDataConfig) -> syn.BaseDistributions:
     return syn.make_base_distributions(noise=data.noise, random_state=data.geometry_seed)
 
 
-def _group(run: SyntheticRun) -> tuple:
+#: The most members one ensemble takes (fewer when they would not fit the memory budget).
+MAX_MEMBERS = 64
+
+
+def ensemble_key(run: SyntheticRun) -> tuple:
+    """Runs with equal keys train as one ensemble."""
     d = run.data
     # Members share the test set, the architecture and the optimizer settings.
     return (d.dataset, d.noise, d.geometry_seed, d.test_seed, d.n_test, run.model, run.train)
+
+
+def cost(runs: list[SyntheticRun]) -> costs.EnsembleCost:
+    """What an ensemble of ``runs`` (one :func:`ensemble_key`) costs
+    (:mod:`grokpaper.core.cost`): every member pads to the largest training set."""
+    r0, n = runs[0], max(r.data.n_train for r in runs)
+    n_classes = syn.layout(r0.data.dataset).n_classes
+    if model_name(r0.model) == "mlp":
+        family, fwd = "synthetic_mlp", costs.mlp([syn.N_FEATURES, *r0.model.hidden, n_classes])
+    else:
+        family = "token_transformer"
+        fwd = token_transformer.forward_cost(r0.model, n_classes)
+    t = r0.train
+    evals = len(eval_steps(t.steps, t.n_evals, t.eval_spacing))
+    row = syn.N_FEATURES * costs.FLOAT + costs.INDEX
+    return costs.EnsembleCost(
+        family, count_parameters(lambda: build_ensemble(r0.model, n_classes, [0])), fwd,
+        batch=n if t.batch_size is None else min(t.batch_size, n), steps=t.steps,
+        eval_rows=n + r0.data.n_test, evals=evals, data_bytes=n * row,
+        curve_bytes=evals * 9 * costs.FLOAT, shared_bytes=r0.data.n_test * (row + costs.INDEX),
+        states=0 if t.optimizer == "sgd" else 2)
 
 
 def train_runs(runs: list[SyntheticRun], device: str) -> list[dict[str, np.ndarray]]:
@@ -136,7 +170,7 @@ def train_runs(runs: list[SyntheticRun], device: str) -> list[dict[str, np.ndarr
 
 
 def run(runs: list[SyntheticRun], *, store: Store | None = None, device: str | None = None,
-        max_members: int = 64, progress: bool | None = None) -> pd.DataFrame:
+        max_members: int = MAX_MEMBERS, progress: bool | None = None) -> pd.DataFrame:
     """Train (or load) ``runs``; one row per run with its curves and Definition 3.1 numbers."""
     if any(r.data.n_subsampled_per_class != runs[0].data.n_subsampled_per_class for r in runs):
         # The per-group test accuracy needs one subsampling pattern per ensemble.
@@ -145,9 +179,9 @@ def run(runs: list[SyntheticRun], *, store: Store | None = None, device: str | N
             runs_by.setdefault(r.data.n_subsampled_per_class, []).append(r)
         return pd.concat([run(v, store=store, device=device, max_members=max_members,
                               progress=progress) for v in runs_by.values()], ignore_index=True)
-    results = sweep.run_cached(KIND, runs, train_runs, group_key=_group, seed_of=lambda r: r.seed,
-                               store=store, device=device, max_members=max_members,
-                               progress=progress)
+    results = sweep.run_cached(KIND, runs, train_runs, group_key=ensemble_key,
+                               seed_of=lambda r: r.seed, store=store, device=device,
+                               max_members=max_members, cost=cost, progress=progress)
     rows = []
     for r, res in zip(runs, results, strict=True):
         a = res.arrays

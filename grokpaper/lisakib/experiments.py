@@ -15,16 +15,20 @@ import numpy as np
 import pandas as pd
 import torch
 
+from grokpaper.core import cost as costs
 from grokpaper.core import landscape, phases, sweep
 from grokpaper.core.metrics import definition31, first_crossing, grokking_delay
+from grokpaper.core.models import count_parameters
+from grokpaper.core.paths import default_device
 from grokpaper.core.store import Store, config_key
 from grokpaper.core.threads import one_cpu_thread
-from grokpaper.core.train import EnsembleData, TrainConfig, train_ensemble
+from grokpaper.core.train import EnsembleData, TrainConfig, eval_steps, train_ensemble
 from grokpaper.lisakib import data as modular
 from grokpaper.lisakib.transformer import (
     ModularTransformer,
     ModularTransformerConfig,
     ensemble,
+    forward_cost,
     qkv_norms,
 )
 
@@ -70,9 +74,36 @@ class ModRun:
         return modular.train_size(self.op, self.p, self.train_frac)
 
 
-def _group(run: ModRun) -> tuple:
+#: The most members one ensemble takes (fewer when they would not fit the memory budget).
+MAX_MEMBERS = 32
+
+
+def ensemble_key(run: ModRun) -> tuple:
+    """Runs with equal keys train as one ensemble."""
     # lr and weight decay are per-member tensors; everything else in TrainConfig is shared.
     return (run.p, run.model, replace(run.train, lr=1.0, weight_decay=0.0), run.save_weights)
+
+
+def cost(runs: list[ModRun]) -> costs.EnsembleCost:
+    """What an ensemble of ``runs`` (one :func:`ensemble_key`) costs
+    (:mod:`grokpaper.core.cost`): training rows padded to the largest split; every member is
+    scored on the union of the members' validation sets (its own picked by a mask)."""
+    r0 = runs[0]
+    tasks = {_task(r): modular.train_size(r.op, r.p, r.train_frac) for r in runs}
+    n = max(tasks.values())
+    n_test = sum(modular.n_pairs(op, r0.p) - k for (op, _, _), k in tasks.items())
+    t = r0.train
+    evals = len(eval_steps(t.steps, t.n_evals, t.eval_spacing))
+    n_out = r0.p
+    params = count_parameters(lambda: ModularTransformer(r0.model, modular.vocab_size(r0.p),
+                                                         n_out))
+    return costs.EnsembleCost(
+        "modular_transformer", params, forward_cost(r0.model, n_out),
+        batch=n if t.batch_size is None else min(t.batch_size, n), steps=t.steps,
+        eval_rows=n + n_test, evals=evals, data_bytes=n * 5 * costs.INDEX + n_test,
+        shared_bytes=n_test * 5 * costs.INDEX, curve_bytes=evals * (12 + 3 * r0.model.n_layers)
+        * costs.FLOAT + (params * costs.FLOAT if r0.save_weights else 0),
+        states=0 if t.optimizer == "sgd" else 2)
 
 
 def _task(run: ModRun) -> tuple:
@@ -172,11 +203,11 @@ def summarize(run: ModRun, a: dict[str, np.ndarray]) -> dict:
 
 
 def run(runs: list[ModRun], *, store: Store | None = None, device: str | None = None,
-        max_members: int = 32, progress: bool | None = None) -> pd.DataFrame:
+        max_members: int = MAX_MEMBERS, progress: bool | None = None) -> pd.DataFrame:
     """Train (or load) ``runs``; one :func:`summarize` row per run, plus its provenance."""
-    results = sweep.run_cached(KIND, runs, train_runs, group_key=_group, seed_of=lambda r: r.seed,
-                               store=store, device=device, max_members=max_members,
-                               progress=progress)
+    results = sweep.run_cached(KIND, runs, train_runs, group_key=ensemble_key,
+                               seed_of=lambda r: r.seed, store=store, device=device,
+                               max_members=max_members, cost=cost, progress=progress)
     rows = []
     for r, res in zip(runs, results, strict=True):
         row = summarize(r, res.arrays)
@@ -190,8 +221,9 @@ def final_weights(runs: list[ModRun], *, store: Store | None = None, device: str
     """Final weights (by parameter name) of runs trained with ``save_weights=True``."""
     if not all(r.save_weights for r in runs):
         raise ValueError("final weights are stored only for runs with save_weights=True")
-    results = sweep.run_cached(KIND, runs, train_runs, group_key=_group, seed_of=lambda r: r.seed,
-                               store=store, device=device, progress=False)
+    results = sweep.run_cached(KIND, runs, train_runs, group_key=ensemble_key,
+                               seed_of=lambda r: r.seed, store=store, device=device,
+                               max_members=MAX_MEMBERS, cost=cost, progress=False)
     return [{k.removeprefix(WEIGHT_PREFIX): v for k, v in res.arrays.items()
              if k.startswith(WEIGHT_PREFIX)} for res in results]
 
@@ -223,11 +255,13 @@ def _surface(spec: LandscapeSpec, weights: dict[str, np.ndarray], device: str) -
 
 
 def surfaces(specs: list[LandscapeSpec], *, store: Store | None = None,
-             device: str = "cpu") -> list[np.ndarray]:
-    """Loss surfaces of ``specs`` (cached in the store), training their runs if needed."""
+             device: str | None = None) -> list[np.ndarray]:
+    """Loss surfaces of ``specs`` (cached in the store), training their runs if needed, on
+    ``device`` (default: the one the runs train on)."""
     if any(s.on not in ("train", "val") for s in specs):
         raise ValueError("on must be 'train' or 'val'")
     store = store or Store()
+    device = device or default_device()
     out = []
     for spec in specs:
         key = config_key(LANDSCAPE_KIND, spec)

@@ -15,10 +15,12 @@ import numpy as np
 import pandas as pd
 import torch
 
+from grokpaper.core import cost as costs
 from grokpaper.core import phases, sweep
 from grokpaper.core.metrics import definition31
 from grokpaper.core.store import Store
 from grokpaper.core.threads import one_cpu_thread
+from grokpaper.core.train import eval_steps
 from grokpaper.liu import data as toydata
 from grokpaper.liu import rqi
 from grokpaper.liu.toy import (
@@ -28,6 +30,7 @@ from grokpaper.liu.toy import (
     ToyEnsemble,
     ToyTrainConfig,
     decoder_map,
+    forward_cost,
     train_toy,
 )
 
@@ -51,8 +54,32 @@ class ToyRun:
     map_resolution: int = 0  # > 0: also store the decoder's class map (2-D pictures)
 
 
-def _group(r: ToyRun) -> tuple:
+#: The most members one ensemble takes (fewer when they would not fit the memory budget).
+MAX_MEMBERS = 512
+
+
+def ensemble_key(r: ToyRun) -> tuple:
+    """Runs with equal keys train as one ensemble."""
     return (r.model, r.train, r.map_resolution)
+
+
+def cost(runs: list[ToyRun]) -> costs.EnsembleCost:
+    """What an ensemble of ``runs`` (one :func:`ensemble_key`) costs
+    (:mod:`grokpaper.core.cost`): every step is one forward pass over all the task's samples
+    (the loss weighs each member's own), which the evaluations and the every-step crossing
+    checks reuse; the embeddings are recorded at every evaluation."""
+    r0 = runs[0]
+    task, cfg = r0.model.make_task(), r0.model
+    n = task.n_samples
+    n_out = cfg.target_dim if cfg.loss == "mse" else task.n_classes
+    params = task.n_symbols * cfg.input_dim + sum(
+        a * b + b for a, b in zip([cfg.input_dim, cfg.width, cfg.width],
+                                  [cfg.width, cfg.width, n_out], strict=True))
+    evals = len(eval_steps(r0.train.steps, r0.train.n_evals))
+    return costs.EnsembleCost(
+        "toy", params, forward_cost(cfg), batch=n, steps=r0.train.steps, eval_rows=0,
+        evals=evals, data_bytes=2 * n, shared_bytes=n * 3 * costs.INDEX,
+        curve_bytes=evals * (task.n_symbols * cfg.input_dim + 6) * costs.FLOAT)
 
 
 #: The arrays stored per run (as before the trainers were merged, so that results cached then
@@ -114,11 +141,11 @@ def _derived(r: ToyRun, a: dict[str, np.ndarray]) -> dict:
 
 
 def run(runs: list[ToyRun], *, store: Store | None = None, device: str | None = None,
-        max_members: int = 512, progress: bool | None = None) -> pd.DataFrame:
+        max_members: int = MAX_MEMBERS, progress: bool | None = None) -> pd.DataFrame:
     """Train (or load) ``runs``; one row per run: config, curves and derived numbers."""
-    results = sweep.run_cached(KIND, runs, train_runs, group_key=_group,
+    results = sweep.run_cached(KIND, runs, train_runs, group_key=ensemble_key,
                                seed_of=lambda r: r.seed, store=store, device=device,
-                               max_members=max_members, progress=progress)
+                               max_members=max_members, cost=cost, progress=progress)
     rows = []
     for r, res in zip(runs, results, strict=True):
         a = res.arrays

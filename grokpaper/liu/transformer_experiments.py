@@ -8,13 +8,18 @@ import numpy as np
 import pandas as pd
 import torch
 
+from grokpaper.core import cost as costs
 from grokpaper.core import phases, sweep
 from grokpaper.core.metrics import definition31
+from grokpaper.core.models import count_parameters
 from grokpaper.core.store import Store
+from grokpaper.core.train import eval_steps
 from grokpaper.liu import data as toydata
 from grokpaper.liu.transformer import (
+    ModAddTransformer,
     ModAddTransformerConfig,
     TransformerTrainConfig,
+    forward_cost,
     make_ensemble,
     train_transformer,
 )
@@ -37,8 +42,31 @@ class TransformerRun:
     dropout: float = 0.0
 
 
-def _group(r: TransformerRun) -> tuple:
+#: The most members one ensemble takes (fewer when they would not fit the memory budget).
+MAX_MEMBERS = 256
+
+
+def ensemble_key(r: TransformerRun) -> tuple:
+    """Runs with equal keys train as one ensemble."""
     return (r.model, r.train, r.frac)
+
+
+def cost(runs: list[TransformerRun]) -> costs.EnsembleCost:
+    """What an ensemble of ``runs`` (one :func:`ensemble_key`) costs
+    (:mod:`grokpaper.core.cost`): each member trains on its own copy of its training pairs and
+    is scored on every pair (its test pairs picked by a mask), at the evaluation steps and, for
+    accuracy alone, every ``check_every`` steps."""
+    r0 = runs[0]
+    p, t = r0.model.p, r0.train
+    n = round(r0.frac * p * p)
+    evals = len(eval_steps(t.steps, t.n_evals))
+    probe = 1 + (p * r0.model.d_model if t.keep_emb else 0)
+    return costs.EnsembleCost(
+        "liu_transformer", count_parameters(lambda: ModAddTransformer(r0.model)),
+        forward_cost(r0.model), batch=n if t.batch_size is None else min(t.batch_size, n),
+        steps=t.steps, eval_rows=n + p * p, evals=evals, checks=t.steps // t.check_every,
+        data_bytes=n * 3 * costs.INDEX + p * p, shared_bytes=p * p * 3 * costs.INDEX,
+        curve_bytes=evals * (5 + probe) * costs.FLOAT)
 
 
 def train_runs(runs: list[TransformerRun], device: str) -> list[dict[str, np.ndarray]]:
@@ -62,11 +90,11 @@ def train_runs(runs: list[TransformerRun], device: str) -> list[dict[str, np.nda
 
 
 def run(runs: list[TransformerRun], *, store: Store | None = None, device: str | None = None,
-        max_members: int = 256, progress: bool | None = None) -> pd.DataFrame:
+        max_members: int = MAX_MEMBERS, progress: bool | None = None) -> pd.DataFrame:
     """Train (or load) ``runs``; one row per run with curves, phase and Definition 3.1."""
-    results = sweep.run_cached(KIND, runs, train_runs, group_key=_group, seed_of=lambda r: r.seed,
-                               store=store, device=device, max_members=max_members,
-                               progress=progress)
+    results = sweep.run_cached(KIND, runs, train_runs, group_key=ensemble_key,
+                               seed_of=lambda r: r.seed, store=store, device=device,
+                               max_members=max_members, cost=cost, progress=progress)
     rows = []
     for r, res in zip(runs, results, strict=True):
         a = res.arrays

@@ -15,14 +15,16 @@ import numpy as np
 import pandas as pd
 import torch
 
+from grokpaper.core import cost as costs
 from grokpaper.core import mnist_data as mnist
 from grokpaper.core import sweep
 from grokpaper.core.metrics import definition31
-from grokpaper.core.models import EnsembleMLP, MLPConfig
+from grokpaper.core.models import EnsembleMLP, MLPConfig, count_parameters
 from grokpaper.core.store import Store
 from grokpaper.core.train import LOSSES, OPTIMIZERS, EnsembleData, TrainConfig, train_ensemble
 from grokpaper.mnist import clusters as clustershift
 from grokpaper.mnist import resnet
+from grokpaper.mnist.experiments import MAX_MEMBERS, PIXELS, mlp_cost
 
 KIND_RESNET = "mnist-resnet"
 KIND = "mnist-clustershift"
@@ -55,8 +57,24 @@ def embeddings(data: mnist.MnistData, cfg: resnet.ResNetConfig, *, store: Store 
 
     (res,) = sweep.run_cached(KIND_RESNET, [EmbeddingRun(data.fingerprint, cfg)], train,
                               group_key=lambda r: r, seed_of=lambda r: r.resnet.seed,
-                              store=store, device=device, progress=False)
+                              store=store, device=device, progress=False,
+                              cost=lambda rs: resnet_cost(rs[0].resnet, len(data.train_labels),
+                                                          len(data.test_labels)))
     return {**res.arrays, "wall_time_s": res.meta["provenance"]["wall_time_s"]}
+
+
+def resnet_cost(cfg: resnet.ResNetConfig, n_train: int, n_test: int) -> costs.EnsembleCost:
+    """What training the ResNet on ``n_train`` images costs (:mod:`grokpaper.core.cost`):
+    ``cfg.epochs`` epochs (or ``cfg.max_steps`` steps), the accuracy on both pools after each,
+    then the embeddings of both pools; both pools stay on the device."""
+    per_epoch = -(-n_train // cfg.batch_size)
+    steps = cfg.epochs * per_epoch
+    steps = steps if cfg.max_steps is None else min(steps, cfg.max_steps)
+    return costs.EnsembleCost(
+        "resnet", count_parameters(lambda: resnet.build(cfg.arch)), resnet.forward_cost(cfg.arch),
+        batch=min(cfg.batch_size, n_train), steps=steps, eval_rows=n_train + n_test,
+        evals=-(-steps // per_epoch) + 1, shared_bytes=(n_train + n_test) * PIXELS * costs.FLOAT,
+        eval_chunk=512)
 
 
 @dataclass(frozen=True)
@@ -112,8 +130,11 @@ class ClusterShift:
     #: Allowed values of the string fields (read by ``grokpaper run``'s pre-flight checks).
     CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {
         "arch": resnet.ARCHS, "optimizer": OPTIMIZERS, "loss": LOSSES}
+    #: Step budgets a shape run caps (``grokpaper run --max-steps``): the MLP's and the ResNet's.
+    STEP_BUDGETS: ClassVar[tuple[str, ...]] = ("steps", "resnet_max_steps")
     arch: str = "resnet18"  # "a ResNet classifier" (depth not given)
     resnet_epochs: int = 5
+    resnet_max_steps: int | None = None  # None: every step of every epoch
     max_pool: int | None = None  # use only the first N images of each pool (smoke tests)
     k: int = 2  # clusters per digit (not given; see the chapter)
     n_subsampled: int = 1  # clusters per digit downsampled by f
@@ -132,7 +153,8 @@ class ClusterShift:
     n_evals: int = 60
 
     def resnet_config(self) -> resnet.ResNetConfig:
-        return resnet.ResNetConfig(arch=self.arch, epochs=self.resnet_epochs)
+        return resnet.ResNetConfig(arch=self.arch, epochs=self.resnet_epochs,
+                                   max_steps=self.resnet_max_steps)
 
     def runs(self, data: mnist.MnistData, clusters: clustershift.Clusters) -> list[ShiftRun]:
         if not isinstance(self.seeds, int) or self.seeds <= 0:
@@ -151,14 +173,27 @@ def label(condition: str, f: float) -> str:
     return "random (balanced)" if condition == "random" else f"f = {f:g}"
 
 
+def ensemble_key(r: ShiftRun) -> tuple:
+    """Runs with equal keys train as one ensemble."""
+    return (r.data, r.clusters, r.model, r.train)
+
+
+def cost(runs: list[ShiftRun], n_test: int) -> costs.EnsembleCost:
+    """What an ensemble of ``runs`` (one :func:`ensemble_key`) costs against ``n_test`` test
+    images (:func:`grokpaper.mnist.experiments.mlp_cost`, with two test groups)."""
+    r0 = runs[0]
+    return mlp_cost(max(r.n_train for r in runs), n_test, r0.model, r0.train, groups=2)
+
+
 def run(runs: list[ShiftRun], data: mnist.MnistData, clusters: clustershift.Clusters, *,
-        store: Store | None = None, device: str | None = None, max_members: int = 64,
+        store: Store | None = None, device: str | None = None, max_members: int = MAX_MEMBERS,
         progress: bool | None = None) -> pd.DataFrame:
     """Train (or load) ``runs``; one row per run with curves and Definition 3.1 numbers."""
     results = sweep.run_cached(
         KIND, runs, lambda rs, dev: train_runs(rs, dev, data, clusters),
-        group_key=lambda r: (r.data, r.clusters, r.model, r.train), seed_of=lambda r: r.seed,
-        store=store, device=device, max_members=max_members, progress=progress)
+        group_key=ensemble_key, seed_of=lambda r: r.seed, store=store, device=device,
+        max_members=max_members, cost=lambda rs: cost(rs, len(data.test_labels)),
+        progress=progress)
     rows = []
     for r, res in zip(runs, results, strict=True):
         a = res.arrays

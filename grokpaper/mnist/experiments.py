@@ -16,12 +16,13 @@ import numpy as np
 import pandas as pd
 import torch
 
+from grokpaper.core import cost as costs
 from grokpaper.core import mnist_data as mnist
 from grokpaper.core import phases, sweep
 from grokpaper.core.metrics import definition31, first_crossing
 from grokpaper.core.models import EnsembleMLP, MLPConfig
 from grokpaper.core.store import Store
-from grokpaper.core.train import EnsembleData, TrainConfig, train_ensemble
+from grokpaper.core.train import EnsembleData, TrainConfig, eval_steps, train_ensemble
 
 KIND = "mnist-mlp"
 
@@ -51,12 +52,41 @@ class MnistRun:
             raise ValueError(f"augment (sigma) must be >= 0, got {self.augment!r}")
 
 
-def _group(r: MnistRun) -> tuple:
+#: The most members one ensemble takes (fewer when they would not fit the memory budget).
+MAX_MEMBERS = 64
+PIXELS = 784
+
+
+def ensemble_key(r: MnistRun) -> tuple:
+    """Runs with equal keys train as one ensemble."""
     # lr, weight decay, alpha and augmentation may differ inside one ensemble. Sizes could too
     # (padding), but every member would then evaluate the largest training set at every
     # evaluation step, so each size gets its own ensemble.
     return (r.data, r.n_train, r.model.hidden, r.model.activation,
             replace(r.train, lr=1.0, weight_decay=0.0))
+
+
+def mlp_cost(n_train: int, n_test: int, model: MLPConfig, train: TrainConfig, *, groups: int = 0
+             ) -> costs.EnsembleCost:
+    """What an ensemble of MNIST MLPs costs (:mod:`grokpaper.core.cost`): each member holds
+    its own copy of its ``n_train`` images; the ``n_test`` test images are shared."""
+    sizes = [PIXELS, *model.hidden, 10]
+    evals = len(eval_steps(train.steps, train.n_evals, train.eval_spacing))
+    row = PIXELS * costs.FLOAT + costs.INDEX
+    return costs.EnsembleCost(
+        "mnist_mlp", sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:], strict=True)),
+        costs.mlp(sizes), batch=n_train if train.batch_size is None
+        else min(train.batch_size, n_train), steps=train.steps, eval_rows=n_train + n_test,
+        evals=evals, data_bytes=n_train * row, shared_bytes=n_test * (row + costs.INDEX),
+        curve_bytes=evals * (5 + 2 * groups) * costs.FLOAT,
+        states=0 if train.optimizer == "sgd" else 2)
+
+
+def cost(runs: list[MnistRun], n_test: int) -> costs.EnsembleCost:
+    """What an ensemble of ``runs`` (one :func:`ensemble_key`) costs against ``n_test``
+    test images."""
+    r0 = runs[0]
+    return mlp_cost(max(r.n_train for r in runs), n_test, r0.model, r0.train)
 
 
 def train_runs(runs: list[MnistRun], device: str, data: mnist.MnistData) -> list[dict]:
@@ -98,15 +128,17 @@ THRESHOLD = 0.8
 
 
 def run(runs: list[MnistRun], data: mnist.MnistData, *, store: Store | None = None,
-        device: str | None = None, max_members: int = 64, progress: bool | None = None,
+        device: str | None = None, max_members: int = MAX_MEMBERS, progress: bool | None = None,
         threshold: float = THRESHOLD) -> pd.DataFrame:
     """Train (or load) ``runs``; one row per run with curves, the first steps at which train and
     test accuracy reach ``threshold``, the Liu phase and the Definition 3.1 numbers."""
     if any(r.data != data.fingerprint for r in runs):
         raise ValueError("every run must name the loaded data's fingerprint")
     results = sweep.run_cached(KIND, runs, lambda rs, dev: train_runs(rs, dev, data),
-                               group_key=_group, seed_of=lambda r: r.seed, store=store,
-                               device=device, max_members=max_members, progress=progress)
+                               group_key=ensemble_key, seed_of=lambda r: r.seed, store=store,
+                               device=device, max_members=max_members,
+                               cost=lambda rs: cost(rs, len(data.test_labels)),
+                               progress=progress)
     rows = []
     for r, res in zip(runs, results, strict=True):
         a = res.arrays
