@@ -23,8 +23,8 @@ from torch.utils._python_dispatch import TorchDispatchMode
 
 from grokpaper import bench
 from grokpaper.core import optim
+from grokpaper.core.files import atomic_write_text
 from grokpaper.core.paths import store_root
-from grokpaper.core.store import atomic_write_text
 from grokpaper.core.throughput import Calibration, Rate, fit
 
 #: Optimizer steps per calibration run (and per op count) and the ensemble sizes it tries.

@@ -8,6 +8,10 @@ of the landing page. Exit status 1 lists every problem, one per line, with the p
 snippet of the text.
 
     python scripts/check_site.py [book/_build/html] [--screenshot build/site/landing.png]
+                                 [--screenshots build/site/pages]
+
+``--screenshots DIR`` also saves a full-page screenshot of every page (``DIR/<page>.png``): look
+at each before calling the book done.
 
 Needs the `playwright` Python package (the `check` extra) and a Chromium: ``--browser``,
 ``$CHROMIUM``, a ``chromium``/``chromium-browser``/``google-chrome`` on PATH (e.g. Debian's
@@ -122,6 +126,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("site", nargs="?", default="book/_build/html", type=Path)
     ap.add_argument("--screenshot", default="build/site/landing.png", type=Path)
+    ap.add_argument("--screenshots", type=Path, metavar="DIR",
+                    help="also save a full-page screenshot of every page under DIR")
     ap.add_argument("--browser", help="Chromium executable (default: see module docstring)")
     args = ap.parse_args(argv)
     if not (args.site / "index.html").is_file():
@@ -141,6 +147,11 @@ def main(argv: list[str] | None = None) -> int:
             if path == args.site / "index.html":
                 args.screenshot.parent.mkdir(parents=True, exist_ok=True)
                 page.screenshot(path=str(args.screenshot), full_page=True)
+            if args.screenshots is not None:
+                name = path.relative_to(args.site).with_suffix(".png").as_posix()
+                shot = args.screenshots / name.replace("/", "__")
+                shot.parent.mkdir(parents=True, exist_ok=True)
+                page.screenshot(path=str(shot), full_page=True)
             page.close()
             failures += len(problems)
             for p in problems:

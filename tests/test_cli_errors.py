@@ -68,21 +68,46 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     return layout, store, ran
 
 
-def _mnist_folder(root: Path, *, good: bool = True) -> Path:
-    """A folder with the t10k files: tiny but valid IDX files, or junk with the right names."""
+def _mnist_folder(root: Path, *, good: bool = True, n: int = 1000) -> Path:
+    """A folder with the t10k files: small but valid IDX files (``n`` images; the training
+    pool, the even ones, holds n / 20 of every digit), or junk with the right names."""
     from grokpaper.core import mnist_data as mnist
 
     root.mkdir(parents=True, exist_ok=True)
     images, labels = mnist.FILES["t10k"]
     if good:
-        mnist.write_idx(root / images, np.zeros((4, 28, 28), np.uint8))
-        mnist.write_idx(root / labels, np.arange(4, dtype=np.uint8))
+        mnist.write_idx(root / images, np.zeros((n, 28, 28), np.uint8))
+        mnist.write_idx(root / labels, (np.arange(n) // 2 % 10).astype(np.uint8))
     else:
         (root / images).write_bytes(b"not an idx file at all")
         (root / labels).write_bytes(b"\x00")
     return root
 
 
+def _damaged_mnist_folders(tmp: Path) -> None:
+    """Good data under ``mnist``; damaged copies: ``short`` (an IDX file cut short),
+    ``badgz`` (flipped bytes inside a gzip stream), ``shortgz`` (a gzip file cut short)."""
+    import gzip
+
+    good = _mnist_folder(tmp / "mnist")
+    images = "t10k-images-idx3-ubyte"
+    for name, keep in (("short", 0.5), ("badgz", 1.0), ("shortgz", 0.5)):
+        folder = _mnist_folder(tmp / name)
+        raw = (good / images).read_bytes()
+        if name == "short":
+            (folder / images).write_bytes(raw[: int(len(raw) * keep)])
+            continue
+        (folder / images).unlink()
+        packed = bytearray(gzip.compress(raw))
+        if name == "badgz":
+            for i in range(len(packed) // 2, len(packed) // 2 + 8):
+                packed[i] ^= 0xFF
+        else:
+            packed = packed[: int(len(packed) * keep)]
+        (folder / f"{images}.gz").write_bytes(bytes(packed))
+
+
+FIG3B = "carvalho/fig3b_equidistant"
 # (id, argv after "run", environment changes, fragments the one error line must contain)
 BAD = [
     ("profile-unknown", ["--profile", "huge"], {}, ["'huge'", "smoke", "quick", "paper"]),
@@ -183,6 +208,54 @@ BAD = [
     ("workers-and-scheduler", ["--profile", "smoke", "--workers", "2", "--scheduler",
                                "tcp://h:1"], {}, ["not allowed with"]),
     ("unknown-option", ["--profile", "smoke", "--fast"], {}, ["unrecognized arguments: --fast"]),
+    # issue 15, item 10: the environment
+    ("device-nonsense", ["--profile", "smoke", FIG3B], {"GROKPAPER_DEVICE": "nonsense"},
+     ["GROKPAPER_DEVICE=nonsense is not a torch device", "unset it"]),
+    ("store-is-a-file", ["--profile", "smoke", FIG3B], {"GROKPAPER_STORE": "{tmp}/file"},
+     ["the result store (GROKPAPER_STORE={tmp}/file)", "is a file, not a folder",
+      "point GROKPAPER_STORE at a writable folder"]),
+    ("store-under-a-file", ["--profile", "smoke", FIG3B],
+     {"GROKPAPER_STORE": "{tmp}/file/store"}, ["cannot be created: {tmp}/file is a file"]),
+    ("mnist-images-cut-short", ["--profile", "smoke", "mnist/omnigrok_curves"],
+     {"GROKPAPER_MNIST": "{tmp}/short"},
+     ["mnist/omnigrok_curves", "{tmp}/short/t10k-images-idx3-ubyte is cut short"]),
+    ("mnist-gzip-bad-bytes", ["--profile", "smoke", "mnist/omnigrok_curves"],
+     {"GROKPAPER_MNIST": "{tmp}/badgz"},
+     ["{tmp}/badgz/t10k-images-idx3-ubyte.gz is a damaged gzip file", "download it again"]),
+    ("mnist-gzip-cut-short", ["--profile", "smoke", "mnist/phase_diagram"],
+     {"GROKPAPER_MNIST": "{tmp}/shortgz"},
+     ["{tmp}/shortgz/t10k-images-idx3-ubyte.gz is a damaged gzip file"]),
+    # item 11: every parameter has a range, and memory is estimated before allocating
+    ("range-seeds-huge", ["--profile", "smoke", "-p", "seeds=100000", FIG3B], {},
+     ["seeds=100000: 100000 is out of range (<= 1000", "seeds takes an integer >= 1 and <= 1000"]),
+    ("range-weight-decay-huge", ["--profile", "smoke", "-p", "weight_decay=1e300", FIG3B], {},
+     ["weight_decay=1e+300", "out of range (<= 10000"]),
+    ("range-per-subclass", ["--profile", "smoke", "-p", "per_subclass=1000000000",
+                            "carvalho/datasets"], {},
+     ["carvalho/datasets", "per_subclass=1000000000", "out of range (<= 10000"]),
+    ("range-lrs-list", ["--profile", "smoke", "-p", "lrs=[0.001,1e9]", "mnist/phase_diagram"],
+     {"GROKPAPER_MNIST": "{tmp}/mnist"}, ["lrs=[0.001, 1000000000.0]", "out of range (<= 1000000"]),
+    # Ensembles are cut to the memory free: only a run too large to train alone is refused
+    # (32 layers of 16,384 units: ~130 GB for one member with its optimizer state).
+    ("memory", ["--profile", "smoke", "-p", "sizes=[1000000]", "-p", "n_test=1000000", "-p",
+                f"hidden={[16384] * 32}".replace(" ", ""), "-p", "seeds=64", FIG3B], {},
+     ["carvalho/fig3b_equidistant: its largest ensemble needs about", "GiB (data",
+      "free on", "lower seeds, sizes or widths"]),
+    # item 12: cross-field rules, stated once by each parameter dataclass
+    ("rule-batch-vs-sizes", ["--profile", "smoke", "-p", "sizes=[50]", FIG3B], {},
+     ["carvalho/fig3b_equidistant: batch_size=100 exceeds the smallest training size"]),
+    ("rule-fig3a-batch", ["--profile", "smoke", "-p", "batch_size=500", "-p", "sizes=[200]",
+                          "carvalho/fig3a_sparsity"], {}, ["batch_size=500 exceeds"]),
+    ("rule-fig4-subsampled", ["--profile", "smoke", "-p", "n_subsampled_per_class=20",
+                              "carvalho/fig4_equivariant"], {},
+     ["n_subsampled_per_class must be in [0, 10] for the equivariant dataset, got 20"]),
+    ("rule-omnigrok-pool", ["--profile", "smoke", "-p", "n_train=6000",
+                            "mnist/omnigrok_curves"], {"GROKPAPER_MNIST": "{tmp}/mnist"},
+     ["mnist/omnigrok_curves: n_train=6000 exceeds the training pool of 500 images"]),
+    ("rule-clusters-per-digit", ["--profile", "smoke", "-p", "k=50", "-p", "fs=[0.5]",
+                                 "mnist/cluster_shift"], {"GROKPAPER_MNIST": "{tmp}/mnist"},
+     ["mnist/cluster_shift: k=50 clusters per digit need at least 54 training images",
+      "(max_pool=600) has 50 of digit 0", "lower k"]),
 ]
 
 
@@ -194,6 +267,7 @@ def test_bad_input_gives_one_line_exit_2_and_writes_nothing(
     (tmp_path / "file").write_text("x")
     (tmp_path / "empty").mkdir()
     _mnist_folder(tmp_path / "junk", good=False)
+    _damaged_mnist_folders(tmp_path)
     for name, value in environ.items():
         monkeypatch.setenv(name, value.format(tmp=tmp_path))
     with pytest.raises(SystemExit) as exc:
@@ -302,3 +376,103 @@ def test_command_line_error_in_a_subprocess(tmp_path):
     assert proc.stdout == ""
     assert not (tmp_path / "store").exists()
     assert (page.stat().st_mtime_ns if page.exists() else None) == before
+
+
+# Issue 15, items 6 and 10: what the run writes to, and the device, checked before it starts.
+
+def test_cuda_without_a_gpu_is_refused_naming_the_variable(env, monkeypatch, capsys):
+    import torch
+
+    layout, store, ran = env
+    count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    monkeypatch.setenv("GROKPAPER_DEVICE", "cuda" if count == 0 else f"cuda:{count}")
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["run", "--profile", "smoke", FIG3B], layout=layout)
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and err.count("\n") == 1
+    assert "GROKPAPER_DEVICE=cuda" in err and ("sees no GPU" if count == 0 else "GPU(s)") in err
+    assert ran == [] and not store.exists()
+
+
+def _refused(layout, capsys) -> str:
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["run", "--profile", "smoke", FIG3B], layout=layout)
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and err.count("\n") == 1 and "Traceback" not in err, err
+    return err
+
+
+@pytest.mark.parametrize(("which", "errno_name", "words"), [
+    ("book", "EROFS", "cannot write to the book folder {path}: Read-only file system; make it "
+                      "writable"),
+    ("build", "ENOSPC", "cannot write to the build folder {path}: No space left on device; "
+                        "make it writable and free some space"),
+    ("store", "EACCES", "cannot write to the result store (GROKPAPER_STORE={path}) {path}: "
+                        "Permission denied"),
+])
+def test_an_unwritable_folder_is_refused_before_anything_runs(
+        env, monkeypatch, capsys, which, errno_name, words):
+    import errno
+
+    from grokpaper.core import files
+
+    layout, store, ran = env
+    path = {"book": layout.book, "build": layout.build, "store": store}[which]
+    path.mkdir()
+    code = getattr(errno, errno_name)
+
+    def failing_open(file, *args, **kwargs):
+        if Path(file).parent == path:
+            raise OSError(code, os.strerror(code), str(file))
+        return open(file, *args, **kwargs)
+
+    real_unlink = os.unlink
+
+    def unlink(file, *args, **kwargs):  # a read-only file system refuses even a missing file
+        if code == errno.EROFS and Path(file).parent == path:
+            raise OSError(code, os.strerror(code), str(file))
+        return real_unlink(file, *args, **kwargs)
+
+    monkeypatch.setattr(files, "open", failing_open, raising=False)
+    monkeypatch.setattr(os, "unlink", unlink)
+    assert words.format(path=path) in _refused(layout, capsys)
+    assert ran == [] and list(path.iterdir()) == []
+
+
+def test_a_book_path_that_is_a_file_is_refused(env, capsys):
+    layout, store, ran = env
+    layout.book.write_text("not a folder")
+    assert f"the book folder {layout.book} is a file, not a folder" in _refused(layout, capsys)
+    assert ran == []
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes to read-only folders")
+def test_a_read_only_book_folder_is_refused(env, capsys):
+    layout, store, ran = env
+    layout.book.mkdir()
+    layout.book.chmod(0o555)
+    try:
+        assert "cannot write to the book folder" in _refused(layout, capsys)
+    finally:
+        layout.book.chmod(0o755)
+    assert ran == []
+
+
+def test_every_number_field_declares_its_range_and_the_paper_values_are_in_it():
+    """Each number field of each parameter dataclass a notebook resolves has a range in its
+    ``RANGES`` (what pre-flight reads), with an upper bound; the paper's defaults and every
+    profile's values pass the ranges and the cross-field rules (building them runs both)."""
+    from grokpaper.core import params
+
+    classes = {where: figures for nb in notebooks.discover()
+               for figures, where, _ in notebooks.notebook_parameters(nb).resolves}
+    for where, figures in classes.items():
+        cls = notebooks.load_class(where)
+        ranges = getattr(cls, "RANGES", {})
+        assert set(params.numeric_fields(cls)) == set(ranges), where
+        for name, rng in ranges.items():
+            assert rng.hi is not None or rng.cap is not None, f"{where}.{name}: no upper bound"
+        cls()  # the paper's values
+        for figure in figures:
+            for profile in profiles.overrides(figure):
+                profiles.resolve(figure, cls, profile)

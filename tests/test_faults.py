@@ -3,7 +3,8 @@
 * A sweep killed with SIGKILL at random points keeps every run it finished, intact, and the
   rerun gives results identical to an uninterrupted sweep.
 * A truncated or corrupted result file is detected (checksum), reported, moved aside and
-  recomputed; it is never returned.
+  recomputed; it is never returned. So is a valid file on another key's path (swapped or
+  copied): every file records its key and kind, checked on load.
 * Two processes writing the same key leave one complete result, never a mix.
 * A diverging ensemble member is recorded with its step; the other members are unaffected.
 
@@ -188,7 +189,8 @@ def test_sigkilled_sweep_keeps_finished_runs_and_resumes_identically(tmp_path):
     assert sorted(final) == sorted(keys)
     for key in keys:
         assert_same(final[key], reference[key])
-    assert not list((store.root / "claims").glob("*.claim"))  # dead owners' claims taken over
+    # Dead owners' claims were taken over, and every claim is released now.
+    assert set(store.claims.states().values()) == {"released"}
     # The resumed sweep reads the same results through the sweep API as well.
     for key, res in zip(keys, run_sweep(runs, store, train=counting(calls := [])), strict=True):
         assert_same(res, reference[key])
@@ -382,6 +384,52 @@ def test_saved_meta_is_returned_as_given(tmp_path):
         store.save("k", "cd" * 16, {"__sha256__": np.zeros(1)}, {})
     with pytest.raises(ValueError, match="reserved"):
         store.save("k", "cd" * 16, {"x": np.zeros(1)}, {"store_format": 1})
+
+
+def test_swapped_results_are_caught_reported_and_recomputed(swept):
+    """Two valid results swapped (issue 15, item 1): each file passes its checksum, but holds
+    another config's numbers; loaded for its path's key, each is damage."""
+    runs, store, results, path1 = swept
+    path0 = store.path(KIND, config_key(KIND, runs[0]))
+    raw0, raw1 = path0.read_bytes(), path1.read_bytes()
+    path0.write_bytes(raw1)
+    path1.write_bytes(raw0)
+    calls: list[list[int]] = []
+    with pytest.warns(DamagedResultWarning, match="holds the result of another config") as rec:
+        again = run_sweep(runs, store, train=counting(calls))
+    assert len(rec) == 2 and {path0.name, path1.name} <= {
+        Path(str(w.message).split(":")[0].split()[-1]).name for w in rec}
+    assert calls == [[0, 1]]  # retrained, and the right numbers for each run
+    for a, b in zip(again, results, strict=True):
+        assert_same(a, b)
+    assert path0.with_name(path0.name + ".damaged").exists()
+
+
+def test_swapped_files_of_the_previous_format_are_caught_too(swept):
+    """Files written before keys were recorded (format 2) are checked by recomputing the key
+    of the config they record."""
+    from grokpaper.core.store import payload_sha256
+
+    runs, store, results, path1 = swept
+    path0 = store.path(KIND, config_key(KIND, runs[0]))
+    for path in (path0, path1):  # rewrite both as format 2: no key or kind in the meta
+        entries = _npz_entries(path.read_bytes())
+        meta = json.loads(str(entries.pop("__meta__")))
+        del entries["__sha256__"], meta["store_key"], meta["store_kind"]
+        meta["store_format"] = 2
+        meta_json = json.dumps(meta)
+        buf = io.BytesIO()
+        np.savez(buf, __meta__=np.array(meta_json),
+                 __sha256__=np.array(payload_sha256(meta_json, entries)), **entries)
+        path.write_bytes(buf.getvalue())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DamagedResultWarning)
+        assert_same(store.load(KIND, path0.stem), results[0])  # a format-2 file still loads
+    raw0 = path0.read_bytes()
+    path0.write_bytes(path1.read_bytes())
+    path1.write_bytes(raw0)
+    with pytest.warns(DamagedResultWarning, match="holds the result of another config"):
+        assert store.load(KIND, path0.stem) is None
 
 
 # --- two writers of one key -------------------------------------------------------------------

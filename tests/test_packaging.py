@@ -134,3 +134,12 @@ def test_installed_metadata_agrees():
     except metadata.PackageNotFoundError:
         pytest.skip("grokpaper is not installed (only on PYTHONPATH)")
     assert installed == grokpaper.__version__
+
+
+def test_cli_version_is_the_one_version(capsys):
+    from grokpaper.book import cli
+
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["--version"])
+    assert exc.value.code == 0
+    assert capsys.readouterr().out == f"grokpaper {grokpaper.__version__}\n"

@@ -245,3 +245,114 @@ def test_chapter_with_its_data_runs_and_nbval_leaves_out_only_missing(
     assert len(runner.nbval_prepare(tmp_path / "out2", "smoke", layout)) == 2
     [ran] = runner.run([mnist_nb], "smoke", layout=layout, quiet=True)
     assert ran.status == "FAILED" and "must not run without data" in ran.detail
+
+
+# --- faults (issue 15): damage on the page, switched stores, damaged verdicts, write errors ---
+
+DAMAGING = ('# %% [markdown]\n# # A chapter\n\n# %% tags=["parameters"]\nprofile = "quick"\n\n'
+            '# %%\nimport numpy as np\nfrom grokpaper.core.store import Store\n\n'
+            'store = Store()\npath = store.save("k", "ab" * 16, {"x": np.zeros(3)}, {})\n'
+            'path.write_bytes(path.read_bytes()[:50])\n'
+            'assert store.load("k", "ab" * 16) is None\n')
+RECORDING = ('# %% tags=["parameters"]\nprofile = "quick"\n\n# %%\n'
+             'from grokpaper.core import verdicts\n\n'
+             'verdicts.record("chap", [verdicts.Verdict(paper="P", figure="F", claim="c", '
+             'measured="m", verdict="supported", page="chap")], profile=profile)\n')
+
+
+def test_damage_found_while_a_page_ran_is_on_the_page_and_in_the_summary(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
+    monkeypatch.setenv("GROKPAPER_STORE", str(tmp_path / "store"))
+    layout = make_layout(tmp_path, {"chap": DAMAGING, "other": TINY})
+    assert cli.main(["run", "--profile", "smoke", "--quiet"], layout=layout) == 0
+    out, err = capsys.readouterr()
+    assert "1 damaged stored result(s) recomputed, see the page" in out
+    assert "1 damaged stored result(s) were found, moved aside and recomputed" in err
+    assert f"chap: damaged result {tmp_path / 'store'}" in err and "unreadable" in err
+    page = nbformat.read(layout.book / "chap.ipynb", as_version=4)
+    assert page.cells[0].source.startswith("# A chapter")
+    assert page.cells[1].source.startswith("```{warning}\nThe result store held 1 damaged")
+    assert "abababab" in page.cells[1].source
+    other = nbformat.read(layout.book / "other.ipynb", as_version=4)
+    assert not any("warning" in c.source for c in other.cells if c.cell_type == "markdown")
+
+
+def test_a_switched_store_or_a_missing_verdict_file_reruns_the_chapter(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GROKPAPER_STORE", str(tmp_path / "store"))
+    layout = make_layout(tmp_path, {"chap": RECORDING})
+    found = discover(layout)
+
+    def status() -> str:
+        [out] = runner.run(found, "smoke", layout=layout, quiet=True)
+        return out.status
+
+    assert status() == "ran" and status() == "skipped"
+    monkeypatch.setenv("GROKPAPER_STORE", str(tmp_path / "empty"))
+    assert status() == "ran"  # the page's verdicts now go to the new store
+    assert (tmp_path / "empty" / "verdicts" / "smoke" / "chap.json").exists()
+    assert status() == "skipped"
+    (tmp_path / "empty" / "verdicts" / "smoke" / "chap.json").unlink()
+    assert status() == "ran"
+    monkeypatch.setenv("GROKPAPER_STORE", str(tmp_path / "store"))
+    assert status() == "ran"  # back to the first store: hashed with the store, so rerun
+
+
+def test_a_damaged_verdict_file_reruns_its_chapter_and_never_fails_the_summary(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from grokpaper.core import verdicts
+
+    monkeypatch.setenv("GROKPAPER_STORE", str(tmp_path / "store"))
+    summary = ('# %% tags=["parameters"]\nprofile = "quick"\n\n# %%\n'
+               'from grokpaper.core.verdicts import load_all\n\n'
+               'print([(v.page, v.verdict) for v in load_all(profile=profile)])\n')
+    layout = make_layout(tmp_path, {"chap": RECORDING, "summary": summary})
+    found = discover(layout)
+    assert [o.status for o in runner.run(found, "smoke", layout=layout, quiet=True)] == [
+        "ran", "ran"]
+    path = verdicts.path_of("chap", profile="smoke")
+    intact = path.read_bytes()
+    path.write_bytes(intact[:40])  # cut short
+    # The summary alone: the damaged file is one "not run" row, and the damage is reported.
+    [alone] = runner.run(found[1:], "smoke", layout=layout, quiet=True)
+    assert alone.status == "ran", alone.detail
+    assert len(alone.damage) == 1 and f"damaged verdict file {path}" in alone.damage[0]
+    assert "rerun `grokpaper run --profile smoke chap`" in alone.damage[0]
+    printed = "".join(o.get("text", "") for c in nbformat.read(
+        layout.book / "summary.ipynb", as_version=4).cells for o in c.get("outputs", []))
+    assert "[('chap', 'not run')]" in printed
+    # A plain rerun reruns the chapter (its verdict file is gone), then the summary.
+    outcomes = runner.run(found, "smoke", layout=layout, quiet=True)
+    assert [o.status for o in outcomes] == ["ran", "ran"]
+    assert path.read_bytes() == intact
+
+
+def test_a_write_error_fails_that_notebook_keeps_its_work_and_the_run_goes_on(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+
+    layout = make_layout(tmp_path, {"a": TINY, "b": TINY})
+    real = runner.atomic_write_text
+
+    def read_only_page_a(path: Path, text: str) -> None:
+        if path == layout.book / "a.ipynb":
+            raise OSError(errno.EROFS, "Read-only file system", str(path))
+        real(path, text)
+
+    monkeypatch.setattr(runner, "atomic_write_text", read_only_page_a)
+    a, b = runner.run(discover(layout), "smoke", layout=layout, quiet=True)
+    assert (a.status, b.status) == ("FAILED", "ran")
+    assert a.detail == ("cannot write book/a.ipynb: Read-only file system; make room or make it "
+                        "writable, then rerun; the executed notebook is kept in "
+                        "build/failed/a.ipynb")
+    kept = nbformat.read(layout.build / "failed" / "a.ipynb", as_version=4)
+    assert "profile smoke" in "".join(o.get("text", "") for c in kept.cells
+                                      for o in c.get("outputs", []))
+
+    def full_build(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device", str(layout.build / ".running-x"))
+
+    monkeypatch.setattr(runner.tempfile, "TemporaryDirectory", full_build)
+    a, b = runner.run(discover(layout), "smoke", layout=layout, quiet=True, force=True)
+    assert (a.status, b.status) == ("FAILED", "FAILED")  # both tried: the run went on
+    assert a.detail.startswith("cannot write build/.running-x: No space left on device")

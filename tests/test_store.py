@@ -96,18 +96,22 @@ def test_groups_train_separately(tmp_path):
 
 def test_claims_block_live_owners_and_take_over_dead_ones(tmp_path):
     import json
-    import os
     import subprocess
     import sys
 
+    from grokpaper.core import claims
+
     store = Store(tmp_path)
     assert store.claim("c") and not store.claim("c")  # held by this (live) process
+    assert not Store(tmp_path).claim("c")  # ... also for another Store of this process
     store.release("c")
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
                           capture_output=True, text=True, check=True).stdout.strip()
-    path = tmp_path / "claims" / "c.claim"
-    path.write_text(json.dumps({"host": os.uname().nodename, "pid": int(dead), "time": 0}))
+    path = tmp_path / "claims" / "c" / "1.claim"  # the newest generation, not released
+    path.write_text(json.dumps({**claims.me(), "pid": int(dead), "start": 0.0}))
+    assert store.claims.states() == {"c": "stale"}
     assert store.claim("c")  # its owner is gone: the claim is taken over
+    assert store.claims.states() == {"c": "held"}
 
 
 def test_sweep_waits_for_a_chunk_another_process_is_training(tmp_path, monkeypatch):
@@ -132,3 +136,25 @@ def test_sweep_waits_for_a_chunk_another_process_is_training(tmp_path, monkeypat
                            seed_of=lambda r: r.a, store=store, device="cpu", progress=False)
     timer.join()
     assert calls == [] and [r.meta["by"] for r in out] == ["other", "other"]
+
+
+def test_the_key_is_the_config_alone_and_provenance_records_the_device(tmp_path):
+    """Issue 15, item 13: a result trained on one device is reused on another (same config,
+    same seeds: the same experiment), and its provenance says where it trained; the README
+    says the same."""
+    from pathlib import Path
+
+    store = Store(tmp_path)
+    runs = [Cfg(a=1), Cfg(a=2)]
+    kw = dict(group_key=lambda r: 0, seed_of=lambda r: r.a, store=store, progress=False)
+    calls: list[list[int]] = []
+    first = sweep.run_cached("k", runs, _fake_train(calls), device="cpu", **kw)
+    again = sweep.run_cached("k", runs, _fake_train(calls), device="cuda:0", **kw)
+    assert calls == [[1, 2]]  # trained once, on the CPU; reused for the GPU run
+    assert [r.meta["provenance"]["device"] for r in again] == ["cpu", "cpu"]
+    assert [float(r.arrays["value"][0]) for r in again] == [
+        float(r.arrays["value"][0]) for r in first]
+    assert config_key("k", runs[0]) == config_key("k", Cfg(a=1))  # no device in the key
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    assert "store keys include the device" not in readme
+    assert "a GPU run reuses results a CPU run stored" in " ".join(readme.split())

@@ -8,5 +8,6 @@ Each module imports only those listed below it, and none imports a study
 - ``runner``: execute notebooks into pages, skipping unchanged ones;
 - ``cluster``: the Dask cluster of a run, and notebooks as tasks on it;
 - ``missing_data``: the page of a chapter whose data is missing;
+- ``pages``: what an executed notebook gets before it is a page (folded cells, damage notes);
 - ``notebooks``: the bottom: notebooks, pages, outcomes, parameters cells.
 """

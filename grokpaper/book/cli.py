@@ -1,35 +1,46 @@
-"""Command line: ``grokpaper run | plan | list | nbval-prepare`` (see ``grokpaper --help``).
+"""Command line: ``grokpaper run | plan | list | fetch | nbval-prepare`` (see ``grokpaper
+--help``).
 
 Everything a user types is checked before any notebook runs (so a typo never leaves a half-run
 book or store behind): the profile, the notebook names, ``--workers``, and every ``-p NAME=VALUE``
 against the chosen notebooks' ``parameters`` cells and the parameter dataclasses their
-``profiles.resolve`` calls name (type, range, allowed choices), plus the MNIST folder when an
-MNIST notebook is chosen. A bad input ends the command with one line on stderr,
-``grokpaper run: error: ...``, naming what was wrong and what is allowed, and exit status 2.
+``profiles.resolve`` calls name (type, range, allowed choices, cross-field rules, memory),
+the MNIST folder when an MNIST notebook is chosen, and the environment: the store, ``book/`` and
+``build/`` must be writable and ``$GROKPAPER_DEVICE`` usable. A bad input ends the command with
+one line on stderr, ``grokpaper run: error: ...``, naming what was wrong and what is allowed,
+and exit status 2.
+
+After the run, notebooks that failed (exit status 1) and damaged stored results that were
+found and recomputed are listed on stderr.
+
+``run --max-steps N`` is a shape run: every step budget capped at N
+(:func:`grokpaper.core.profiles.cap_steps`), pages, build files and results under
+``build/shape/<profile>-N-steps/``, never in ``book/`` or the user's store. ``run --profile
+paper`` on a CPU first asks ``grokpaper plan`` (:mod:`grokpaper.book.planner`) how long it
+would take, and wants ``--yes`` above an hour.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import warnings
 from pathlib import Path
 from typing import Any, NoReturn
 
+import grokpaper
 from grokpaper.book import planner, preflight, runner
 from grokpaper.book.cluster import cluster
 from grokpaper.book.notebooks import Layout, discover, select
 from grokpaper.core import profiles
-from grokpaper.core.paths import STORE_ENV, default_device
+from grokpaper.core.paths import STORE_ENV, absolute, default_device, pin_path_variables, store_root
 from grokpaper.core.profiles import MAX_STEPS_ENV, PROFILE_NAMES
-from grokpaper.core.throughput import human_seconds
 from grokpaper.core.verdicts import NOT_RUN
 
 #: Setting this environment variable to 1 answers yes (``run --yes``).
 YES_ENV = "GROKPAPER_YES"
-#: A run predicted to take longer than this on a CPU asks for --yes first.
+#: A paper run predicted to take longer than this on a CPU asks for --yes first.
 ASK_ABOVE_S = 3600.0
 
 
@@ -44,6 +55,8 @@ class _Parser(argparse.ArgumentParser):
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="grokpaper", description="Execute the book's notebooks under a profile.")
+    parser.add_argument("--version", action="version",
+                        version=f"%(prog)s {grokpaper.__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     run = sub.add_parser("run", help="execute notebooks into book/ (unchanged ones are skipped)")
@@ -63,12 +76,12 @@ def _parser() -> argparse.ArgumentParser:
                      help="shape run: cap every step budget at N (grids, sizes, seeds, widths "
                           "and data stay the profile's); pages and results go to "
                           "build/shape/<profile>-N-steps/, never to book/ or your store")
+    run.add_argument("--yes", action="store_true",
+                     help=f"start a paper run even when the plan predicts hours on this CPU "
+                          f"(or set {YES_ENV}=1)")
     run.add_argument("notebooks", nargs="*", metavar="NOTEBOOK",
                      help="e.g. carvalho/fig3b_equidistant or its path (default: all)")
     run.set_defaults(subparser=run)
-
-    run.add_argument("--yes", action="store_true",
-                     help=f"start even when the plan predicts hours on a CPU (or set {YES_ENV}=1)")
 
     plan = sub.add_parser("plan", help="what notebooks train under a profile: runs, ensembles, "
                                        "FLOPs, peak memory, predicted time (nothing trains)")
@@ -81,8 +94,8 @@ def _parser() -> argparse.ArgumentParser:
                       help="size the ensembles for this device (default: $GROKPAPER_DEVICE, "
                            "cuda, cpu); 'cuda' without a GPU plans for the accelerator")
     plan.add_argument("--throughput", type=Path, default=None, metavar="FILE",
-                      help="rates to use: a calibration or scripts/benchmark.py JSON (this "
-                           "machine, or a GPU's), or an accelerator's figures (README: GPU)")
+                      help="rates: a calibration or scripts/benchmark.py JSON (this machine or "
+                           "a GPU), or an accelerator's figures (see BENCHMARKS.md)")
     plan.add_argument("--calibrate", action="store_true",
                       help="measure this machine again instead of using its cached calibration")
     plan.add_argument("--no-times", action="store_true",
@@ -92,6 +105,15 @@ def _parser() -> argparse.ArgumentParser:
     plan.set_defaults(subparser=plan)
 
     sub.add_parser("list", help="list the notebooks and their output pages")
+
+    fetch = sub.add_parser("fetch", help="download a data set once (checksums verified)")
+    fetch.add_argument("dataset", choices=["mnist"])
+    fetch.add_argument("--to", type=Path, default=None, metavar="DIR",
+                       help="folder to fetch into (default: $GROKPAPER_MNIST when set, else "
+                            "data/mnist in the repository, where it is found without a setting)")
+    fetch.add_argument("--if-missing", action="store_true",
+                       help="only when no MNIST files are found; a failed download (offline) "
+                            "is then a warning, and the MNIST pages say they were not run")
 
     prep = sub.add_parser("nbval-prepare",
                           help="write parameterized (unexecuted) notebooks for pytest --nbval-lax")
@@ -107,6 +129,10 @@ def main(argv: list[str] | None = None, *, layout: Layout | None = None) -> int:
     """
     parser = _parser()
     args = parser.parse_args(argv)
+    # Paths typed relative to here: the notebook kernels run in book/<study>/.
+    pin_path_variables()
+    if args.command == "fetch":
+        return fetch_mnist(args.to, if_missing=args.if_missing)
     layout = layout or Layout()
     if args.command == "run":
         try:
@@ -119,14 +145,14 @@ def main(argv: list[str] | None = None, *, layout: Layout | None = None) -> int:
             return _shape_run(args, cap, layout)
     notebooks = discover(layout)
 
+    if args.command == "plan":
+        return _plan(args, notebooks, layout)
+
     if args.command == "list":
         root = layout.notebooks.parent
         for nb in notebooks:
             print(f"{nb.name:<40} {nb.source.relative_to(root)} -> {nb.output.relative_to(root)}")
         return 0
-
-    if args.command == "plan":
-        return _plan(args, notebooks, layout)
 
     if args.command == "nbval-prepare":
         written = runner.nbval_prepare(args.out, args.profile, layout)
@@ -163,10 +189,13 @@ def _shape_run(args: argparse.Namespace, cap: int, layout: Layout) -> int:
 
 
 def _run(args: argparse.Namespace, notebooks: list, layout: Layout) -> int:
+    """``grokpaper run``: pre-flight, then the notebooks, then what went wrong."""
     if args.workers is not None and args.workers <= 0:
         args.subparser.error(f"--workers must be a positive integer, got {args.workers}")
     try:
         params = preflight.parse_params(args.param)
+        if isinstance(params.get("data_dir"), str):
+            params["data_dir"] = str(absolute(params["data_dir"]))
         names = [item.partition("=")[0].strip() for item in args.param]
         repeated = sorted({n for n in names if names.count(n) > 1})
         if repeated:
@@ -178,18 +207,30 @@ def _run(args: argparse.Namespace, notebooks: list, layout: Layout) -> int:
             warnings.simplefilter("ignore", profiles.CappedStepsWarning)
             preflight.check_run_inputs(chosen, args.profile, params,
                                        explicit=bool(args.notebooks))
+        preflight.check_environment(layout)
     except ValueError as exc:
         args.subparser.error(str(exc))
-    if not args.yes and os.environ.get(YES_ENV, "") != "1" and _too_long_here(args, chosen,
-                                                                               params):
+    if (args.profile == "paper" and not args.yes and os.environ.get(YES_ENV) != "1"
+            and default_device().startswith("cpu")
+            and planner.too_long(chosen, args.profile, params, limit_s=ASK_ABOVE_S)):
+        print(f"grokpaper run: pass --yes (or set {YES_ENV}=1) to start it anyway",
+              file=sys.stderr)
         return 2
     with cluster(scheduler=args.scheduler, workers=args.workers) as client:
         outcomes = runner.run(chosen, args.profile, params, layout=layout, force=args.force,
                               quiet=args.quiet, client=client)
+    damaged = [(o.notebook.name, line) for o in outcomes for line in o.damage]
+    if damaged:
+        print(f"\n{len(damaged)} damaged stored result(s) were found, moved aside and recomputed "
+              f"(each page that met one says so; also in {store_root() / 'damaged.log'}):",
+              file=sys.stderr)
+        for name, line in damaged:
+            print(f"  {name}: {line}", file=sys.stderr)
     not_run = [o.notebook.name for o in outcomes if o.status == NOT_RUN]
     if not_run:
         print(f"\nnot run, their data is missing (the book says so on their pages): "
-              f"{', '.join(not_run)}", file=sys.stderr)
+              f"{', '.join(not_run)}; online, `grokpaper fetch mnist` fetches MNIST once",
+              file=sys.stderr)
     failed = [o for o in outcomes if o.status == "FAILED"]
     if failed:
         print(f"\n{len(failed)} of {len(outcomes)} notebook(s) failed:", file=sys.stderr)
@@ -199,65 +240,49 @@ def _run(args: argparse.Namespace, notebooks: list, layout: Layout) -> int:
     return 0
 
 
-def _chosen(args: argparse.Namespace, notebooks: list, layout: Layout
-            ) -> tuple[list, dict[str, Any]]:
-    params = preflight.parse_params(args.param)
-    chosen = select(notebooks, args.notebooks, layout)
-    if not chosen:
-        raise ValueError(f"no notebooks found under {layout.notebooks}")
-    return chosen, params
-
-
 def _plan(args: argparse.Namespace, notebooks: list, layout: Layout) -> int:
     """``grokpaper plan``: the table (or JSON) of what the notebooks would train."""
     if args.max_steps is not None and args.max_steps <= 0:
         args.subparser.error(f"--max-steps must be a positive integer, got {args.max_steps}")
     try:
-        chosen, params = _chosen(args, notebooks, layout)
+        params = preflight.parse_params(args.param)
+        chosen = select(notebooks, args.notebooks, layout)
+        if not chosen:
+            raise ValueError(f"no notebooks found under {layout.notebooks}")
         preflight.check_run_inputs(chosen, args.profile, params, explicit=bool(args.notebooks))
     except ValueError as exc:
         args.subparser.error(str(exc))
-    device = args.device or default_device()
-    found = None if args.no_times else planner.rates(device, args.throughput,
-                                                     refresh=args.calibrate)
-    pages = planner.page_plans(chosen, args.profile, params,
-                               budget=planner.budget_for(device), max_steps=args.max_steps)
-    plan = planner.as_dict(pages, found)
-    if args.json:
-        print(json.dumps({"profile": args.profile, "max_steps": args.max_steps,
-                          "device": device, "budget_bytes": planner.budget_for(device),
-                          "notes": list(found.notes) if found else [], **plan}, indent=1))
-    else:
-        print(f"plan: profile {args.profile}"
-              + (f", step budgets capped at {args.max_steps}" if args.max_steps else "")
-              + f"; ensembles sized for {device} "
-              f"({planner.budget_for(device) / 2**30:.1f} GiB budget)\n")
-        print(planner.table(plan, found))
+    options: dict[str, Any] = {"max_steps": args.max_steps, "device": args.device,
+                               "throughput": args.throughput, "calibrate": args.calibrate,
+                               "times": not args.no_times, "as_json": args.json}
+    print(planner.report(chosen, args.profile, params, **options))
     return 0
 
 
-def _too_long_here(args: argparse.Namespace, chosen: list, params: dict[str, Any]) -> bool:
-    """Whether a ``paper`` run on a CPU is predicted to take longer than ``ASK_ABOVE_S`` (then
-    say so on stderr and ask for --yes)."""
-    device = default_device()
-    if args.profile != "paper" or not device.startswith("cpu"):
-        return False
-    print("planning the paper profile on this CPU (the first time, a calibration of ~1-2 "
-          "minutes)...", file=sys.stderr)
-    found = planner.rates(device)
-    pages = planner.page_plans(chosen, args.profile, params,
-                               budget=planner.budget_for(device), max_steps=profiles.max_steps())
-    plan = planner.as_dict(pages, found)
-    total = plan["total"]["seconds_here"]
-    if total <= ASK_ABOVE_S:
-        return False
-    print(planner.table(plan, found), file=sys.stderr)
-    print(f"\ngrokpaper run: the paper profile is predicted to take "
-          f"{human_seconds(total)} on this CPU "
-          f"(~{human_seconds(plan['total']['seconds_accelerator'])} on "
-          f"{found.accelerator_name}); pass --yes (or set {YES_ENV}=1) to start it anyway",
-          file=sys.stderr)
-    return True
+def fetch_mnist(to: Path | None, *, if_missing: bool = False) -> int:
+    """``grokpaper fetch mnist``: download the four official files once (see
+    :mod:`grokpaper.core.mnist_fetch`); returns the exit status."""
+    # torch and torchvision only for this command: ~2-4 s that every other command would pay.
+    from grokpaper.core import mnist_data, mnist_fetch
+
+    try:
+        found = mnist_data.find_dir(to)
+    except mnist_data.MnistNotFound:
+        found = None
+    if found is not None and (if_missing or mnist_data.has_all_files(found)):
+        print(f"grokpaper fetch: MNIST found in {found}; nothing to fetch")
+        return 0
+    try:
+        folder = mnist_fetch.download(to)
+    except (mnist_fetch.FetchFailed, OSError) as exc:  # OSError: e.g. a read-only folder
+        if not if_missing:
+            print(f"grokpaper fetch: error: {exc}", file=sys.stderr)
+            return 1
+        print(f"grokpaper fetch: MNIST not fetched ({exc}); the MNIST chapters will be pages "
+              f"that say they were not run", file=sys.stderr)
+        return 0
+    print(f"grokpaper fetch: MNIST (training and test splits, checksums verified) in {folder}")
+    return 0
 
 
 if __name__ == "__main__":

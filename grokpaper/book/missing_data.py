@@ -16,7 +16,7 @@ import nbformat
 
 from grokpaper.book.notebooks import KERNELSPEC, Notebook, notebook_parameters
 from grokpaper.core import verdicts
-from grokpaper.core.store import atomic_write_text
+from grokpaper.core.files import atomic_write_text
 
 
 def why_missing(nb: Notebook, params: dict[str, Any]) -> str | None:

@@ -55,6 +55,9 @@ class Outcome:
     status: str  # "ran", "skipped", "FAILED" or verdicts.NOT_RUN (data missing)
     seconds: float
     detail: str = ""
+    #: Damaged stored results (or verdict files) the notebook found, one line each: they were
+    #: moved aside and recomputed, and the page says so.
+    damage: tuple[str, ...] = ()
 
 
 class UnknownNotebook(ValueError):

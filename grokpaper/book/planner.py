@@ -14,14 +14,16 @@ from __future__ import annotations
 import importlib
 import json
 import math
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from grokpaper.book.notebooks import Notebook, load_class, notebook_parameters
 from grokpaper.core import profiles
-from grokpaper.core.cost import CUDA_SHARE, memory_budget
+from grokpaper.core.memory import USABLE, budget
 from grokpaper.core.mnist_data import MnistNotFound
+from grokpaper.core.paths import default_device
 from grokpaper.core.plan import PagePlan, plan_page, works
 from grokpaper.core.throughput import (
     H100,
@@ -100,14 +102,15 @@ def rates(device: str, throughput: Path | None = None, *, refresh: bool = False)
 
 
 def budget_for(device: str, accelerator: Accelerator = H100) -> float:
-    """The memory budget chunks are sized to on ``device``; for a GPU this machine does not
-    have, that share of the accelerator's memory."""
+    """The memory budget the sweeps will size chunks to on ``device``
+    (:func:`grokpaper.core.memory.budget`); for a GPU this machine does not have, that share of
+    the accelerator's memory."""
     if device.startswith("cuda"):
         try:
-            return memory_budget(device)
+            return budget(device)
         except (RuntimeError, AssertionError, ValueError):  # no GPU here
-            return CUDA_SHARE * accelerator.memory_bytes
-    return memory_budget(device)
+            return USABLE * accelerator.memory_bytes
+    return budget(device)
 
 
 def as_dict(pages: list[PagePlan], found: Rates | None) -> dict[str, Any]:
@@ -166,3 +169,43 @@ def table(plan: dict[str, Any], found: Rates | None) -> str:
         text += (f"\n\nhere: {found.here_name}; accelerator: {found.accelerator_name}\n"
                  + "\n".join(f"- {n}" for n in found.notes))
     return text
+
+
+def report(chosen: list[Notebook], profile: str, params: dict[str, Any], *,
+           max_steps: int | None = None, device: str | None = None,
+           throughput: Path | None = None, calibrate: bool = False, times: bool = True,
+           as_json: bool = False) -> str:
+    """``grokpaper plan``'s output: a table (or JSON) per notebook and in total."""
+    device = device or default_device()
+    found = rates(device, throughput, refresh=calibrate) if times else None
+    room = budget_for(device)
+    plan = as_dict(page_plans(chosen, profile, params, budget=room, max_steps=max_steps), found)
+    if as_json:
+        return json.dumps({"profile": profile, "max_steps": max_steps, "device": device,
+                           "budget_bytes": room, "notes": list(found.notes) if found else [],
+                           **plan}, indent=1)
+    head = (f"plan: profile {profile}"
+            + (f", step budgets capped at {max_steps}" if max_steps else "")
+            + f"; ensembles sized for {device} ({room / 2**30:.1f} GiB budget); times: "
+            f"training and evaluation, not the kernels' start, analysis and plots\n")
+    return head + "\n" + table(plan, found)
+
+
+def too_long(chosen: list[Notebook], profile: str, params: dict[str, Any], *,
+             limit_s: float) -> bool:
+    """Whether the chosen notebooks are predicted to take longer than ``limit_s`` on this
+    CPU; if so, the plan and the prediction go to stderr."""
+    print(f"planning the {profile} profile on this CPU (the first time, a calibration of a "
+          f"few minutes)...", file=sys.stderr)
+    found = rates("cpu")
+    plan = as_dict(page_plans(chosen, profile, params, budget=budget_for("cpu"),
+                              max_steps=profiles.max_steps()), found)
+    total = plan["total"]["seconds_here"]
+    if total <= limit_s:
+        return False
+    print(table(plan, found), file=sys.stderr)
+    print(f"\ngrokpaper run: the {profile} profile is predicted to take "
+          f"{human_seconds(total)} on this CPU (~"
+          f"{human_seconds(plan['total']['seconds_accelerator'])} on {found.accelerator_name})",
+          file=sys.stderr)
+    return True

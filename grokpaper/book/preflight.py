@@ -1,15 +1,17 @@
 """Pre-flight checks of what a user typed for ``grokpaper run``, before any notebook runs.
 
 Every ``-p NAME=VALUE`` is checked against the chosen notebooks' ``parameters`` cells and the
-parameter dataclasses their ``profiles.resolve`` calls name (type, range, allowed choices),
-and the MNIST folder when an MNIST notebook is chosen, so that a typo never leaves a half-run
-book or store behind. Problems raise :class:`BadInput` (a ValueError) naming what is allowed.
+parameter dataclasses their ``profiles.resolve`` calls name: type, range and allowed values,
+as each dataclass declares them (``RANGES`` and ``CHOICES``, see :mod:`grokpaper.core.params`;
+so this module knows no study). Then each chosen notebook's parameter objects are built with
+the values applied, which runs their cross-field rules; the memory estimate of each one's
+largest ensemble is compared with the memory free on its device; an MNIST chapter's folder is
+read whole and its parameters checked against the data found (``n_train`` within the pool).
+A typo never leaves a half-run book or store behind. Problems raise :class:`BadInput` (a
+ValueError) naming what is wrong and what is allowed.
 
-The allowed values of a string field are declared by its dataclass, in a ``CHOICES`` class
-variable (field -> values), so that this module knows no study; the dataclass is imported from
-the notebook's own ``profiles.resolve`` call, and only when a parameter needs it.
-:mod:`grokpaper.core.mnist_data` is imported only to check an MNIST folder: it imports torch
-(~2-4 s), which every other check (and every typo) would pay otherwise.
+Building the objects imports the studies (torch, ~2-4 s): every value is checked first, so a
+typo is reported without that cost.
 """
 
 from __future__ import annotations
@@ -17,14 +19,25 @@ from __future__ import annotations
 import gzip
 import json
 import math
+import os
 import types
 import typing
-from collections.abc import Callable, Iterable
+import zlib
+from collections.abc import Iterable
 from typing import Any
 
-from grokpaper.book.notebooks import Notebook, NotebookParameters, load_class, notebook_parameters
-from grokpaper.core import profiles
-from grokpaper.core.paths import mnist_dir
+from grokpaper.book.notebooks import (
+    Layout,
+    Notebook,
+    NotebookParameters,
+    load_class,
+    notebook_parameters,
+)
+from grokpaper.core import memory, profiles
+from grokpaper.core import params as P
+from grokpaper.core.files import writable_folder
+from grokpaper.core.params import Range
+from grokpaper.core.paths import default_device, device_problem, mnist_dir, store_root
 
 #: Allowed values of a string parameter: its dataclass's ``CHOICES[field]``; None: any string.
 Choices = tuple[str, ...] | None
@@ -48,34 +61,21 @@ def parse_params(items: Iterable[str]) -> dict[str, Any]:
     return params
 
 
-#: Types of parameters that no dataclass field describes and whose default is None.
-EXTRA_TYPES: dict[str, Any] = {"data_dir": str, "threshold": float, "per_subclass": int}
-
-#: Ranges by parameter or field name (a list applies its range to every element).
-_UNIT = ("in [0, 1]", lambda x: 0 <= x <= 1)
-_FRACTION = ("in [0, 1)", lambda x: 0 <= x < 1)
-_OPEN_UNIT = ("in (0, 1)", lambda x: 0 < x < 1)
-_POSITIVE = ("> 0", lambda x: x > 0)
-_NON_NEGATIVE = (">= 0", lambda x: x >= 0)
-_AT_LEAST_1 = (">= 1", lambda x: x >= 1)
-_AT_LEAST_2 = (">= 2", lambda x: x >= 2)
-RANGES: dict[str, tuple[str, Callable[[float], bool]]] = {
-    **dict.fromkeys(("f", "fs", "frac", "threshold"), _UNIT),
-    **dict.fromkeys(("dropout", "dropouts", "trim"), _FRACTION),
-    **dict.fromkeys(("train_frac", "train_fracs"), _OPEN_UNIT),
-    **dict.fromkeys(("lr", "lrs", "emb_lrs", "lr_emb", "lr_dec", "alpha", "init_scale",
-                     "init_scales", "extent", "tensor_extent", "noise"), _POSITIVE),
-    **dict.fromkeys(("noises", "n_subsampled", "n_subsampled_per_class"), _NON_NEGATIVE),
-    **dict.fromkeys(("p", "ps", "k", "n_evals"), _AT_LEAST_2),
-}
+#: Parameters no dataclass field describes (notebook-only, default None or a literal): their
+#: type and range. Every other range is its dataclass's ``RANGES`` (grokpaper.core.params).
+EXTRA: dict[str, tuple[type, Range | None]] = {
+    "data_dir": (str, None), "threshold": (float, P.FRACTION),
+    # carvalho/datasets draws 40 subclasses x per_subclass x 117 floats for its pictures
+    "per_subclass": (int, Range(1, cap=10_000)), "noise": (float, P.SCALE),
+    "geometry_seed": (int, P.SEED)}
+EXTRA_TYPES: dict[str, Any] = {name: kind for name, (kind, _) in EXTRA.items()}
 
 
-def _range(name: str, kind: type) -> tuple[str, Callable[[float], bool]]:
-    if name in RANGES:
-        return RANGES[name]
-    if kind is int:
-        return _NON_NEGATIVE if name.endswith("seed") else _AT_LEAST_1
-    return _NON_NEGATIVE  # learning rates, weight decays, scales: never negative
+def range_of(cls: type | None, field: str) -> Range | None:
+    """The range of number field ``field``: its dataclass's ``RANGES``, else :data:`EXTRA`."""
+    if cls is not None and field in getattr(cls, "RANGES", {}):
+        return cls.RANGES[field]
+    return EXTRA.get(field, (None, None))[1]
 
 
 def choices_of(cls: type, field: str) -> Choices:
@@ -83,7 +83,7 @@ def choices_of(cls: type, field: str) -> Choices:
     return getattr(cls, "CHOICES", {}).get(field)
 
 
-def _describe(name: str, hint: Any, choices: Choices = None) -> str:
+def _describe(name: str, hint: Any, choices: Choices = None, rng: Range | None = None) -> str:
     """What ``name`` takes, in words, e.g. 'a list of numbers in [0, 1], e.g. [0, 0.2]'."""
     optional = False
     if typing.get_origin(hint) in (typing.Union, types.UnionType):
@@ -91,7 +91,7 @@ def _describe(name: str, hint: Any, choices: Choices = None) -> str:
         optional, hint = len(args) < len(typing.get_args(hint)), args[0]
     if typing.get_origin(hint) is tuple:
         elem = typing.get_args(hint)[0]
-        one, choices = _describe(name, elem, choices), choices if elem is str else None
+        one, choices = _describe(name, elem, choices, rng), choices if elem is str else None
         for a, b in (("an integer", "integers"), ("a number", "numbers"),
                      ("a string", "strings"), ("one of", "items from")):
             if one.startswith(a):
@@ -106,14 +106,15 @@ def _describe(name: str, hint: Any, choices: Choices = None) -> str:
         text = "true or false"
     elif hint in (int, float):
         word = "an integer" if hint is int else "a number"
-        text = f"{word} {_range(name, hint)[0]}"
+        text = f"{word} {rng or 'of any value'}"
     else:
         text = f"a value of type {getattr(hint, '__name__', hint)}"
     return text + (" or null" if optional else "")
 
 
-def _problem(name: str, value: Any, hint: Any, choices: Choices = None) -> str | None:
-    """Why ``value`` does not fit ``hint`` (and the range for ``name``), or None if it does."""
+def _problem(name: str, value: Any, hint: Any, choices: Choices = None,
+             rng: Range | None = None) -> str | None:
+    """Why ``value`` does not fit ``hint`` (and range ``rng``), or None if it does."""
     if typing.get_origin(hint) in (typing.Union, types.UnionType):
         args = [a for a in typing.get_args(hint) if a is not type(None)]
         if value is None and len(args) < len(typing.get_args(hint)):
@@ -126,7 +127,7 @@ def _problem(name: str, value: Any, hint: Any, choices: Choices = None) -> str |
         if (len(elems) != 2 or elems[1] is not Ellipsis) and len(value) != len(elems):
             return f"not a list of {len(elems)}"
         for item in value:
-            if (why := _problem(name, item, elems[0], choices)) is not None:
+            if (why := _problem(name, item, elems[0], choices, rng)) is not None:
                 return f"{item!r} is {why}" if why.startswith("not") else why
         return None
     if hint is bool:
@@ -141,8 +142,7 @@ def _problem(name: str, value: Any, hint: Any, choices: Choices = None) -> str |
             return "not an integer" if hint is int else "not a number"
         if not math.isfinite(value):
             return f"{value!r} is not finite"
-        label, ok = _range(name, hint)
-        return None if ok(value) else f"{value!r} is out of range ({label})"
+        return None if rng is None else rng.problem(value)
     return None  # a type this check does not know: left to the notebook
 
 
@@ -150,9 +150,18 @@ def _shown(value: Any) -> str:
     return json.dumps(value) if not isinstance(value, str) else repr(value)
 
 
-def check_parameters(nb: NotebookParameters, profile: str, params: dict[str, Any]) -> None:
+def check_parameters(nb: NotebookParameters, profile: str, params: dict[str, Any]
+                     ) -> list[Any]:
     """Raise :class:`BadInput` unless ``nb`` can take ``params`` (names it lacks are skipped:
-    see :func:`check_run_inputs`)."""
+    see :func:`check_run_inputs`); returns the parameter objects ``nb`` will resolve (whose
+    construction ran their cross-field rules)."""
+    check_values(nb, params)
+    return resolve_all(nb, profile, params)
+
+
+def check_values(nb: NotebookParameters, params: dict[str, Any]) -> None:
+    """Raise :class:`BadInput` unless each of ``params`` that ``nb`` takes has the type,
+    range and choices its field declares."""
     mine = {k: v for k, v in params.items() if k in nb.defaults}
     for name, value in mine.items():
         if value is None and nb.defaults[name] is None:
@@ -161,32 +170,65 @@ def check_parameters(nb: NotebookParameters, profile: str, params: dict[str, Any
             where = nb.field_of(name)
             hint = typing.get_type_hints(where[0]).get(where[1]) if where else None
             choices = choices_of(*where) if where else None
+            rng = range_of(*where) if where else range_of(None, name)
         except (ImportError, AttributeError, NameError):
             # The notebook will fail on its own import, with its own message.
-            hint, choices = None, None
+            hint, choices, rng = None, None, None
         if hint is None and nb.defaults[name] is not None:
             hint = type(nb.defaults[name]) | None
-        if hint is None and name in EXTRA_TYPES:
-            hint = EXTRA_TYPES[name] | None
+        if hint is None and name in EXTRA:
+            hint = EXTRA[name][0] | None
         if hint is None:
             continue  # nothing says what it takes: the notebook will
-        why = _problem(name, value, hint, choices)
+        why = _problem(name, value, hint, choices, rng)
         if why is not None:
             raise BadInput(f"{nb.name}: parameter {name}={_shown(value)}: {why}; {name} takes "
-                           f"{_describe(name, hint, choices)}")
+                           f"{_describe(name, hint, choices, rng)}")
+
+
+def resolve_all(nb: NotebookParameters, profile: str, params: dict[str, Any]) -> list[Any]:
+    """The parameter objects of ``nb``'s ``profiles.resolve`` calls with ``params`` applied;
+    :class:`BadInput` if one breaks a rule of its dataclass (which the constructor runs)."""
+    mine = {k: v for k, v in params.items() if k in nb.defaults}
+    resolved = []
     for figures, where, mapping in nb.resolves:
         overrides = {mapping[k]: v for k, v in mine.items() if k in mapping}
-        if not overrides:
-            continue
         for figure in figures:
             try:
-                profiles.resolve(figure, load_class(where), profile, **overrides)
+                resolved.append(profiles.resolve(figure, load_class(where), profile,
+                                                 **overrides))
             except Exception as exc:
-                raise BadInput(f"{nb.name}: {exc}") from exc
+                raise BadInput(f"{nb.name}: {' '.join(str(exc).split())}") from exc
+    return resolved
 
 
-def _check_mnist(nb: NotebookParameters, params: dict[str, Any], explicit: bool) -> None:
-    """The MNIST folder of an MNIST notebook must exist and hold readable IDX files."""
+def _check_memory(nb: NotebookParameters, resolved: list[Any]) -> None:
+    """Each resolved figure's ensembles fit in the memory free on its device one member at a
+    time: the sweeps cut larger ensembles to fit (:func:`grokpaper.core.memory.budget`), so
+    only a run too large to train alone is refused here."""
+    for obj in resolved:
+        estimate = obj.memory(max_members=1) if hasattr(obj, "memory") else None
+        if estimate is None:
+            continue
+        device = "cpu"
+        if estimate.total > SMALL:  # worth importing torch (~2-4 s) to know the device
+            device = default_device()
+        free = memory.free_bytes(device)
+        if estimate.total > memory.USABLE * free:
+            raise BadInput(
+                f"{nb.name}: its largest ensemble needs about {estimate} even at one "
+                f"member (grokpaper/core/memory.py), more than {memory.USABLE:.0%} of the "
+                f"{memory.size(free)} free on {device}; lower seeds, sizes or widths")
+
+
+#: Estimates below this fit anywhere: no need to import torch to learn the device.
+SMALL = 256 * 2**20
+
+
+def _check_mnist(nb: NotebookParameters, params: dict[str, Any], explicit: bool,
+                 resolved: list[Any]) -> None:
+    """The MNIST folder of an MNIST notebook must exist and hold whole, readable IDX files,
+    and the parameters must fit the data found (e.g. ``n_train`` within the pool)."""
     if "data_dir" not in nb.defaults:
         return
     data_dir = params.get("data_dir")
@@ -200,13 +242,41 @@ def _check_mnist(nb: NotebookParameters, params: dict[str, Any], explicit: bool)
                                strict=True):
             path = mnist.locate(folder, stem)
             opener = gzip.open if path.suffix == ".gz" else open
-            with opener(path, "rb") as fh:
-                head = fh.read(4)
+            try:
+                with opener(path, "rb") as fh:
+                    head = fh.read(4)
+            except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+                raise ValueError(f"{path} is a damaged gzip file ({exc})") from exc
             if len(head) < 4 or int.from_bytes(head, "big") != magic:
                 raise ValueError(f"{path} is not an MNIST IDX file (bad header)")
-    except (OSError, ValueError, EOFError) as exc:
+        data = mnist.load(folder)  # reads every file whole: cut short, bad bytes, shapes
+        for obj in resolved:
+            if hasattr(obj, "check_data"):
+                obj.check_data(data.train_labels)
+    except (OSError, ValueError, EOFError, zlib.error) as exc:
         message = " ".join(str(exc).split())
         raise BadInput(f"{nb.name}: {message}") from exc
+
+
+def check_environment(layout: Layout) -> None:
+    """Raise :class:`BadInput` (one line) unless the store, ``book/`` and ``build/`` can be
+    written (a read-only folder, a full disk, a path that is a file) and
+    ``$GROKPAPER_DEVICE``, when set, names a device torch can use here; nothing is created."""
+    store = store_root()
+    env = os.environ.get("GROKPAPER_STORE")
+    places = [(store, f"the result store (GROKPAPER_STORE={env})" if env else "the result store",
+               "point GROKPAPER_STORE at a writable folder"),
+              (layout.book, "the book folder", "make it writable (or work in a writable clone)"),
+              (layout.build, "the build folder", "make it writable and free some space")]
+    for folder, what, fix in places:
+        problem = writable_folder(folder, what=what)
+        if problem is not None:
+            raise BadInput(f"{problem}; {fix}")
+    device = os.environ.get("GROKPAPER_DEVICE")
+    if device:
+        problem = device_problem(device)  # imports torch (~2-4 s): only when the variable is set
+        if problem is not None:
+            raise BadInput(problem)
 
 
 def check_run_inputs(chosen: list[Notebook], profile: str, params: dict[str, Any], *,
@@ -229,7 +299,10 @@ def check_run_inputs(chosen: list[Notebook], profile: str, params: dict[str, Any
                      else f"any of the {len(chosen)} chosen notebooks")
             raise BadInput(f"unknown parameter {name!r} for {which}; allowed: "
                            f"{', '.join(allowed) or '(none)'}")
+    for info in infos:  # every value first: a typo is found without importing a study
+        check_values(info, params)
     for info in infos:
-        check_parameters(info, profile, params)
-        _check_mnist(info, params, explicit)
+        resolved = resolve_all(info, profile, params)
+        _check_mnist(info, params, explicit, resolved)
+        _check_memory(info, resolved)
 

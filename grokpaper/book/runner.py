@@ -3,10 +3,17 @@
 Each source ``notebooks/**/*.py`` is executed into its page ``book/**/*.ipynb`` (see
 :mod:`grokpaper.book.notebooks`), the summary last, in this process or as tasks on a Dask
 cluster (:mod:`grokpaper.book.cluster`). An executed notebook records the hash of its inputs
-(notebook text, package code, profile, parameters, a shape run's step cap; for the summary also
-the verdict files) in
-``metadata.grokpaper``; a notebook whose inputs are unchanged is not run again. A chapter whose
-data is missing gets a page saying so instead (:mod:`grokpaper.book.missing_data`).
+(notebook text, package code, profile, parameters, the store it read and wrote, a shape run's
+step cap; for the summary also the verdict files) in ``metadata.grokpaper``, with the checksum
+of the verdict file the chapter wrote. A notebook is not run again while its inputs are
+unchanged and its verdict file is the one it wrote (a missing or damaged verdict file reruns
+the chapter). A chapter whose data is missing gets a page saying so instead
+(:mod:`grokpaper.book.missing_data`).
+
+Damaged stored results a notebook met (reported by the store as warnings in the kernel) are
+listed at the top of its page (:mod:`grokpaper.book.pages`) and in the run's outcome. A write
+error (a read-only ``book/``, a full disk) fails that notebook, with one line saying what to
+fix, and the run goes on.
 """
 
 from __future__ import annotations
@@ -34,10 +41,15 @@ from grokpaper.book.notebooks import (
     discover,
     load_source,
 )
+from grokpaper.book.pages import damage_found, fold_parameters, note_damage
+from grokpaper.core import claims, files, verdicts
+from grokpaper.core.files import atomic_write_text
 from grokpaper.core.paths import store_root
 from grokpaper.core.profiles import max_steps
-from grokpaper.core.store import atomic_write_text
 from grokpaper.core.verdicts import NOT_RUN  # also the status of a notebook whose data is missing
+
+#: A folder the runner executes a notebook in (under ``build/``), with its owner inside.
+RUNNING_PREFIX, OWNER_FILE = ".running-", "owner.json"
 
 
 def verdict_files(profile: str) -> list[Path]:
@@ -61,6 +73,7 @@ def input_hash(nb: Notebook, profile: str, params: dict[str, Any],
         add(f"package:{path.relative_to(layout.package).as_posix()}", path.read_bytes())
     add("profile", profile.encode())
     add("parameters", json.dumps(params, sort_keys=True).encode())
+    add("store", str(store_root()).encode())  # where its results and verdicts live
     cap = max_steps()
     if cap is not None:  # a shape run's pages are not the profile's (absent: hashes unchanged)
         add("max_steps", str(cap).encode())
@@ -70,12 +83,26 @@ def input_hash(nb: Notebook, profile: str, params: dict[str, Any],
     return digest.hexdigest()
 
 
+def _recorded(output: Path) -> dict[str, Any]:
+    """The ``metadata.grokpaper`` record of an executed notebook ({} if none)."""
+    try:
+        record = json.loads(output.read_text())["metadata"]["grokpaper"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+    return record if isinstance(record, dict) else {}
+
+
 def stored_hash(output: Path) -> str | None:
     """The input hash recorded in an executed notebook, if any."""
-    try:
-        return json.loads(output.read_text())["metadata"]["grokpaper"]["input_hash"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
+    return _recorded(output).get("input_hash")
+
+
+def up_to_date(nb: Notebook, profile: str, digest: str) -> bool:
+    """Whether ``nb``'s page was built from these inputs and its verdict file is still the one
+    it wrote (the same bytes, or none for a chapter that records none)."""
+    record = _recorded(nb.output)
+    return (record.get("input_hash") == digest and "verdicts_sha256" in record
+            and record["verdicts_sha256"] == verdicts.file_digest(nb.name, profile=profile))
 
 
 def _relative(path: Path, layout: Layout) -> str:
@@ -83,22 +110,38 @@ def _relative(path: Path, layout: Layout) -> str:
     return path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
 
 
+def _write_failure(exc: OSError, what: Path, layout: Layout) -> str:
+    """One line for a write error: what could not be written, why, what to do."""
+    where = _relative(what, layout)
+    return (f"cannot write {where}: {exc.strerror or exc}; make room or make it writable, "
+            f"then rerun")
+
+
 def execute(nb: Notebook, profile: str, params: dict[str, Any], *, layout: Layout | None = None,
             force: bool = False, progress: bool = False) -> Outcome:
-    """Run one notebook into ``nb.output`` unless its inputs are unchanged (or ``force``)."""
+    """Run one notebook into ``nb.output`` unless it is up to date (or ``force``)."""
+    layout = layout or Layout()
+    start = time.perf_counter()
+    try:
+        return _execute(nb, profile, params, layout, force, progress, start)
+    except OSError as exc:  # writing the page, the build folder or the store failed
+        return Outcome(nb, "FAILED", time.perf_counter() - start,
+                       _write_failure(exc, Path(exc.filename or nb.output), layout))
+
+
+def _execute(nb: Notebook, profile: str, params: dict[str, Any], layout: Layout, force: bool,
+             progress: bool, start: float) -> Outcome:
     # papermill only where a notebook is executed: importing it would slow down every
     # `grokpaper --help`, `list` and pre-flight error (~0.1-0.2 s).
     import papermill
 
-    layout = layout or Layout()
-    start = time.perf_counter()
     why = why_missing(nb, params)
     if why is not None:
         write_not_run_page(nb, profile, params, why)
         return Outcome(nb, NOT_RUN, time.perf_counter() - start,
                        "no MNIST data: set GROKPAPER_MNIST or -p data_dir=... (README: MNIST data)")
     digest = input_hash(nb, profile, params, layout)
-    if not force and stored_hash(nb.output) == digest:
+    if not force and up_to_date(nb, profile, digest):
         return Outcome(nb, "skipped", time.perf_counter() - start, "unchanged")
     nb.output.parent.mkdir(parents=True, exist_ok=True)
     layout.build.mkdir(parents=True, exist_ok=True)
@@ -106,7 +149,8 @@ def execute(nb: Notebook, profile: str, params: dict[str, Any], *, layout: Layou
               "output_path": _relative(nb.output, layout)}
     failed = layout.build / "failed" / f"{nb.name}.ipynb"
     failed.unlink(missing_ok=True)
-    with tempfile.TemporaryDirectory(dir=layout.build, prefix=".running-") as tmp:
+    with tempfile.TemporaryDirectory(dir=layout.build, prefix=RUNNING_PREFIX) as tmp:
+        (Path(tmp) / OWNER_FILE).write_text(json.dumps(claims.me()))  # see sweep_leftovers
         work = Path(tmp) / nb.output.name
         try:
             executed = _execute_with_retries(
@@ -116,29 +160,38 @@ def execute(nb: Notebook, profile: str, params: dict[str, Any], *, layout: Layou
                     extra_arguments=KERNEL_ARGS))
         except Exception as exc:  # any failure is reported; the other notebooks still run
             failed.parent.mkdir(parents=True, exist_ok=True)
+            damage: tuple[str, ...] = ()
             if work.exists():  # papermill saved the notebook up to the failing cell
                 partial = nbformat.read(work, as_version=4)
                 partial.metadata.setdefault("papermill", {}).update(record)
+                damage = damage_found(partial)
                 nbformat.write(partial, failed)
             reason = f"{type(exc).__name__}: {getattr(exc, 'evalue', exc)}".splitlines()[0]
             if failed.exists():
                 reason += f" (failed notebook: {_relative(failed, layout)})"
-            return Outcome(nb, "FAILED", time.perf_counter() - start, reason)
+            return Outcome(nb, "FAILED", time.perf_counter() - start, reason, damage)
     executed.metadata.papermill.update(record)
-    _fold_parameters(executed, remove=nb.name == SUMMARY)
-    executed.metadata["grokpaper"] = {"input_hash": digest, "profile": profile,
-                                      "parameters": params, "max_steps": max_steps()}
-    atomic_write_text(nb.output, nbformat.writes(executed))
-    return Outcome(nb, "ran", time.perf_counter() - start)
-
-
-def _fold_parameters(node: nbformat.NotebookNode, *, remove: bool) -> None:
-    """Fold the parameter cells (ours and papermill's injected record) on the page: they stay
-    one click away as provenance; the landing page (the summary) drops them."""
-    for cell in node.cells:
-        tags = cell.metadata.setdefault("tags", [])
-        if {"parameters", "injected-parameters"} & set(tags):
-            tags.append("remove-cell" if remove else "hide-cell")
+    fold_parameters(executed, remove=nb.name == SUMMARY)
+    damage = damage_found(executed)
+    if damage:
+        note_damage(executed, damage)
+    executed.metadata["grokpaper"] = {
+        "input_hash": digest, "profile": profile, "parameters": params,
+        "max_steps": max_steps(), "verdicts_sha256": verdicts.file_digest(nb.name,
+                                                                          profile=profile)}
+    text = nbformat.writes(executed)
+    try:
+        atomic_write_text(nb.output, text)
+    except OSError as exc:  # keep what was executed: a rerun would redo all of it
+        try:
+            atomic_write_text(failed, text)
+            kept = f"; the executed notebook is kept in {_relative(failed, layout)}"
+        except OSError:
+            kept = ""
+        return Outcome(nb, "FAILED", time.perf_counter() - start,
+                       _write_failure(exc, nb.output, layout) + kept, damage)
+    detail = f"{len(damage)} damaged stored result(s) recomputed, see the page" if damage else ""
+    return Outcome(nb, "ran", time.perf_counter() - start, detail, damage)
 
 
 #: Attempts per notebook when the kernel itself fails (e.g. a port race when several kernels
@@ -170,6 +223,8 @@ def run(notebooks: list[Notebook], profile: str, params: dict[str, Any] | None =
     :func:`grokpaper.book.cluster.run_notebooks`) and the summary runs here once they are done;
     without one, in order in this process.
     """
+    for path in sweep_leftovers(layout or Layout()):
+        print(f"swept leftover {path} (older than {files.LEFTOVER_AGE_S:.0f} s)", file=sys.stderr)
     interactive = not quiet and sys.stderr.isatty()
     bar = tqdm(total=len(notebooks), desc=f"notebooks ({profile})", unit="nb",
                disable=not interactive)
@@ -193,6 +248,29 @@ def run(notebooks: list[Notebook], profile: str, params: dict[str, Any] | None =
                        progress=interactive))
     bar.close()
     return outcomes
+
+
+def sweep_leftovers(layout: Layout) -> list[Path]:
+    """Delete what killed writers left behind (see :mod:`grokpaper.core.files`): temp files in
+    the store and the book, the store's released claims, and ``build/.running-*`` folders
+    whose runner is gone (and that are older than :data:`~grokpaper.core.files.LEFTOVER_AGE_S`
+    as well)."""
+    store = store_root()
+    swept = [*files.sweep_leftovers(store), *files.sweep_leftovers(layout.book),
+             *claims.Claims(store / "claims").sweep()]
+
+    def running(path: Path) -> bool:
+        return path.name.startswith(RUNNING_PREFIX)
+
+    def alive(path: Path) -> bool:
+        try:
+            owner = json.loads((path / OWNER_FILE).read_text())
+        except (OSError, ValueError):
+            return False  # no owner recorded: judged by age alone
+        return isinstance(owner, dict) and not claims.owner_gone(owner, 0.0)
+
+    return [*swept, *files.sweep_leftovers(layout.build, match=running, keep=alive,
+                                           recursive=False)]
 
 
 def nbval_prepare(out: Path, profile: str = "smoke", layout: Layout | None = None) -> list[Path]:

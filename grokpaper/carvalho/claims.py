@@ -1,6 +1,9 @@
 """Verdicts computed from measured numbers, one function per reproduced figure.
 
 Thresholds are fixed here, before looking at a run, and printed on the page with the numbers.
+
+Functions judging runs are wrapped in :func:`grokpaper.core.divergence.excluding`: diverged
+runs are left out and every verdict says how many were.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import spearmanr
 
+from grokpaper.core.divergence import excluding
 from grokpaper.core.report import final_value, value_at_alpha0
 from grokpaper.core.studies import CARVALHO
 from grokpaper.core.verdicts import (
@@ -99,6 +103,7 @@ def _sizes_text(table: pd.DataFrame) -> str:
                      for n, (m, s) in table[["mean", "sem"]].iterrows())
 
 
+@excluding
 def carvalho_fig3a(df: pd.DataFrame, *, page: str, figure: str = "Fig. 3a") -> list[Verdict]:
     """Fig. 3a (f = 1): grokking at every training size; Delta_S grows as the size shrinks."""
     by = _conditions(df, ("n_train",))
@@ -117,6 +122,7 @@ def carvalho_fig3a(df: pd.DataFrame, *, page: str, figure: str = "Fig. 3a") -> l
     ]
 
 
+@excluding
 def carvalho_fig3b(df: pd.DataFrame, *, page: str, figure: str = "Fig. 3b") -> list[Verdict]:
     """Fig. 3b: f = 0 stays on a plateau; 0 < f < 1 generalizes late (grokking).
 
@@ -161,6 +167,7 @@ def carvalho_fig3b(df: pd.DataFrame, *, page: str, figure: str = "Fig. 3b") -> l
     return verdicts
 
 
+@excluding
 def carvalho_fig3c(df: pd.DataFrame, *, page: str, figure: str = "Fig. 3c") -> list[Verdict]:
     """Fig. 3c: with 4,000-5,000 samples and an extreme shift (small f), grokking still occurs."""
     parts, shares, gains = _grokking_parts(df, _conditions(df, ("n_train", "f")))
@@ -171,6 +178,7 @@ def carvalho_fig3c(df: pd.DataFrame, *, page: str, figure: str = "Fig. 3c") -> l
         measured="; ".join(parts) + ".", verdict=_groks_verdict(shares, gains), page=page)]
 
 
+@excluding
 def carvalho_fig4(df: pd.DataFrame, *, page: str, figure: str = "Fig. 4") -> list[Verdict]:
     """Fig. 4 (equivariant): f = 0 groks too; f > 0 groks; smaller samples grok more."""
     by = _conditions(df, ("n_train",))
@@ -239,6 +247,7 @@ def carvalho_architectures(mlp: list[Verdict], transformer: list[Verdict], *, pa
         verdict=verdict, page=page)
 
 
+@excluding
 def carvalho_intensity_map(df: pd.DataFrame, *, page: str,
                            figure: str = "Grokking-intensity map") -> list[Verdict]:
     """Per dataset: Delta_S grows as the training set shrinks, at every f of the grid."""
@@ -263,6 +272,7 @@ STRONG_RHO = 0.5
 P_VALUE = 0.05
 
 
+@excluding
 def carvalho_shift(df: pd.DataFrame, *, page: str, figure: str = "Shift vs intensity"
                    ) -> list[Verdict]:
     """Per dataset: runs with a larger train/test MMD^2 have a larger Delta_S (Spearman)."""

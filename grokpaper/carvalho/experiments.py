@@ -18,19 +18,14 @@ from torch import nn
 from grokpaper.carvalho import data as syn
 from grokpaper.carvalho import transformer as token_transformer
 from grokpaper.carvalho.transformer import TokenTransformerConfig
-from grokpaper.core import cost as costs
-from grokpaper.core import sweep
+from grokpaper.core import memory, sweep
+from grokpaper.core import params as P
+from grokpaper.core.memory import Estimate
 from grokpaper.core.metrics import definition31
-from grokpaper.core.models import EnsembleMLP, MLPConfig, count_parameters
+from grokpaper.core.models import EnsembleMLP, MLPConfig
+from grokpaper.core.params import Range
 from grokpaper.core.store import Store, config_key
-from grokpaper.core.train import (
-    LOSSES,
-    OPTIMIZERS,
-    EnsembleData,
-    TrainConfig,
-    eval_steps,
-    train_ensemble,
-)
+from grokpaper.core.train import LOSSES, OPTIMIZERS, EnsembleData, TrainConfig, train_ensemble
 
 KIND = "carvalho-synthetic"
 # "a Multi-layer Perceptron (MLP) and a 2-layer Transformer" (Sec. 5.1)
@@ -110,10 +105,6 @@ def base_distributions(data: SyntheticDataConfig) -> syn.BaseDistributions:
     return syn.make_base_distributions(noise=data.noise, random_state=data.geometry_seed)
 
 
-#: The most members one ensemble takes (fewer when they would not fit the memory budget).
-MAX_MEMBERS = 64
-
-
 def ensemble_key(run: SyntheticRun) -> tuple:
     """Runs with equal keys train as one ensemble."""
     d = run.data
@@ -121,25 +112,21 @@ def ensemble_key(run: SyntheticRun) -> tuple:
     return (d.dataset, d.noise, d.geometry_seed, d.test_seed, d.n_test, run.model, run.train)
 
 
-def cost(runs: list[SyntheticRun]) -> costs.EnsembleCost:
-    """What an ensemble of ``runs`` (one :func:`ensemble_key`) costs
-    (:mod:`grokpaper.core.cost`): every member pads to the largest training set."""
-    r0, n = runs[0], max(r.data.n_train for r in runs)
-    n_classes = syn.layout(r0.data.dataset).n_classes
-    if model_name(r0.model) == "mlp":
-        family, fwd = "synthetic_mlp", costs.mlp([syn.N_FEATURES, *r0.model.hidden, n_classes])
-    else:
-        family = "token_transformer"
-        fwd = token_transformer.forward_cost(r0.model, n_classes)
-    t = r0.train
-    evals = len(eval_steps(t.steps, t.n_evals, t.eval_spacing))
-    row = syn.N_FEATURES * costs.FLOAT + costs.INDEX
-    return costs.EnsembleCost(
-        family, count_parameters(lambda: build_ensemble(r0.model, n_classes, [0])), fwd,
-        batch=n if t.batch_size is None else min(t.batch_size, n), steps=t.steps,
-        eval_rows=n + r0.data.n_test, evals=evals, data_bytes=n * row,
-        curve_bytes=evals * 9 * costs.FLOAT, shared_bytes=r0.data.n_test * (row + costs.INDEX),
-        states=0 if t.optimizer == "sgd" else 2)
+def ensemble_memory(runs: list[SyntheticRun], members: int) -> Estimate:
+    """Peak memory of an ensemble of ``members`` runs like ``runs`` (one
+    :func:`ensemble_key`; grokpaper.core.memory): every member pads to the largest set."""
+    r0 = runs[0]
+    n_out = syn.layout(r0.data.dataset).n_classes
+    common = dict(members=members, n_train=max(r.data.n_train for r in runs),
+                  n_test=r0.data.n_test, batch=r0.train.batch_size)
+    if isinstance(r0.model, MLPConfig):
+        return memory.mlp(n_in=syn.N_FEATURES, hidden=r0.model.hidden, n_out=n_out, **common)
+    cfg = r0.model
+    return memory.transformer(
+        seq=cfg.n_tokens, d_model=cfg.d_model, d_ff=cfg.d_ff, n_heads=cfg.n_heads,
+        n_layers=cfg.n_layers, n_out=n_out, head_in=cfg.d_model,
+        embed_params=(cfg.token_dim + 1 + cfg.n_tokens) * cfg.d_model,
+        row_bytes=syn.N_FEATURES * memory.FLOAT, **common)
 
 
 def train_runs(runs: list[SyntheticRun], device: str) -> list[dict[str, np.ndarray]]:
@@ -169,6 +156,10 @@ def train_runs(runs: list[SyntheticRun], device: str) -> list[dict[str, np.ndarr
     return [hist.member(e) for e in range(len(runs))]
 
 
+#: Members per ensemble chunk (see grokpaper.core.sweep).
+MAX_MEMBERS = 64
+
+
 def run(runs: list[SyntheticRun], *, store: Store | None = None, device: str | None = None,
         max_members: int = MAX_MEMBERS, progress: bool | None = None) -> pd.DataFrame:
     """Train (or load) ``runs``; one row per run with its curves and Definition 3.1 numbers."""
@@ -181,7 +172,8 @@ def run(runs: list[SyntheticRun], *, store: Store | None = None, device: str | N
                               progress=progress) for v in runs_by.values()], ignore_index=True)
     results = sweep.run_cached(KIND, runs, train_runs, group_key=ensemble_key,
                                seed_of=lambda r: r.seed, store=store, device=device,
-                               max_members=max_members, cost=cost, progress=progress)
+                               max_members=max_members, memory=ensemble_memory,
+                               progress=progress)
     rows = []
     for r, res in zip(runs, results, strict=True):
         a = res.arrays
@@ -241,6 +233,13 @@ class ShiftSweep:
     CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {
         "dataset": syn.DATASETS, "model": ("mlp", "transformer"), "optimizer": OPTIMIZERS,
         "loss": LOSSES}
+    #: Ranges of the number fields (grokpaper.core.params); rules() has the cross-field ones.
+    RANGES: ClassVar[dict[str, Range]] = {
+        "sizes": P.SAMPLES, "fs": P.FRACTION, "seeds": P.SEEDS, "n_test": P.SAMPLES,
+        "n_subsampled_per_class": P.COUNT, "noise": P.SCALE, "hidden": P.WIDTH,
+        "d_model": P.WIDTH, "n_heads": P.LAYERS, "n_layers": P.LAYERS, "alpha": P.SCALE,
+        "lr": P.LR, "weight_decay": P.WEIGHT_DECAY, "batch_size": P.BATCH, "steps": P.STEPS,
+        "n_evals": P.N_EVALS}
     dataset: str = "equidistant"
     # Fig. 3b: gamma_D = 2000 of the Sec. 4 worked example, and a smaller set.
     sizes: tuple[int, ...] = (500, 2000)
@@ -269,6 +268,32 @@ class ShiftSweep:
     # (S >= 2 (alpha1 - alpha0)) then needs the run to last ~3x as long.
     steps: int = 50_000
     n_evals: int = 60
+
+    def __post_init__(self) -> None:
+        P.check(self)
+
+    def rules(self) -> None:
+        """Cross-field rules: subsampled subclasses within the dataset's, Eq. (1) possible at
+        every f, one minibatch size for every training-set size, heads dividing d_model."""
+        mask = syn.subsampled_mask(syn.layout(self.dataset), self.subsampled_per_class())
+        if all(mask) and 0 in self.fs:
+            raise ValueError(f"fs has f = 0 while n_subsampled_per_class="
+                             f"{self.subsampled_per_class()} subsamples every subclass of the "
+                             f"{self.dataset} dataset: f = 0 would remove them all; lower "
+                             f"n_subsampled_per_class or drop f = 0")
+        if self.batch_size is not None and self.batch_size > min(self.sizes):
+            raise ValueError(f"batch_size={self.batch_size} exceeds the smallest training size "
+                             f"(sizes has {min(self.sizes)}); lower batch_size, drop that size "
+                             f"or use null (full batch)")
+        if self.model == "transformer" and self.d_model % self.n_heads:
+            raise ValueError(f"d_model={self.d_model} is not divisible by n_heads="
+                             f"{self.n_heads}")
+
+    def memory(self, max_members: int = MAX_MEMBERS) -> Estimate:
+        """Peak memory of the largest ensemble chunk of at most ``max_members``
+        (grokpaper.core.memory)."""
+        runs = self.runs()
+        return ensemble_memory(runs, min(max_members, len(runs)))
 
     def subsampled_per_class(self) -> int:
         """``n_subsampled_per_class``, with None resolved to half of each class's subclasses."""

@@ -125,10 +125,9 @@ def ensemble(config: TokenTransformerConfig, n_classes: int, seeds: list[int]) -
     return VmapEnsemble(lambda: TokenTransformer(config, n_classes), seeds, example_ndim=1)
 
 
-def forward_cost(config: TokenTransformerConfig, n_classes: int) -> cost.Forward:
-    """One member's forward pass on one sample (:mod:`grokpaper.core.cost`)."""
+def forward_cost(config: TokenTransformerConfig, n_classes: int) -> float:
+    """FLOPs of one member's forward pass on one sample (:mod:`grokpaper.core.cost`)."""
     c = config
-    layer = cost.attention_layer(c.n_tokens, c.d_model, c.d_ff, c.n_heads)
-    pool = cost.Forward(0.0, 2.0 * c.n_tokens * c.d_model, 0.0)  # final LayerNorm, mean
-    return (cost.linear(c.token_dim, c.d_model, rows=c.n_tokens) + layer.times(c.n_layers)
-            + pool + cost.linear(c.d_model, n_classes))
+    return (cost.linear(c.token_dim, c.d_model, rows=c.n_tokens)
+            + c.n_layers * cost.attention_layer(c.n_tokens, c.d_model, c.d_ff)
+            + cost.linear(c.d_model, n_classes))

@@ -1,10 +1,11 @@
 """MNIST from local IDX files (gzipped or not), with torchvision's download as the online path.
 
-Where the files are: the ``data_dir`` argument, else ``$GROKPAPER_MNIST``. A folder may hold the
-four official files directly (``train-images-idx3-ubyte[.gz]`` ...) or in torchvision's layout
-(``<dir>/MNIST/raw/``), so ``torchvision.datasets.MNIST(<dir>, download=True)`` (see
-:func:`download`) fills a folder this module reads. Nothing here touches the network unless
-:func:`load` is called with ``download=True``.
+Where the files are: the ``data_dir`` argument, else ``$GROKPAPER_MNIST``, else the fetch folder
+``<repo>/data/mnist`` when a fetch filled it (:data:`grokpaper.core.paths.MNIST_FETCH_DIR`);
+relative paths are taken against the current directory. A folder may hold the four official
+files directly (``train-images-idx3-ubyte[.gz]`` ...) or in torchvision's layout
+(``<dir>/MNIST/raw/``), which ``grokpaper fetch mnist`` (:mod:`grokpaper.core.mnist_fetch`)
+fills through torchvision's own download. Nothing here touches the network.
 
 Splits: with the official training files present, the *training pool* is the 60,000 training
 images and the *test pool* the 10,000 test images. When only the official test split (t10k) is
@@ -20,6 +21,7 @@ import functools
 import gzip
 import hashlib
 import os
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,7 +29,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from grokpaper.core.paths import mnist_dir
+from grokpaper.core import paths
 
 #: Environment variable naming the MNIST folder (documented in the README; see paths.py).
 ENV = "GROKPAPER_MNIST"
@@ -52,7 +54,12 @@ def read_idx(path: Path | str, *, magic: int | None = None) -> np.ndarray:
     path = Path(path)
     with path.open("rb") as fh:
         gz = fh.read(2) == b"\x1f\x8b"
-    raw = (gzip.open if gz else open)(path, "rb").read()
+    try:
+        with (gzip.open if gz else open)(path, "rb") as fh:
+            raw = fh.read()
+    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:  # cut short, or bad bytes
+        raise ValueError(f"{path} is a damaged gzip file ({type(exc).__name__}: {exc}); "
+                         f"download it again") from exc
     if len(raw) < 4 or raw[:2] != b"\0\0":
         raise ValueError(f"{path} is not an IDX file (bad header)")
     code, ndim = raw[2], raw[3]
@@ -64,8 +71,11 @@ def read_idx(path: Path | str, *, magic: int | None = None) -> np.ndarray:
     dims = tuple(int(d) for d in np.frombuffer(raw, ">u4", count=ndim, offset=4))
     dtype = np.dtype(_IDX_DTYPES[code])
     start = 4 + 4 * ndim
-    if len(raw) - start != int(np.prod(dims)) * dtype.itemsize:
-        raise ValueError(f"{path}: {len(raw) - start} data bytes for dims {dims}")
+    have, want = len(raw) - start, int(np.prod(dims)) * dtype.itemsize
+    if have != want:
+        how = "is cut short" if have < want else "has bytes to spare"
+        raise ValueError(f"{path} {how}: {max(have, 0)} data bytes for dims {dims}, expected "
+                         f"{want}; download it again")
     data = np.frombuffer(raw, dtype, offset=start).reshape(dims)
     return data.astype(dtype.newbyteorder("="))
 
@@ -102,6 +112,11 @@ def write_idx(path: Path | str, array: np.ndarray, *, compress: bool | None = No
     return path
 
 
+def has_all_files(folder: Path) -> bool:
+    """Whether ``folder`` holds all four official files (training and test splits)."""
+    return all(locate(folder, stem) is not None for stems in FILES.values() for stem in stems)
+
+
 def locate(folder: Path, stem: str) -> Path | None:
     """The file ``stem`` (e.g. ``t10k-images-idx3-ubyte``), gzipped or not, in ``folder`` or
     its torchvision layout (``MNIST/raw``, ``raw``); None when it is in none of them."""
@@ -118,31 +133,25 @@ def _not_found(where: str) -> MnistNotFound:
         f"files t10k-images-idx3-ubyte[.gz] and t10k-labels-idx1-ubyte[.gz] (and, for the full "
         f"training set, train-images-idx3-ubyte[.gz] and train-labels-idx1-ubyte[.gz]) with "
         f"`export {ENV}=/path/to/folder` or the notebook parameter `data_dir`; or, when online, "
-        f"download them with torchvision: `python -c \"from grokpaper.core import mnist_data; "
-        f"mnist_data.download('data/mnist')\"` and then `export {ENV}=data/mnist`.")
+        f"download them once with `grokpaper fetch mnist` (into the repository's data/mnist, "
+        f"where the project then finds them without any setting).")
 
 
 def find_dir(data_dir: Path | str | None = None) -> Path:
-    """The folder to read: ``data_dir``, else ``$GROKPAPER_MNIST``; raises :class:`MnistNotFound`
-    (saying both ways to fix it) when neither names a folder with the test split."""
+    """The folder to read: ``data_dir``, else ``$GROKPAPER_MNIST``, else the fetch folder (see
+    the module docstring); raises :class:`MnistNotFound` (saying both ways to fix it) when that
+    folder lacks the test split."""
     if data_dir is not None:
-        folder, where = Path(data_dir).expanduser(), f"data_dir={data_dir!s}"
-    elif mnist_dir() is not None:
-        folder, where = mnist_dir(), f"{ENV}={os.environ[ENV]}"
+        folder, where = paths.absolute(data_dir), f"data_dir={data_dir!s}"
+    elif (found := paths.mnist_dir()) is not None:
+        folder = found
+        where = f"{ENV}={os.environ[ENV]}" if os.environ.get(ENV) else f"looked in {found}"
     else:
-        raise _not_found(f"neither the data_dir parameter nor ${ENV} is set")
+        raise _not_found(f"neither the data_dir parameter nor ${ENV} is set, and nothing was "
+                         f"fetched into {paths.MNIST_FETCH_DIR}")
     if not folder.is_dir() or any(locate(folder, s) is None for s in FILES["t10k"]):
-        raise _not_found(f"looked in {where}")
+        raise _not_found(where if where.startswith("looked") else f"looked in {where}")
     return folder.resolve()
-
-
-def download(root: Path | str) -> Path:
-    """Fetch MNIST with torchvision into ``root`` (online users); returns ``root``."""
-    import torchvision
-
-    for train in (True, False):
-        torchvision.datasets.MNIST(str(root), train=train, download=True)
-    return Path(root)
 
 
 @dataclass(frozen=True)
@@ -212,19 +221,10 @@ def _load(folder: Path) -> MnistData:
     return MnistData(*parity_split(test_x, test_y), "t10k-parity", str(folder))
 
 
-def load(data_dir: Path | str | None = None, *, download_to: Path | str | None = None
-         ) -> MnistData:
-    """MNIST pools from ``data_dir`` / ``$GROKPAPER_MNIST`` (see module docstring).
-
-    ``download_to``: when no files are found, fetch them there with torchvision first (online).
-    """
-    try:
-        folder = find_dir(data_dir)
-    except MnistNotFound:
-        if download_to is None:
-            raise
-        folder = find_dir(download(download_to))
-    return _load(folder)
+def load(data_dir: Path | str | None = None) -> MnistData:
+    """MNIST pools from ``data_dir`` / ``$GROKPAPER_MNIST`` / the fetch folder (see module
+    docstring)."""
+    return _load(find_dir(data_dir))
 
 
 def pixels(images: np.ndarray) -> np.ndarray:

@@ -14,7 +14,11 @@ from collections import Counter
 import numpy as np
 import pandas as pd
 
+from grokpaper.core import divergence
+
 PHASES = ("comprehension", "grokking", "memorization", "confusion")
+#: Not a phase: a run whose loss became infinite (grokpaper.core.divergence), never "confusion".
+DIVERGED = divergence.DIVERGED
 #: "the gap is under 1e3 steps" (the authors' phase-diagram code)
 GAP = 1000
 #: Fixed colours so that every diagram reads the same: Okabe & Ito's bluish green, blue and
@@ -23,6 +27,8 @@ GAP = 1000
 COLORS = {"comprehension": "#009E73", "grokking": "#0072B2", "memorization": "#D55E00",
           "confusion": "#404040"}
 HATCHES = {"comprehension": "", "grokking": "//", "memorization": "..", "confusion": "xx"}
+#: A cell whose every seed diverged (not a phase): black, hatched with stars.
+DIVERGED_COLOR, DIVERGED_HATCH = "#000000", "**"
 
 
 def _reached(step: float | None, budget: int) -> bool:
@@ -52,8 +58,11 @@ def phase_grid(t_train: np.ndarray, t_test: np.ndarray, *, budget: int,
 
 
 def majority(phases: list[str]) -> str:
-    """The most common phase over seeds (ties go to the earlier phase in :data:`PHASES`)."""
-    counts = Counter(phases)
+    """The most common phase over seeds (ties go to the earlier phase in :data:`PHASES`);
+    diverged seeds do not vote, and a cell whose seeds all diverged is :data:`DIVERGED`."""
+    counts = Counter(p for p in phases if p != DIVERGED)
+    if not counts:
+        return DIVERGED
     return max(PHASES, key=lambda ph: (counts[ph], -PHASES.index(ph)))
 
 
@@ -81,7 +90,8 @@ def grokking_neighbours(grid: np.ndarray) -> Counter:
                 continue
             for dr, dc in ((1, 0), (-1, 0), (0, 1), (0, -1)):
                 rr, cc = r + dr, c + dc
-                if 0 <= rr < rows and 0 <= cc < cols and grid[rr, cc] != "grokking":
+                if 0 <= rr < rows and 0 <= cc < cols and grid[rr, cc] not in (
+                        "grokking", DIVERGED):  # a diverged cell is no phase: left out
                     out[grid[rr, cc]] += 1
     return out
 

@@ -1,5 +1,6 @@
 """A plan of what pages will train, before anything trains: their runs cut into ensembles the way
-the sweeps will cut them, each ensemble's FLOPs, peak memory and predicted time on a device.
+the sweeps will cut them, each ensemble's FLOPs (:mod:`grokpaper.core.cost`), peak memory
+(:mod:`grokpaper.core.memory`) and predicted time on a device (:mod:`grokpaper.core.throughput`).
 
 Each wing says what its figures train in ``grokpaper/<wing>/workloads.py``: ``WORKLOADS`` maps a
 figure name to a function of its resolved parameters (and a context: the MNIST folder) giving
@@ -17,8 +18,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from grokpaper.core.cost import EnsembleCost
+from grokpaper.core.memory import Estimate
 from grokpaper.core.store import config_key
-from grokpaper.core.sweep import chunk_indices
+from grokpaper.core.sweep import MemoryFn, cut
 from grokpaper.core.throughput import Rate
 
 
@@ -30,6 +32,7 @@ class Work:
     runs: list[Any]
     group_key: Callable[[Any], Hashable]
     cost: Callable[[list[Any]], EnsembleCost]
+    memory: MemoryFn
     max_members: int
 
 
@@ -47,6 +50,7 @@ class Ensemble:
     kind: str
     members: int
     cost: EnsembleCost
+    memory: Estimate
 
     @property
     def model_steps(self) -> int:
@@ -58,7 +62,7 @@ class Ensemble:
 
     @property
     def peak_bytes(self) -> float:
-        return self.cost.peak_bytes(self.members)
+        return self.memory.total
 
 
 def ensembles(work: Work, budget: float, seen: set[tuple[str, str]]) -> list[Ensemble]:
@@ -70,8 +74,11 @@ def ensembles(work: Work, budget: float, seen: set[tuple[str, str]]) -> list[Ens
         if key not in seen:
             seen.add(key)
             new.append(run)
-    chunks = chunk_indices(new, work.group_key, work.max_members, cost=work.cost, budget=budget)
-    return [Ensemble(work.kind, len(c), work.cost([new[i] for i in c])) for c in chunks]
+    out = []
+    for chunk in cut(new, work.group_key, work.max_members, memory=work.memory, budget=budget):
+        runs = [new[i] for i in chunk]
+        out.append(Ensemble(work.kind, len(runs), work.cost(runs), work.memory(runs, len(runs))))
+    return out
 
 
 @dataclass

@@ -9,10 +9,15 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
 
-from grokpaper.core.phases import COLORS, HATCHES, PHASES
+from grokpaper.core import divergence, phases
 
 #: Okabe & Ito's colour-blind-safe palette (black left out), for categories that a legend names.
 OKABE_ITO = ("#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7")
+#: What a phase grid's codes index: Liu's phases, then cells whose every seed diverged; the
+#: colour and hatch of each.
+PHASE_CODES = (*phases.PHASES, phases.DIVERGED)
+PHASE_COLORS = {**phases.COLORS, phases.DIVERGED: phases.DIVERGED_COLOR}
+PHASE_HATCHES = {**phases.HATCHES, phases.DIVERGED: phases.DIVERGED_HATCH}
 
 
 def mean_band(ax: Axes, steps: np.ndarray, curves: np.ndarray, *, label: str,
@@ -25,17 +30,18 @@ def mean_band(ax: Axes, steps: np.ndarray, curves: np.ndarray, *, label: str,
     ax.fill_between(x, mean - std, mean + std, color=line.get_color(), alpha=0.2, lw=0)
 
 
-def phase_handles() -> list[Patch]:
-    """Legend entries for Liu's phases, coloured and hatched as :func:`hatch_phases` draws them."""
-    return [Patch(facecolor=COLORS[p], edgecolor="white", hatch=HATCHES[p], label=p)
-            for p in PHASES]
+def phase_handles(*, diverged: bool = False) -> list[Patch]:
+    """Legend entries for Liu's phases (and ``diverged`` cells), coloured and hatched as
+    :func:`hatch_phases` draws them."""
+    return [Patch(facecolor=PHASE_COLORS[p], edgecolor="white", hatch=PHASE_HATCHES[p],
+                  label=p) for p in PHASE_CODES[: len(phases.PHASES) + diverged]]
 
 
 def hatch_phases(ax: Axes, codes: np.ndarray) -> None:
-    """Hatch each cell of an ``imshow`` of phase codes (indices into ``PHASES``; NaN stays bare)
-    with its phase's pattern, so that the grid reads without its colours."""
+    """Hatch each cell of an ``imshow`` of phase codes (indices into :data:`PHASE_CODES`; NaN
+    stays bare) with its phase's pattern, so that the grid reads without its colours."""
     for (r, c), code in np.ndenumerate(codes):
-        hatch = HATCHES[PHASES[int(code)]] if np.isfinite(code) else ""
+        hatch = PHASE_HATCHES[PHASE_CODES[int(code)]] if np.isfinite(code) else ""
         if hatch:
             ax.add_patch(Rectangle((c - 0.5, r - 0.5), 1, 1, fill=False, lw=0, hatch=hatch,
                                    edgecolor="white"))
@@ -43,20 +49,41 @@ def hatch_phases(ax: Axes, codes: np.ndarray) -> None:
 
 def _draw_panels(axes: np.ndarray, df: pd.DataFrame, *, by: str,
                  panels: list[tuple[str, str]], flags: tuple[bool, ...], label_fmt: str) -> None:
-    """One panel per ``(column, title)`` on ``axes``; one mean curve per value of ``by``."""
+    """One panel per ``(column, title)`` on ``axes``; one mean curve per value of ``by``.
+
+    Diverged runs (:mod:`grokpaper.core.divergence`) are left out of the means; the legend
+    says how many, and an x on the step axis marks where each one diverged."""
     colors = plt.get_cmap("viridis")(np.linspace(0, 0.9, df[by].nunique()))
-    for (value, group), color in zip(df.groupby(by, sort=True), colors, strict=True):
+    for (value, everyone), color in zip(df.groupby(by, sort=True), colors, strict=True):
+        group, gone = divergence.split(everyone)
+        label = label_fmt.format(value)
+        if len(gone):
+            label += (f" (all {len(gone)} {divergence.DIVERGED})" if group.empty else
+                      f" ({len(gone)} of {len(everyone)} {divergence.DIVERGED}, left out)")
+        for ax in axes:
+            _mark_diverged(ax, gone, color, label if group.empty and ax is axes[-1] else None)
+        if group.empty:
+            continue
         steps = group["steps"].iloc[0]
         alpha0 = pd.to_numeric(group["def31_alpha0"], errors="coerce").median()
         for ax, (col, _), flag in zip(axes, panels, flags, strict=True):
             start = alpha0 if flag and np.isfinite(alpha0) else None
-            mean_band(ax, steps, np.stack(group[col].to_list()), label=label_fmt.format(value),
-                      color=color, start=start)
+            mean_band(ax, steps, np.stack(group[col].to_list()), label=label, color=color,
+                      start=start)
     for ax, (_, name) in zip(axes, panels, strict=True):
         ax.set(xscale="log", xlabel="optimizer step", ylabel="accuracy", title=name,
                ylim=(0, 1.02))
         ax.grid(alpha=0.3)
     axes[-1].legend(loc="lower right", fontsize=8)
+
+
+def _mark_diverged(ax: Axes, gone: pd.DataFrame, color: object, label: str | None) -> None:
+    """An x at the bottom of the panel at each diverged run's divergence step."""
+    if gone.empty:
+        return
+    at = [max(int(np.asarray(s)), 1) for s in gone["diverged_step"]] if (
+        "diverged_step" in gone) else [max(int(gone["steps"].iloc[0][-1]), 1)] * len(gone)
+    ax.plot(at, [0.0] * len(at), "x", color=color, markersize=8, clip_on=False, label=label)
 
 
 def curves_by_condition(df: pd.DataFrame, *, by: str, panels: list[tuple[str, str]],

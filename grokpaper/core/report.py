@@ -1,10 +1,13 @@
-"""Tables for the chapters: "paper says / we use", Definition 3.1 per condition, provenance."""
+"""Tables for the chapters: "paper says / we use", Definition 3.1 per condition, provenance.
+
+A notebook that imports this module shows every DataFrame it displays as a reader's table
+(:func:`grokpaper.core.tables.html_table`: no 0, 1, 2 index, numbers rounded for reading).
+"""
 
 from __future__ import annotations
 
 import dataclasses
-import html
-import re
+import sys
 from collections.abc import Mapping
 from typing import Any
 
@@ -12,7 +15,8 @@ import numpy as np
 import pandas as pd
 from pandas.io.formats.style import Styler
 
-from grokpaper.core import profiles, provenance
+from grokpaper.core import divergence, profiles, provenance
+from grokpaper.core.tables import html_table, show_dataframes_as_tables
 
 DEF31_COLUMNS = ("alpha0", "alpha1", "sigma_S", "sigma_E", "delta_S", "delta_T",
                  "support_start", "support_end")
@@ -36,23 +40,6 @@ def format_value(v: Any) -> str:
     if isinstance(v, float):
         return f"{v:g}"
     return str(v)
-
-
-def _html_text(text: Any) -> str:
-    # Notes quote code as `name`: that is Markdown, so it becomes <code> here, never a backtick.
-    return re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(str(text)))
-
-
-def html_table(df: pd.DataFrame) -> Styler:
-    """``df`` as an HTML table that Jupyter Book renders as one: no 0, 1, 2 index, text escaped
-    (Markdown code spans become ``<code>``). A Markdown table displayed from a notebook is not:
-    outputs are rendered as CommonMark, which has no tables."""
-    return (df.style.hide(axis="index").format(_html_text)
-            .format_index(lambda c: html.escape(str(c)), axis="columns")
-            .set_table_attributes('class="dataframe"')
-            # the theme right-aligns table headers (numbers); these cells are mostly prose
-            .set_table_styles([{"selector": "th, td",
-                                "props": [("text-align", "left"), ("vertical-align", "top")]}]))
 
 
 def paper_says_table(params: Any, *, profile: str, figure: str,
@@ -95,13 +82,17 @@ def def31_table(df: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     """Definition 3.1 quantities per condition: mean ± sd over seeds, and how many grokked.
 
     Steps (alpha0, alpha1, S) are shown without decimals, accuracies with two. A dash means
-    undefined for every seed (e.g. alpha1 when the test curve never settles).
+    undefined for every seed (e.g. alpha1 when the test curve never settles). Diverged runs
+    are counted in their own column and left out of the rest.
     """
     rows = []
-    for key, g in df.groupby(by, sort=True):
+    for key, everyone in df.groupby(by, sort=True):
         key = key if isinstance(key, tuple) else (key,)
+        g, gone = divergence.split(everyone)
         row: dict[str, Any] = dict(zip(by, key, strict=True))
         row["grokked"] = f"{int(g['def31_grokked'].sum())}/{len(g)}"
+        if divergence.count(df):
+            row[divergence.DIVERGED] = f"{len(gone)}/{len(everyone)}"
         for col in DEF31_COLUMNS:
             digits = 0 if col.startswith(("alpha", "support")) else 2
             row[col] = _mean_sd(g[f"def31_{col}"], digits)
@@ -155,3 +146,9 @@ def alpha0_vs_end(df: pd.DataFrame, by: list[str]) -> pd.DataFrame:
             "subsampled at alpha0": value_at_alpha0(df, "test_acc_subsampled"),
             "subsampled at end": final_value(df, "test_acc_subsampled")}
     return df.assign(**cols).groupby(by)[list(cols)].mean().round(3)
+
+
+# Every chapter imports this module: its DataFrames become reader tables, with no display call
+# to change. Only where IPython is already loaded (a notebook kernel), never imported here.
+if "IPython" in sys.modules:
+    show_dataframes_as_tables()

@@ -1,27 +1,38 @@
 """Result store: results cached under a hash of their full config, written atomically.
 
 Layout: ``<root>/<kind>/<key[:2]>/<key>.npz``. Each file holds named numpy arrays, one JSON
-string ``__meta__`` with the config and provenance, and ``__sha256__``, a checksum of the meta
-string and of every array (name, dtype, shape and bytes). A file appears only once complete
-(temp file + fsync + ``os.replace``), so several worker processes can share one store: two
-writers of the same key leave one complete result, and readers never see a partial file.
+string ``__meta__`` with the config, provenance and the key and kind it was saved under, and
+``__sha256__``, a checksum of the meta string and of every array (name, dtype, shape and
+bytes). A file appears only once complete (:func:`grokpaper.core.files.atomic_write_bytes`),
+so several worker processes can share one store: two writers of the same key leave one
+complete result, and readers never see a partial file.
 
-:meth:`Store.load` verifies the checksum. A file that cannot be read or does not match (a
-truncated copy, flipped bits, an entry lost from the zip directory) is reported with a
-:class:`DamagedResultWarning` naming it (and a line in ``<root>/damaged.log``), moved aside to
-``<key>.npz.damaged`` and read as missing, so that the sweep recomputes it; it is never
-returned, hence never plotted. Files written before checksums existed (no ``__sha256__`` and no
-``store_format`` in their meta) are still read; numpy's zip CRC-32 is their only protection.
+:meth:`Store.load` verifies the checksum *and* that the file is the result asked for: its
+recorded key and kind (or, for files written before keys were recorded, the key recomputed
+from its recorded config) must be the requested ones, so a file copied or swapped onto another
+key's path is caught. A file that cannot be read, does not match its checksum or belongs to
+another config is reported with a :class:`DamagedResultWarning` naming it (and a line in
+``<root>/damaged.log``), moved aside to ``<key>.npz.damaged`` and read as missing, so that the
+sweep recomputes it; it is never returned, hence never plotted. Files written before
+checksums existed (no ``__sha256__`` and no ``store_format`` in their meta) are still read;
+numpy's zip CRC-32 is their only protection.
+
+The key hashes the run's config only, not the device it trained on: a run is the same
+experiment on a CPU and a GPU (same config, same seeds; the numbers agree to floating-point
+rounding, which also differs between CPU thread counts), so a GPU run reuses results a CPU run
+stored and vice versa. Each result's provenance records its device, and every page lists the
+devices its runs trained on.
+
+Claims (:mod:`grokpaper.core.claims`) live under ``<root>/claims``.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
+import io
 import json
 import os
-import socket
-import tempfile
 import time
 import warnings
 from collections.abc import Mapping
@@ -30,16 +41,18 @@ from typing import Any
 
 import numpy as np
 
+from grokpaper.core.claims import Claims
+from grokpaper.core.files import atomic_write_bytes
 from grokpaper.core.paths import store_root
 
 #: Bump when training semantics change so that old cached results are not reused.
 STORE_VERSION = 1
 #: Files carrying a checksum say so in their meta, so a file whose checksum entry was lost is
-#: damaged rather than an old file without one.
-STORE_FORMAT = 2
-_META, _SUM, _FORMAT = "__meta__", "__sha256__", "store_format"
-#: A claim older than this is taken over even if its owner may still live (another host).
-CLAIM_STALE_S = float(os.environ.get("GROKPAPER_CLAIM_STALE_S", 6 * 3600))
+#: damaged rather than an old file without one. Format 3 also records the key and kind.
+STORE_FORMAT = 3
+_META, _SUM, _FORMAT, _KEY, _KIND = "__meta__", "__sha256__", "store_format", "store_key", \
+    "store_kind"
+_RESERVED_META = (_FORMAT, _KEY, _KIND)
 
 
 def _jsonable(obj: Any) -> Any:
@@ -66,26 +79,6 @@ def config_key(kind: str, config: Any) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()[:32]
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that readers see the old file or the whole new one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Text version of :func:`atomic_write_bytes`."""
-    atomic_write_bytes(path, text.encode())
-
-
 class DamagedResultWarning(UserWarning):
     """A stored result failed to read or to verify; it is moved aside and recomputed."""
 
@@ -105,6 +98,17 @@ def payload_sha256(meta_json: str, arrays: Mapping[str, np.ndarray]) -> str:
     return digest.hexdigest()
 
 
+def log_damage(root: Path, message: str) -> None:
+    """Append to ``<root>/damaged.log``: the runner also puts the warning on the page and in
+    its summary, but the log keeps every case in one place."""
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S")
+    try:
+        with open(root / "damaged.log", "a") as fh:
+            fh.write(f"{stamp} pid {os.getpid()}: {message}\n")
+    except OSError:
+        pass  # the warning has been given; a read-only store just keeps no log
+
+
 @dataclasses.dataclass(frozen=True)
 class Result:
     """A stored result: named arrays plus metadata (config and provenance)."""
@@ -118,6 +122,7 @@ class Store:
 
     def __init__(self, root: Path | str | None = None) -> None:
         self.root = Path(root) if root is not None else store_root()
+        self.claims = Claims(self.root / "claims")
 
     def path(self, kind: str, key: str) -> Path:
         return self.root / kind / key[:2] / f"{key}.npz"
@@ -131,15 +136,14 @@ class Store:
         reserved = {_META, _SUM} & set(arrays)
         if reserved:
             raise ValueError(f"array name(s) {sorted(reserved)} are reserved")
-        if _FORMAT in meta:
-            raise ValueError(f"meta key {_FORMAT!r} is reserved")
-        import io
-
+        if set(_RESERVED_META) & set(meta):
+            raise ValueError(f"meta keys {list(_RESERVED_META)} are reserved")
         arrays = {k: np.asarray(v) for k, v in arrays.items()}
         pickled = sorted(k for k, v in arrays.items() if v.dtype.hasobject)
         if pickled:  # they would need pickle to load, which load() refuses
             raise TypeError(f"array(s) {pickled} hold Python objects; store numbers or strings")
-        meta_json = json.dumps(_jsonable({**meta, _FORMAT: STORE_FORMAT}))
+        meta_json = json.dumps(_jsonable({**meta, _FORMAT: STORE_FORMAT, _KEY: key,
+                                          _KIND: kind}))
         buf = io.BytesIO()
         np.savez(buf, **{_META: np.array(meta_json),
                          _SUM: np.array(payload_sha256(meta_json, arrays))}, **arrays)
@@ -155,7 +159,7 @@ class Store:
                 seen = path.stat()
             except FileNotFoundError:
                 return None
-            result, problem = self._read(path)
+            result, problem = self._read(path, kind, key)
             if problem is None:
                 return result
             try:
@@ -175,21 +179,12 @@ class Store:
             message = (f"damaged result {path}: {problem}; moved to {aside.name}, it will be "
                        f"recomputed")
             warnings.warn(message, DamagedResultWarning, stacklevel=2)
-            self._log_damage(message)
+            log_damage(self.root, message)
             return None
         return None
 
-    def _log_damage(self, message: str) -> None:
-        """Append to ``<root>/damaged.log``: inside a notebook kernel a warning is easy to miss."""
-        stamp = time.strftime("%Y-%m-%dT%H:%M:%S")
-        try:
-            with open(self.root / "damaged.log", "a") as fh:
-                fh.write(f"{stamp} pid {os.getpid()}: {message}\n")
-        except OSError:
-            pass  # the warning has been given; a read-only store just keeps no log
-
     @staticmethod
-    def _read(path: Path) -> tuple[Result | None, str | None]:
+    def _read(path: Path, kind: str, key: str) -> tuple[Result | None, str | None]:
         """``(result, None)``, ``(None, None)`` if the file vanished, or ``(None, problem)``."""
         try:
             # The file is opened here: np.load leaks the handle it opens when the zip is bad.
@@ -216,50 +211,34 @@ class Store:
             return Result(arrays=arrays, meta=meta), None  # written before checksums existed
         if payload_sha256(meta_json, arrays) != stored_sum:
             return None, "checksum mismatch"
-        meta.pop(_FORMAT, None)
+        if (problem := _belongs_elsewhere(meta, kind, key)) is not None:
+            return None, problem
+        for name in _RESERVED_META:
+            meta.pop(name, None)
         return Result(arrays=arrays, meta=meta), None
 
-    # Claims: a chunk of work is claimed by creating a file exclusively; the claim names its
-    # owner so that a crashed owner on this host (dead pid) or a very old claim is taken over.
-
-    def _claim_path(self, name: str) -> Path:
-        return self.root / "claims" / f"{name}.claim"
+    # Claims: see grokpaper.core.claims.
 
     def claim(self, name: str) -> bool:
         """Claim ``name`` for this process; False if a live owner holds it."""
-        path = self._claim_path(name)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        me = json.dumps({"host": socket.gethostname(), "pid": os.getpid(), "time": time.time()})
-        for _ in range(2):
-            try:
-                fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-            except FileExistsError:
-                if not self._stale(path):
-                    return False
-                path.unlink(missing_ok=True)  # take over a dead or ancient claim
-                continue
-            with os.fdopen(fd, "w") as fh:
-                fh.write(me)
-            return True
-        return False
+        return self.claims.claim(name)
 
     def release(self, name: str) -> None:
-        self._claim_path(name).unlink(missing_ok=True)
+        self.claims.release(name)
 
-    @staticmethod
-    def _stale(path: Path) -> bool:
+
+def _belongs_elsewhere(meta: dict[str, Any], kind: str, key: str) -> str | None:
+    """Why a verified file is not the result of ``(kind, key)``, or None if it is."""
+    if _KEY in meta or _KIND in meta:
+        found = (meta.get(_KIND), meta.get(_KEY))
+    elif "config" in meta and "kind" in meta:  # format 2: the key recomputed from the config
         try:
-            owner = json.loads(path.read_text() or "{}")
-            age = time.time() - path.stat().st_mtime
-        except (OSError, ValueError):
-            return False  # being written right now, or just released
-        if age > CLAIM_STALE_S:
-            return True
-        if owner.get("host") == socket.gethostname() and isinstance(owner.get("pid"), int):
-            try:
-                os.kill(owner["pid"], 0)
-            except ProcessLookupError:
-                return True
-            except PermissionError:
-                return False
-        return False
+            found = (meta["kind"], config_key(str(meta["kind"]), meta["config"]))
+        except TypeError:
+            return "its recorded config cannot be hashed"
+    else:
+        return None  # nothing to check it against (a file of the caller's own format)
+    if found != (kind, key):
+        return (f"it holds the result of another config ({found[0]} {found[1]}), not "
+                f"{kind} {key} (a file copied or swapped onto this path)")
+    return None

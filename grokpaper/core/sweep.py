@@ -2,18 +2,20 @@
 
 A run is a frozen config (one ensemble member). Runs that can share one ensemble (same
 ``group_key``) are cut, in the order given, into chunks of at most ``max_members``, fewer when
-a ``cost`` model says that many would not fit the device's memory budget
-(:func:`grokpaper.core.cost.members_per_chunk`, a power of two so that the chunks do not move
-with small changes of free memory); a chunk with any run missing from the store is trained
-whole (so a resumed sweep trains exactly the ensembles an uninterrupted one would, on the same
-budget) and saved run by run before the next chunk starts, so an interrupted sweep resumes
-without losing finished runs. A chunk that runs out of memory all the same is split in two and
-each half trained (and split again if need be) instead of failing the sweep. A stored run
+the family's ``memory`` estimate says that many would not fit the device's memory budget
+(:func:`grokpaper.core.memory.members_per_chunk`: a power of two, so that the chunks do not
+move with small changes of free memory); a chunk with any run missing from the store is
+trained whole (so a resumed sweep trains exactly the ensembles an uninterrupted one would, on
+the same budget) and saved run by run before the next chunk starts, so an interrupted sweep
+resumes without losing finished runs. A chunk that runs out of memory all the same is split in
+two and each half trained (split again if need be) instead of failing the sweep. A stored run
 whose file fails its checksum counts as missing (see :mod:`grokpaper.core.store`).
 
 Chunks run in this process, or as tasks on a Dask cluster when one is active
-(:func:`grokpaper.core.scheduler.current_client`). A claim file per chunk in the store keeps two
-workers (or two notebooks sharing runs) from training the same chunk at once.
+(:func:`grokpaper.core.scheduler.current_client`). A claim per chunk in the store
+(:mod:`grokpaper.core.claims`, with a heartbeat while it trains) keeps two workers (or two
+notebooks sharing runs) from training the same chunk at once; a sweep that waits for a chunk
+another worker is training says so on stderr, naming that worker.
 """
 
 from __future__ import annotations
@@ -26,19 +28,19 @@ from collections.abc import Callable, Hashable, Sequence
 from typing import Any, TypeVar
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from grokpaper.core import provenance
-from grokpaper.core.cost import EnsembleCost, is_out_of_memory, members_per_chunk, memory_budget
+from grokpaper.core.memory import Estimate, budget, is_out_of_memory, members_per_chunk
 from grokpaper.core.paths import default_device
+from grokpaper.core.progress import progress_bar
 from grokpaper.core.scheduler import current_client
 from grokpaper.core.store import Result, Store, config_key
 
 R = TypeVar("R")
 #: Trains runs as one ensemble on a device; returns one dict of arrays per run, in order.
 TrainFn = Callable[[list[R], str], list[dict[str, np.ndarray]]]
-#: What an ensemble of the given runs costs (memory per member decides the chunk size).
-CostFn = Callable[[list[R]], EnsembleCost]
+#: Peak memory of an ensemble of ``members`` runs like the given ones (one group).
+MemoryFn = Callable[[list[R], int], Estimate]
 _POLL_S = 1.0  # how often to look for a chunk that another process is training
 
 
@@ -56,10 +58,11 @@ def train_chunk(kind: str, runs: list[Any], keys: list[str], train: TrainFn, *, 
     store = Store(root)
     if all(store.has(kind, k) for k in keys):
         return "cached"
-    chunk_key = config_key("chunk", [kind, keys])
-    if not store.claim(chunk_key):
-        return "claimed"
-    try:
+    with store.claims.holding(chunk_key(kind, keys)) as mine:
+        if not mine:
+            return "claimed"
+        if all(store.has(kind, k) for k in keys):
+            return "cached"  # its previous owner finished it while we looked
         start = time.perf_counter()
         try:
             outs = train(runs, device)
@@ -68,15 +71,7 @@ def train_chunk(kind: str, runs: list[Any], keys: list[str], train: TrainFn, *, 
                 raise
             outs = None  # split below, once the failed attempt's tensors are freed
         if outs is None:
-            _free(device)
-            half = len(runs) // 2
-            warnings.warn(f"{kind}: an ensemble of {len(runs)} members ran out of memory on "
-                          f"{device}; training it as {half} + {len(runs) - half}",
-                          ChunkSplitWarning, stacklevel=2)
-            parts = [train_chunk(kind, runs[part], keys[part], train, root=root,
-                                 device=device, seed_of=seed_of)
-                     for part in (slice(0, half), slice(half, None))]
-            return "claimed" if "claimed" in parts else "trained"
+            return _split(kind, runs, keys, train, root=root, device=device, seed_of=seed_of)
         wall = time.perf_counter() - start
         prov = provenance.collect(device=device, seeds=[seed_of(r) for r in runs],
                                   wall_time_s=wall)
@@ -85,25 +80,36 @@ def train_chunk(kind: str, runs: list[Any], keys: list[str], train: TrainFn, *, 
                                     "provenance": prov}
             if not store.has(kind, key):
                 store.save(kind, key, arrays, meta)
-    finally:
-        store.release(chunk_key)
     return "trained"
 
 
-def _free(device: str) -> None:
-    """Give the memory of a failed attempt back before the next one."""
+def _split(kind: str, runs: list[Any], keys: list[str], train: TrainFn, *, root: str,
+           device: str, seed_of: Callable[[Any], int]) -> str:
+    """Train a chunk that ran out of memory as two halves (each split again if need be)."""
     gc.collect()
     if str(device).startswith("cuda"):
         import torch  # only on a GPU: a CPU sweep need not wait for torch here
 
         torch.cuda.empty_cache()
+    half = len(runs) // 2
+    warnings.warn(f"{kind}: an ensemble of {len(runs)} members ran out of memory on {device}; "
+                  f"training it as {half} + {len(runs) - half}", ChunkSplitWarning,
+                  stacklevel=3)
+    parts = [train_chunk(kind, runs[part], keys[part], train, root=root, device=device,
+                         seed_of=seed_of) for part in (slice(0, half), slice(half, None))]
+    return "claimed" if "claimed" in parts else "trained"
 
 
-def chunk_indices(runs: Sequence[R], group_key: Callable[[R], Hashable], max_members: int, *,
-                  cost: CostFn | None = None, budget: float | None = None) -> list[list[int]]:
-    """The ensembles ``runs`` train as: positions of runs sharing a ``group_key``, in order, cut
-    into chunks of :func:`grokpaper.core.cost.members_per_chunk` (``max_members`` without a
-    ``cost`` or ``budget``)."""
+def chunk_key(kind: str, keys: list[str]) -> str:
+    """The name of the claim on the chunk of runs ``keys``."""
+    return config_key("chunk", [kind, keys])
+
+
+def cut(runs: Sequence[R], group_key: Callable[[R], Hashable], max_members: int, *,
+        memory: MemoryFn | None = None, budget: float | None = None) -> list[list[int]]:
+    """The ensembles a sweep trains, as indices into ``runs``: runs that can share one (same
+    ``group_key``) are cut, in the order given, into chunks of at most ``max_members``, or of
+    :func:`grokpaper.core.memory.members_per_chunk` within ``budget`` bytes by ``memory``."""
     if not isinstance(max_members, int) or max_members <= 0:
         raise ValueError(f"max_members must be a positive integer, got {max_members!r}")
     groups: dict[Hashable, list[int]] = {}
@@ -112,8 +118,9 @@ def chunk_indices(runs: Sequence[R], group_key: Callable[[R], Hashable], max_mem
     chunks = []
     for idx in groups.values():
         size = max_members
-        if cost is not None and budget is not None:
-            size = members_per_chunk(cost([runs[i] for i in idx]), budget, max_members)
+        if memory is not None and budget is not None:
+            group = [runs[i] for i in idx]
+            size = members_per_chunk(lambda m, g=group: memory(g, m), budget, max_members)
         chunks += [idx[j : j + size] for j in range(0, len(idx), size)]
     return chunks
 
@@ -121,22 +128,24 @@ def chunk_indices(runs: Sequence[R], group_key: Callable[[R], Hashable], max_mem
 def run_cached(kind: str, runs: Sequence[R], train: TrainFn, *,
                group_key: Callable[[R], Hashable], seed_of: Callable[[R], int],
                store: Store | None = None, device: str | None = None, max_members: int = 64,
-               cost: CostFn | None = None, budget: float | None = None,
+               memory: MemoryFn | None = None, budget_bytes: float | None = None,
                progress: bool | None = None, client: Any = None) -> list[Result]:
     """Results of ``runs`` in order, training only the chunks not yet in ``store``.
 
-    ``cost``: the family's cost model; with it, chunks are sized to ``budget`` bytes (default:
-    :func:`grokpaper.core.cost.memory_budget` of ``device``). ``client``: a
-    ``dask.distributed.Client`` to run chunks on; by default the cluster named by
-    ``$GROKPAPER_SCHEDULER`` if set, else this process.
+    ``memory``: the family's estimate; with it, chunks are sized to ``budget_bytes`` (default:
+    :func:`grokpaper.core.memory.budget` of ``device``).
+
+    ``client``: a ``dask.distributed.Client`` to run chunks on; by default the cluster named by
+    ``$GROKPAPER_SCHEDULER`` if set, else this process. ``progress``: a bar (True), none
+    (False), or by default a bar where a person watches (:mod:`grokpaper.core.progress`).
     """
     store = store or Store()
     device = device or default_device()
     client = client if client is not None else current_client()
     keys = [config_key(kind, r) for r in runs]
-    if cost is not None and budget is None:
-        budget = memory_budget(device)
-    chunks = chunk_indices(runs, group_key, max_members, cost=cost, budget=budget)
+    if memory is not None and budget_bytes is None:
+        budget_bytes = budget(device)
+    chunks = cut(runs, group_key, max_members, memory=memory, budget=budget_bytes)
     # Stored runs are read (and their checksums verified) before anything trains: a damaged
     # file is reported and moved aside by Store.load, so its chunk trains again.
     loaded: dict[int, Result] = {}
@@ -144,8 +153,10 @@ def run_cached(kind: str, runs: Sequence[R], train: TrainFn, *,
         if (res := store.load(kind, key)) is not None:
             loaded[i] = res
     todo = [c for c in chunks if not all(i in loaded for i in c)]
-    show = sys.stderr.isatty() if progress is None else progress
-    bar = tqdm(total=sum(map(len, todo)), desc=kind, unit="run", disable=not show)
+    # A bar where a person watches (a terminal, a Jupyter frontend), none in batch logs.
+    bar = progress_bar(show=progress, total=sum(map(len, todo)), desc=kind, unit="run")
+
+    told: set[str] = set()  # chunks we said we wait for
 
     def unit(chunk: list[int]) -> tuple:
         return (kind, [runs[i] for i in chunk], [keys[i] for i in chunk], train)
@@ -169,6 +180,7 @@ def run_cached(kind: str, runs: Sequence[R], train: TrainFn, *,
                 chunk = futures[fut]
                 (waiting.append(chunk) if status == "claimed" else bar.update(len(chunk)))
         if waiting:
+            _say_waiting(store, kind, [[keys[i] for i in c] for c in waiting], told)
             time.sleep(_POLL_S)  # someone else is training these; look again shortly
         todo = [c for c in waiting if not all(store.has(kind, keys[i]) for i in c)]
         bar.update(sum(len(c) for c in waiting) - sum(len(c) for c in todo))
@@ -179,3 +191,15 @@ def run_cached(kind: str, runs: Sequence[R], train: TrainFn, *,
         raise RuntimeError(f"{len(missing)} run(s) of {kind} are missing or damaged in the "
                            f"store after training (first key {missing[0]})")
     return results  # type: ignore[return-value]
+
+
+def _say_waiting(store: Store, kind: str, chunks: list[list[str]], told: set[str]) -> None:
+    """One line on stderr per chunk this sweep starts waiting for, naming who trains it."""
+    for keys in chunks:
+        name = chunk_key(kind, keys)
+        if name in told:
+            continue
+        told.add(name)
+        who = store.claims.holder(name) or "another worker"
+        print(f"grokpaper: waiting for {len(keys)} run(s) of {kind} that {who} is training; "
+              f"its claim is taken over if that process ends", file=sys.stderr, flush=True)

@@ -1,17 +1,30 @@
 """Claim verdicts: the graded ladder every claim function uses, and the record each chapter
-writes for the summary page."""
+writes for the summary page.
+
+A chapter's verdicts are one JSON file, ``<store>/verdicts/<profile>/<chapter>.json``, holding
+the rows and their sha256 checksum, written atomically. :func:`load_all` verifies each file: a
+damaged one (unreadable, cut short, checksum mismatch) is reported with a
+:class:`~grokpaper.core.store.DamagedResultWarning` naming it (and a line in
+``<store>/damaged.log``), moved aside to ``<file>.damaged`` and shown as one *not run* row
+saying to rerun the chapter; the runner reruns a chapter whose verdict file is missing or
+not the one its page was built with (:func:`file_digest`).
+"""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import warnings
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from grokpaper.core import studies
+from grokpaper.core.files import atomic_write_text
 from grokpaper.core.paths import store_root
-from grokpaper.core.store import atomic_write_text
+from grokpaper.core.store import DamagedResultWarning, log_damage
 
 VERDICTS = ("supported", "partly supported", "not supported", "inconclusive")
 SUPPORTED, PARTLY, NOT_SUPPORTED, INCONCLUSIVE = VERDICTS
@@ -76,16 +89,63 @@ def combined(found: Iterable[str]) -> str:
                   some_met=any(v in (SUPPORTED, PARTLY) for v in found))
 
 
+#: Verdict files carrying a checksum say so (files without one are read as before).
+FILE_FORMAT = 2
+
+
 def _folder(profile: str, root: Path | None) -> Path:
     return (root or store_root()) / "verdicts" / profile
 
 
+def path_of(chapter: str, *, profile: str, root: Path | None = None) -> Path:
+    """The verdict file of ``chapter`` for ``profile``."""
+    return _folder(profile, root) / f"{chapter.replace('/', '__')}.json"
+
+
+def _rows_sha256(rows: list[dict[str, Any]]) -> str:
+    return hashlib.sha256(json.dumps(rows, sort_keys=True).encode()).hexdigest()
+
+
 def record(chapter: str, verdicts: list[Verdict], *, profile: str,
            root: Path | None = None) -> Path:
-    """Replace the verdicts of ``chapter`` for ``profile`` (atomic write)."""
-    path = _folder(profile, root) / f"{chapter.replace('/', '__')}.json"
-    atomic_write_text(path, json.dumps([asdict(v) for v in verdicts], indent=1))
+    """Replace the verdicts of ``chapter`` for ``profile`` (atomic write, with a checksum)."""
+    rows = [asdict(v) for v in verdicts]
+    path = path_of(chapter, profile=profile, root=root)
+    atomic_write_text(path, json.dumps(
+        {"format": FILE_FORMAT, "sha256": _rows_sha256(rows), "verdicts": rows}, indent=1))
     return path
+
+
+def file_digest(chapter: str, *, profile: str, root: Path | None = None) -> str | None:
+    """sha256 of ``chapter``'s verdict file as it is now, None when there is none: the runner
+    compares it with the one recorded when the chapter's page was built."""
+    try:
+        return hashlib.sha256(path_of(chapter, profile=profile, root=root).read_bytes()
+                              ).hexdigest()
+    except FileNotFoundError:
+        return None
+
+
+def read(path: Path) -> list[Verdict]:
+    """The verdicts in one file; ValueError (saying what is wrong) if it is damaged."""
+    try:
+        data = json.loads(path.read_text())
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"unreadable ({type(exc).__name__}: {exc})") from exc
+    if isinstance(data, dict):  # with a checksum
+        rows = data.get("verdicts")
+        if data.get("format") != FILE_FORMAT or not isinstance(rows, list):
+            raise ValueError("not a verdict file of this version")
+        if data.get("sha256") != _rows_sha256(rows):
+            raise ValueError("checksum mismatch")
+    elif isinstance(data, list):
+        rows = data  # written before verdict files had checksums
+    else:
+        raise ValueError("not a list of verdicts")
+    try:
+        return [Verdict(**row) for row in rows]
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"a row is not a verdict ({exc})") from exc
 
 
 def as_markdown(verdicts: list[Verdict]) -> str:
@@ -109,9 +169,30 @@ def publish(chapter: str, verdicts: list[Verdict], *, profile: str,
 
 def load_all(*, profile: str, root: Path | None = None) -> list[Verdict]:
     """Every recorded verdict for ``profile``: the studies in the book's order
-    (:data:`~grokpaper.core.studies.STUDIES`, then any other paper name), then by figure."""
+    (:data:`~grokpaper.core.studies.STUDIES`, then any other paper name), then by figure; a
+    damaged file becomes one *not run* row saying to rerun its chapter (module docstring)."""
     folder = _folder(profile, root)
     rows: list[Verdict] = []
     for path in sorted(folder.glob("*.json")) if folder.exists() else []:
-        rows.extend(Verdict(**row) for row in json.loads(path.read_text()))
+        try:
+            rows.extend(read(path))
+        except ValueError as exc:
+            rows.append(_damaged(path, str(exc), profile, root))
     return sorted(rows, key=lambda v: (studies.rank(v.paper), v.paper, v.figure))
+
+
+def _damaged(path: Path, problem: str, profile: str, root: Path | None) -> Verdict:
+    chapter = path.stem.replace("__", "/")
+    aside = path.with_name(path.name + ".damaged")
+    try:
+        os.replace(path, aside)
+        where = f"moved to {aside.name}"
+    except OSError as exc:  # a read-only store, or another reader moved it first
+        where = f"left in place ({exc.strerror or exc})"
+    message = (f"damaged verdict file {path}: {problem}; {where}; rerun "
+               f"`grokpaper run --profile {profile} {chapter}`")
+    warnings.warn(message, DamagedResultWarning, stacklevel=3)
+    log_damage(root or store_root(), message)
+    return Verdict(paper="(damaged)", figure=chapter, claim="every claim of this chapter",
+                   measured=f"its verdict file was damaged ({problem}); rerun the chapter",
+                   verdict=NOT_RUN, page=chapter)

@@ -1,6 +1,9 @@
 """Verdicts on the Li & Sakib report's claims, computed from our runs.
 
 Thresholds are fixed here, before looking at a run, and printed on the page with the numbers.
+
+Functions judging runs are wrapped in :func:`grokpaper.core.divergence.excluding`: diverged
+runs are left out and every verdict says how many were.
 """
 
 from __future__ import annotations
@@ -8,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from grokpaper.core.divergence import excluding
 from grokpaper.core.studies import LISAKIB
 from grokpaper.core.verdicts import (
     INCONCLUSIVE,
@@ -52,6 +56,7 @@ def loss_rises(row: pd.Series) -> bool | None:
     return bool(row["test_loss"][window].max() >= LOSS_RISE * row["test_loss"][0])
 
 
+@excluding
 def curves(df: pd.DataFrame, *, page: str) -> list[Verdict]:
     """Figs. 2, 11, 12: every operation groks; the validation loss rises before grokking."""
     parts, grok = [], []
@@ -123,6 +128,7 @@ def _rank_corr(df: pd.DataFrame, x: str, y: str, within: str) -> float:
     return float(np.mean(rhos)) if rhos else np.nan
 
 
+@excluding
 def batch_size_table(df: pd.DataFrame, *, page: str) -> list[Verdict]:
     """Table 2 and Fig. 4: epochs vs steps, and the comprehension band of the ratio."""
     signs = {("batch_size", "t_train95"): -1, ("batch_size", "epoch_train95"): 1,
@@ -163,6 +169,7 @@ def batch_size_table(df: pd.DataFrame, *, page: str) -> list[Verdict]:
     ]
 
 
+@excluding
 def landscapes(table: pd.DataFrame, *, page: str) -> list[Verdict]:
     """Fig. 5: loss ranges around grokking vs comprehension optima, per normalization.
 
@@ -202,6 +209,7 @@ def _delay_or_budget(g: pd.DataFrame) -> float:
     return float(d.mean())
 
 
+@excluding
 def larger_norms(fracs: pd.DataFrame, *, page: str) -> list[Verdict]:
     """Fig. 6: the Q/K/V norm peaks higher in runs that grok than in runs that do not."""
     grok = fracs[fracs["li_class"] == "grokking"]["qkv_peak"]
@@ -218,6 +226,7 @@ def larger_norms(fracs: pd.DataFrame, *, page: str) -> list[Verdict]:
                     verdict=verdict, page=page)]
 
 
+@excluding
 def norms(wd: pd.DataFrame, everything: pd.DataFrame, *, page: str) -> list[Verdict]:
     """Figs. 6-8: norm peaks before grokking; weight decay 2 halves the delay of 1; small
     weight decay delays; too much stalls learning."""
@@ -278,6 +287,7 @@ def norms(wd: pd.DataFrame, everything: pd.DataFrame, *, page: str) -> list[Verd
     return out
 
 
+@excluding
 def early_signal(df: pd.DataFrame, *, page: str) -> list[Verdict]:
     """Sec. 3.4's suggestion: the norm peak as a predictor of grokking."""
     grok = df[df["li_class"] == "grokking"]

@@ -15,20 +15,19 @@ import numpy as np
 import pandas as pd
 import torch
 
-from grokpaper.core import cost as costs
 from grokpaper.core import landscape, phases, sweep
+from grokpaper.core import memory as mem
+from grokpaper.core.memory import Estimate
 from grokpaper.core.metrics import definition31, first_crossing, grokking_delay
-from grokpaper.core.models import count_parameters
 from grokpaper.core.paths import default_device
 from grokpaper.core.store import Store, config_key
 from grokpaper.core.threads import one_cpu_thread
-from grokpaper.core.train import EnsembleData, TrainConfig, eval_steps, train_ensemble
+from grokpaper.core.train import EnsembleData, TrainConfig, train_ensemble
 from grokpaper.lisakib import data as modular
 from grokpaper.lisakib.transformer import (
     ModularTransformer,
     ModularTransformerConfig,
     ensemble,
-    forward_cost,
     qkv_norms,
 )
 
@@ -82,28 +81,6 @@ def ensemble_key(run: ModRun) -> tuple:
     """Runs with equal keys train as one ensemble."""
     # lr and weight decay are per-member tensors; everything else in TrainConfig is shared.
     return (run.p, run.model, replace(run.train, lr=1.0, weight_decay=0.0), run.save_weights)
-
-
-def cost(runs: list[ModRun]) -> costs.EnsembleCost:
-    """What an ensemble of ``runs`` (one :func:`ensemble_key`) costs
-    (:mod:`grokpaper.core.cost`): training rows padded to the largest split; every member is
-    scored on the union of the members' validation sets (its own picked by a mask)."""
-    r0 = runs[0]
-    tasks = {_task(r): modular.train_size(r.op, r.p, r.train_frac) for r in runs}
-    n = max(tasks.values())
-    n_test = sum(modular.n_pairs(op, r0.p) - k for (op, _, _), k in tasks.items())
-    t = r0.train
-    evals = len(eval_steps(t.steps, t.n_evals, t.eval_spacing))
-    n_out = r0.p
-    params = count_parameters(lambda: ModularTransformer(r0.model, modular.vocab_size(r0.p),
-                                                         n_out))
-    return costs.EnsembleCost(
-        "modular_transformer", params, forward_cost(r0.model, n_out),
-        batch=n if t.batch_size is None else min(t.batch_size, n), steps=t.steps,
-        eval_rows=n + n_test, evals=evals, data_bytes=n * 5 * costs.INDEX + n_test,
-        shared_bytes=n_test * 5 * costs.INDEX, curve_bytes=evals * (12 + 3 * r0.model.n_layers)
-        * costs.FLOAT + (params * costs.FLOAT if r0.save_weights else 0),
-        states=0 if t.optimizer == "sgd" else 2)
 
 
 def _task(run: ModRun) -> tuple:
@@ -180,6 +157,7 @@ def summarize(run: ModRun, a: dict[str, np.ndarray]) -> dict:
     t_tr90, t_va90 = (first_crossing(s, a[k], 0.9) for k in ("train_acc", "test_acc"))
     qkv = a["extra_qkv"]
     peak = int(np.argmax(qkv))
+    diverged = bool(a["diverged_step"] >= 0)
     return {
         "op": run.op, "p": run.p, "train_frac": run.train_frac, "n_train": run.n_train,
         "batch_size": batch, "lr": run.train.lr, "weight_decay": run.train.weight_decay,
@@ -191,15 +169,39 @@ def summarize(run: ModRun, a: dict[str, np.ndarray]) -> dict:
         "epoch_train95": _none(t_tr) * batch / run.n_train,
         "epoch_val95": _none(t_va) * batch / run.n_train,
         "delay_epochs": _none(delay) * batch / run.n_train,
-        "li_class": li_class(delay),
-        "liu_phase": phases.phase(t_tr90, t_va90, budget=run.train.steps + 1),
+        # a diverged run has no class or phase: its curves stop at the divergence
+        "li_class": phases.DIVERGED if diverged else li_class(delay),
+        "liu_phase": phases.DIVERGED if diverged else phases.phase(
+            t_tr90, t_va90, budget=run.train.steps + 1),
         "def31_grokked": definition31(s, a["train_acc"], a["test_acc"]).grokked,
         # The Q/K/V-norm peak: an early signal if it comes before validation reaches 95%.
         "qkv_peak_step": float(s[peak]), "qkv_peak": float(qkv[peak]),
         "qkv_final": float(qkv[-1]),
         "final_train_acc": float(a["train_acc"][-1]), "final_val_acc": float(a["test_acc"][-1]),
-        "diverged": bool(a["diverged_step"] >= 0),
+        "diverged": diverged,
     }
+
+
+def ensemble_memory(runs: list[ModRun], members: int) -> Estimate:
+    """Peak memory of an ensemble of ``members`` runs like ``runs`` (one :func:`ensemble_key`;
+    :func:`grokpaper.core.memory.transformer`): training pairs padded to the largest split,
+    every task's validation pairs in the shared test set."""
+    r0 = runs[0]
+    tasks = {_task(r): r.n_train for r in runs}
+    cfg = r0.model
+    return mem.transformer(
+        members=members, seq=4, d_model=cfg.d_model, d_ff=cfg.d_ff, n_heads=cfg.n_heads,
+        n_layers=cfg.n_layers, n_out=r0.p, head_in=cfg.d_model,
+        embed_params=(modular.vocab_size(r0.p) + 4) * cfg.d_model, n_train=max(tasks.values()),
+        n_test=sum(modular.n_pairs(op, r0.p) - n for (op, _, _), n in tasks.items()),
+        row_bytes=4 * mem.LABEL, batch=r0.train.batch_size)
+
+
+def memory(runs: list[ModRun], *, max_members: int = MAX_MEMBERS) -> Estimate:
+    """Peak memory of the largest ensemble of at most ``max_members`` that :func:`run`
+    trains for ``runs``."""
+    chunks = [[runs[i] for i in c] for c in sweep.cut(runs, ensemble_key, max_members)]
+    return max((ensemble_memory(c, len(c)) for c in chunks), key=lambda e: e.total)
 
 
 def run(runs: list[ModRun], *, store: Store | None = None, device: str | None = None,
@@ -207,7 +209,8 @@ def run(runs: list[ModRun], *, store: Store | None = None, device: str | None = 
     """Train (or load) ``runs``; one :func:`summarize` row per run, plus its provenance."""
     results = sweep.run_cached(KIND, runs, train_runs, group_key=ensemble_key,
                                seed_of=lambda r: r.seed, store=store, device=device,
-                               max_members=max_members, cost=cost, progress=progress)
+                               max_members=max_members, memory=ensemble_memory,
+                               progress=progress)
     rows = []
     for r, res in zip(runs, results, strict=True):
         row = summarize(r, res.arrays)
@@ -223,7 +226,8 @@ def final_weights(runs: list[ModRun], *, store: Store | None = None, device: str
         raise ValueError("final weights are stored only for runs with save_weights=True")
     results = sweep.run_cached(KIND, runs, train_runs, group_key=ensemble_key,
                                seed_of=lambda r: r.seed, store=store, device=device,
-                               max_members=MAX_MEMBERS, cost=cost, progress=False)
+                               max_members=MAX_MEMBERS, memory=ensemble_memory,
+                               progress=False)
     return [{k.removeprefix(WEIGHT_PREFIX): v for k, v in res.arrays.items()
              if k.startswith(WEIGHT_PREFIX)} for res in results]
 

@@ -11,6 +11,10 @@ import random
 from dataclasses import dataclass, replace
 from typing import ClassVar
 
+from grokpaper.core import params as P
+from grokpaper.core.memory import Estimate
+from grokpaper.core.params import Range
+from grokpaper.lisakib import experiments
 from grokpaper.lisakib.data import OPERATIONS
 from grokpaper.lisakib.experiments import PAPER_TRAIN, ModRun
 from grokpaper.lisakib.transformer import ModularTransformerConfig
@@ -22,6 +26,11 @@ class Base:
 
     #: Allowed values of the string fields (read by ``grokpaper run``'s pre-flight checks).
     CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {"op": OPERATIONS}
+    #: Ranges of the number fields (grokpaper.core.params); rules() has the cross-field ones.
+    RANGES: ClassVar[dict[str, Range]] = {
+        "p": P.PRIME, "train_frac": P.OPEN_FRACTION, "d_model": P.WIDTH, "steps": P.STEPS,
+        "batch_size": P.BATCH, "lr": P.LR, "weight_decay": P.WEIGHT_DECAY,
+        "init_scale": P.SCALE, "noise": P.NOISE, "n_evals": P.N_EVALS, "seeds": P.SEEDS}
     op: str = "/"  # "We trained the transformers on a division dataset" (Sec. 3.1)
     p: int = 97  # the forked code's default prime
     train_frac: float = 0.3  # "training/validation ratio to be 30/70" (Sec. 3.1)
@@ -34,6 +43,34 @@ class Base:
     noise: float = 0.0
     n_evals: int = 201  # linearly spaced evaluations (every 50 steps in the paper profile)
     seeds: int = 1
+
+    def __post_init__(self) -> None:
+        P.check(self)
+
+    def rules(self) -> None:
+        """Cross-field rules: every split keeps a training and a validation pair, and the
+        four heads divide d_model."""
+        for p in self.primes():
+            for frac in self.fracs():
+                n_train = round(frac * p * p)
+                if not 0 < n_train < p * p:
+                    raise ValueError(f"train_frac={frac} of the {p * p} pairs of p={p} leaves "
+                                     f"no training or no validation pair")
+        heads = ModularTransformerConfig().n_heads
+        if self.d_model % heads:
+            raise ValueError(f"d_model={self.d_model} is not divisible by the {heads} heads")
+
+    def primes(self) -> tuple[int, ...]:
+        """The moduli this figure trains on."""
+        return (self.p,)
+
+    def fracs(self) -> tuple[float, ...]:
+        """The training fractions this figure trains on."""
+        return (self.train_frac,)
+
+    def memory(self, max_members: int = experiments.MAX_MEMBERS) -> Estimate:
+        """Peak memory of the largest ensemble this figure trains (grokpaper.core.memory)."""
+        return experiments.memory(self.runs(), max_members=max_members)
 
     def run(self, **changes: object) -> ModRun:
         """One run with this figure's settings, ``changes`` applied (lr/weight_decay/batch_size/
@@ -75,6 +112,9 @@ class SweepParams(Base):
     weight_decays: tuple[float, ...] = (0.01, 0.1, 1.0)  # Table 1
     sample: int | None = None  # the report ran 3600 runs in all; the grid has 1350 points
     sample_seed: int = 0
+    RANGES: ClassVar[dict[str, Range]] = {
+        **Base.RANGES, "batch_sizes": P.BATCH, "noises": P.NOISE, "init_scales": P.SCALE,
+        "lrs": P.LR, "weight_decays": P.WEIGHT_DECAY, "sample": P.SAMPLES, "sample_seed": P.SEED}
 
     def runs(self) -> list[ModRun]:
         grid = list(itertools.product(self.batch_sizes, self.noises, self.init_scales,
@@ -94,6 +134,12 @@ class BatchGridParams(Base):
     batch_sizes: tuple[int, ...] = (8, 16, 32, 128, 512, 1024)  # as Table 1
     lrs: tuple[float, ...] = (1e-3,)  # not given per cell
     weight_decays: tuple[float, ...] = (0.1, 1.0)  # not given per cell
+    RANGES: ClassVar[dict[str, Range]] = {
+        **Base.RANGES, "ps": P.PRIME, "batch_sizes": P.BATCH, "lrs": P.LR,
+        "weight_decays": P.WEIGHT_DECAY}
+
+    def primes(self) -> tuple[int, ...]:
+        return tuple(self.ps)
 
     def runs(self) -> list[ModRun]:
         return [self.run(p=p, batch_size=b, lr=lr, weight_decay=wd, seed=s)
@@ -118,6 +164,9 @@ class LandscapeParams(Base):
     tensor_extent: float = 0.2
     direction_seed: int = 0
     on: str = "train"  # which set the landscape loss is computed on ("train" or "val")
+    RANGES: ClassVar[dict[str, Range]] = {
+        **Base.RANGES, "batch_sizes": P.BATCH, "resolution": P.RESOLUTION, "extent": P.SCALE,
+        "tensor_extent": P.SCALE, "direction_seed": P.SEED}
 
     def runs(self) -> list[ModRun]:
         return [self.run(op=op, batch_size=b, seed=s, save_weights=True)
@@ -132,6 +181,12 @@ class NormParams(Base):
     train_fracs: tuple[float, ...] = (0.3, 0.5, 0.7)  # "different training/validation ratios"
     small_wds: tuple[float, ...] = (0.1, 0.3, 0.5, 1.0)  # "weight decay smaller than 1"
     large_wds: tuple[float, ...] = (1.0, 2.0, 4.0, 8.0)  # "larger than 1"; 2 halves the delay
+    RANGES: ClassVar[dict[str, Range]] = {
+        **Base.RANGES, "train_fracs": P.OPEN_FRACTION, "small_wds": P.WEIGHT_DECAY,
+        "large_wds": P.WEIGHT_DECAY}
+
+    def fracs(self) -> tuple[float, ...]:
+        return (self.train_frac, *self.train_fracs)
 
     def runs(self) -> list[ModRun]:
         fracs = [self.run(train_frac=f, seed=s) for f in self.train_fracs

@@ -10,6 +10,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from grokpaper.core import divergence
+from grokpaper.core.divergence import DIVERGED
 from grokpaper.core.profiles import params_class
 from grokpaper.lisakib.data import OP_NAMES
 from grokpaper.lisakib.experiments import LI_CLASSES
@@ -92,14 +94,21 @@ def curves_figure(df: pd.DataFrame, *, title: str = "") -> Figure:
             s = r["steps"]
             (line,) = row[0].plot(s, r["train_acc"], ls="--", lw=1)
             c = line.get_color()
-            row[0].plot(s, r["test_acc"], color=c, label=f"seed {r['seed']}")
+            gone = bool(r.get("diverged", False))
+            label = f"seed {r['seed']}" + (
+                f" ({DIVERGED} at step {int(r['diverged_step'])})" if gone else "")
+            row[0].plot(s, r["test_acc"], color=c, label=label)
+            if gone:  # an x where the run diverged: its curves stop there
+                row[0].plot(max(int(r["diverged_step"]), 1), 0.0, "x", color=c, clip_on=False)
             row[1].plot(s, r["train_loss"], ls="--", lw=1, color=c)
             row[1].plot(s, r["test_loss"], color=c)
             for ax in row:
                 _vline(ax, r["t_train95"], c)
                 _vline(ax, r["t_val95"], c)
-        delays = ", ".join("–" if not np.isfinite(d) else f"{d:.0f}"
-                           for d in df.loc[df["op"] == op, "delay"])
+        mine = df[df["op"] == op]
+        delays = ", ".join(DIVERGED if gone else "–" if not np.isfinite(d) else f"{d:.0f}"
+                           for d, gone in zip(mine["delay"], divergence.mask(mine),
+                                              strict=True))
         row[0].set(ylabel="accuracy", ylim=(0, 1.02),
                    title=f"{OP_NAMES[op]} (x {op} y): delay {delays} steps")
         row[1].set(ylabel="cross-entropy", yscale="log", title="loss (dashed: train)")

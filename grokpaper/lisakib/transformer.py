@@ -149,12 +149,10 @@ def qkv_norms(model: VmapEnsemble) -> dict[str, torch.Tensor]:
     return out
 
 
-def forward_cost(config: ModularTransformerConfig, n_out: int, seq_len: int = 4) -> cost.Forward:
-    """One member's forward pass on one sequence (:mod:`grokpaper.core.cost`): the last
-    block computes its query, feed-forward and norms at the last position alone."""
+def forward_cost(config: ModularTransformerConfig, n_out: int, seq_len: int = 4) -> float:
+    """FLOPs of one member's forward pass on one sequence (:mod:`grokpaper.core.cost`): the
+    last block computes its query and feed-forward at the last position alone."""
     c, t = config, seq_len
-    embed = cost.Forward(0.0, 2.0 * t * c.d_model, 2.0 * t * c.d_model)  # sum, noise
-    full = cost.attention_layer(t, c.d_model, c.d_ff, c.n_heads)
-    last = cost.attention_layer(t, c.d_model, c.d_ff, c.n_heads, queries=1)
-    return (embed + full.times(c.n_layers - 1) + last + cost.Forward(0.0, 2.0 * c.d_model, 0.0)
+    return ((c.n_layers - 1) * cost.attention_layer(t, c.d_model, c.d_ff)
+            + cost.attention_layer(t, c.d_model, c.d_ff, queries=1)
             + cost.linear(c.d_model, n_out))

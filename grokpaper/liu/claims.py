@@ -2,6 +2,9 @@
 reproduced figure (the Liu chapter's part of :mod:`grokpaper.carvalho.claims`).
 
 Thresholds are fixed here, before looking at a run, and printed on the page with the numbers.
+
+Functions judging runs are wrapped in :func:`grokpaper.core.divergence.excluding`: diverged
+runs are left out and every verdict says how many were.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from grokpaper.core.divergence import excluding
 from grokpaper.core.phases import PHASES, grokking_neighbours, sandwiched
 from grokpaper.core.studies import LIU
 from grokpaper.core.verdicts import ALL, MAJORITY, Verdict, ladder, share_verdict
@@ -48,6 +52,7 @@ def _spearman(x: pd.Series | np.ndarray, y: pd.Series | np.ndarray) -> float:
     return float(x[ok].corr(y[ok], method="spearman")) if ok.sum() >= 3 else float("nan")
 
 
+@excluding
 def liu_fig3(df: pd.DataFrame, *, page: str) -> list[Verdict]:
     """Fig. 3: Acc-hat from the representation agrees with the measured accuracy Acc."""
     full = float((df["acc_final"] - df["acc_hat"]).abs().mean())
@@ -64,6 +69,7 @@ def liu_fig3(df: pd.DataFrame, *, page: str) -> list[Verdict]:
         verdict=verdict, page=page)]
 
 
+@excluding
 def liu_fig4(df: pd.DataFrame, theory: pd.DataFrame, *, steps_net: float, steps_eff: float,
              n_h: float, n_h_sum: float, page: str) -> list[Verdict]:
     """Fig. 4: r_c from the nullity (theory) and from steps to RQI > 0.95 (training); 3 n_h."""
@@ -107,6 +113,7 @@ def liu_fig4(df: pd.DataFrame, theory: pd.DataFrame, *, steps_net: float, steps_
     return out
 
 
+@excluding
 def liu_fig5(df: pd.DataFrame, theory: pd.DataFrame, *, eta: float, page: str
              ) -> list[Verdict]:
     """Fig. 5: lambda_3 vs data; grokking time falls as data grows; theory vs measured steps."""
@@ -142,6 +149,7 @@ def liu_fig5(df: pd.DataFrame, theory: pd.DataFrame, *, eta: float, page: str
     ]
 
 
+@excluding
 def liu_fig6(frames: dict[str, pd.DataFrame], tables: dict[str, pd.DataFrame], *, page: str
              ) -> list[Verdict]:
     """Fig. 6: four phases, corners, grokking between comprehension and memorization, and
@@ -200,6 +208,7 @@ def liu_fig6(frames: dict[str, pd.DataFrame], tables: dict[str, pd.DataFrame], *
 GENERALIZES, RQI_STRUCTURED, CIRCLE_STRUCTURED = 0.9, 0.95, 0.85
 
 
+@excluding
 def liu_fig2(df: pd.DataFrame, *, page: str) -> list[Verdict]:
     """Fig. 2: generalizing runs have structured embeddings (parallelogram / circle)."""
     parts, n_gen, n_ok, tasks_gen = [], 0, 0, set()
@@ -246,6 +255,7 @@ def _never(runs: pd.DataFrame, budget: int) -> str:
             f"says nothing about the claim." if runs["t_test"].isna().all() else "")
 
 
+@excluding
 def liu_fig7(pca: pd.DataFrame, drop: pd.DataFrame, *, budget: int, page: str
              ) -> list[Verdict]:
     """Figs. 1 and 7 (left, centre) on the transformer runs."""
@@ -291,6 +301,7 @@ def liu_fig7(pca: pd.DataFrame, drop: pd.DataFrame, *, budget: int, page: str
     ]
 
 
+@excluding
 def liu_fig7_phases(df: pd.DataFrame, table: pd.DataFrame, *, budget: int, page: str
                     ) -> list[Verdict]:
     """Fig. 7 right: weight decay helps the transformer generalize; grokking lies nearer to

@@ -15,12 +15,14 @@ import numpy as np
 import pandas as pd
 import torch
 
-from grokpaper.core import cost as costs
+from grokpaper.core import memory as mem
+from grokpaper.core import params as P
 from grokpaper.core import phases, sweep
+from grokpaper.core.memory import Estimate
 from grokpaper.core.metrics import definition31
+from grokpaper.core.params import Range
 from grokpaper.core.store import Store
 from grokpaper.core.threads import one_cpu_thread
-from grokpaper.core.train import eval_steps
 from grokpaper.liu import data as toydata
 from grokpaper.liu import rqi
 from grokpaper.liu.toy import (
@@ -30,7 +32,6 @@ from grokpaper.liu.toy import (
     ToyEnsemble,
     ToyTrainConfig,
     decoder_map,
-    forward_cost,
     train_toy,
 )
 
@@ -54,32 +55,9 @@ class ToyRun:
     map_resolution: int = 0  # > 0: also store the decoder's class map (2-D pictures)
 
 
-#: The most members one ensemble takes (fewer when they would not fit the memory budget).
-MAX_MEMBERS = 512
-
-
 def ensemble_key(r: ToyRun) -> tuple:
     """Runs with equal keys train as one ensemble."""
     return (r.model, r.train, r.map_resolution)
-
-
-def cost(runs: list[ToyRun]) -> costs.EnsembleCost:
-    """What an ensemble of ``runs`` (one :func:`ensemble_key`) costs
-    (:mod:`grokpaper.core.cost`): every step is one forward pass over all the task's samples
-    (the loss weighs each member's own), which the evaluations and the every-step crossing
-    checks reuse; the embeddings are recorded at every evaluation."""
-    r0 = runs[0]
-    task, cfg = r0.model.make_task(), r0.model
-    n = task.n_samples
-    n_out = cfg.target_dim if cfg.loss == "mse" else task.n_classes
-    params = task.n_symbols * cfg.input_dim + sum(
-        a * b + b for a, b in zip([cfg.input_dim, cfg.width, cfg.width],
-                                  [cfg.width, cfg.width, n_out], strict=True))
-    evals = len(eval_steps(r0.train.steps, r0.train.n_evals))
-    return costs.EnsembleCost(
-        "toy", params, forward_cost(cfg), batch=n, steps=r0.train.steps, eval_rows=0,
-        evals=evals, data_bytes=2 * n, shared_bytes=n * 3 * costs.INDEX,
-        curve_bytes=evals * (task.n_symbols * cfg.input_dim + 6) * costs.FLOAT)
 
 
 #: The arrays stored per run (as before the trainers were merged, so that results cached then
@@ -140,12 +118,36 @@ def _derived(r: ToyRun, a: dict[str, np.ndarray]) -> dict:
     return out
 
 
+#: Members per ensemble chunk (see grokpaper.core.sweep).
+MAX_MEMBERS = 512
+
+
+def ensemble_memory(runs: list[ToyRun], members: int) -> Estimate:
+    """Peak memory of an ensemble of ``members`` runs like ``runs`` (one
+    :func:`ensemble_key`): learned embeddings and the decoder MLP over every pair
+    (:func:`grokpaper.core.memory.mlp`)."""
+    r0 = runs[0]
+    cfg, task = r0.model, r0.model.make_task()
+    return mem.mlp(members=members, n_in=cfg.input_dim, hidden=(cfg.width, cfg.width),
+                   n_out=cfg.target_dim if cfg.loss == "mse" else task.n_classes,
+                   n_train=task.n_samples, n_test=(r0.map_resolution or 0) ** 2, batch=None,
+                   extra_params=task.n_symbols * cfg.input_dim)
+
+
+def memory(runs: list[ToyRun], *, max_members: int = MAX_MEMBERS) -> Estimate:
+    """Peak memory of the largest ensemble of at most ``max_members`` that :func:`run`
+    trains for ``runs``."""
+    chunks = [[runs[i] for i in c] for c in sweep.cut(runs, ensemble_key, max_members)]
+    return max((ensemble_memory(c, len(c)) for c in chunks), key=lambda e: e.total)
+
+
 def run(runs: list[ToyRun], *, store: Store | None = None, device: str | None = None,
         max_members: int = MAX_MEMBERS, progress: bool | None = None) -> pd.DataFrame:
     """Train (or load) ``runs``; one row per run: config, curves and derived numbers."""
     results = sweep.run_cached(KIND, runs, train_runs, group_key=ensemble_key,
                                seed_of=lambda r: r.seed, store=store, device=device,
-                               max_members=max_members, cost=cost, progress=progress)
+                               max_members=max_members, memory=ensemble_memory,
+                               progress=progress)
     rows = []
     for r, res in zip(runs, results, strict=True):
         a = res.arrays
@@ -174,6 +176,27 @@ class FractionSweep:
     n_evals: int = 100
     theory_sizes: tuple[int, ...] = tuple(range(3, 55, 3))  # "np.arange(1,19)*3" (authors)
     theory_sets: int = 100  # "seeds = 100" random training sets per size (authors)
+    #: Ranges of the number fields (grokpaper.core.params); rules() has the cross-field ones.
+    RANGES: ClassVar[dict[str, Range]] = {
+        "p": P.PRIME, "sizes": P.SAMPLES, "seeds": P.SEEDS, "steps": P.STEPS,
+        "width": P.WIDTH, "lr_emb": P.LR, "lr_dec": P.LR, "n_evals": P.N_EVALS,
+        "theory_sizes": P.SAMPLES, "theory_sets": Range(1, cap=100_000)}
+
+    def __post_init__(self) -> None:
+        P.check(self)
+
+    def rules(self) -> None:
+        """Every training set leaves at least one of the p (p + 1) / 2 pairs for testing."""
+        n = toydata.addition(self.p).n_samples
+        for name in ("sizes", "theory_sizes"):
+            too_big = [k for k in getattr(self, name) if k >= n]
+            if too_big:
+                raise ValueError(f"{name} has {too_big[0]}, but addition with p={self.p} has "
+                                 f"{n} pairs: every size must be below {n}")
+
+    def memory(self, max_members: int = MAX_MEMBERS) -> Estimate:
+        """Peak memory of the largest ensemble (grokpaper.core.memory)."""
+        return memory(self.runs(), max_members=max_members)
 
     def runs(self) -> list[ToyRun]:
         model = ToyConfig(size=self.p, width=self.width)
@@ -218,6 +241,24 @@ class Representations:
     # "For visualization purposes, the decoder is trained on inputs of the form (E_i + E_j)/2"
     mean_inputs: bool = True
     resolution: int = 80  # decoder map pixels per side
+    RANGES: ClassVar[dict[str, Range]] = {
+        "p": P.PRIME, "seeds": P.SEEDS, "frac": P.OPEN_FRACTION, "steps": P.STEPS,
+        "width": P.WIDTH, "lr_emb": P.LR, "lr_dec": P.LR, "wd_dec": P.WEIGHT_DECAY,
+        "resolution": P.RESOLUTION}
+
+    def __post_init__(self) -> None:
+        P.check(self)
+
+    def rules(self) -> None:
+        """The training fraction leaves at least one training and one test pair."""
+        n = self.p * (self.p + 1) // 2
+        if not 1 <= round(self.frac * n) < n:
+            raise ValueError(f"frac={self.frac} of the {n} pairs of p={self.p} leaves no "
+                             f"training or no test pair")
+
+    def memory(self, max_members: int = MAX_MEMBERS) -> Estimate:
+        """Peak memory of the largest ensemble (grokpaper.core.memory)."""
+        return memory(self.runs(), max_members=max_members)
 
     def runs(self) -> list[ToyRun]:
         n = self.p * (self.p + 1) // 2
@@ -257,6 +298,16 @@ class PhaseDiagrams:
     steps: int = 100_000  # budget 1e5 ("in paper we report results for steps=1e5", authors)
     width: int = 200
     n_evals: int = 80
+    RANGES: ClassVar[dict[str, Range]] = {
+        "lrs": P.LR, "emb_lrs": P.LR, "wds_reg": P.WEIGHT_DECAY, "wds_cls": P.WEIGHT_DECAY,
+        "seeds": P.SEEDS, "steps": P.STEPS, "width": P.WIDTH, "n_evals": P.N_EVALS}
+
+    def __post_init__(self) -> None:
+        P.check(self)
+
+    def memory(self, max_members: int = MAX_MEMBERS) -> Estimate:
+        """Peak memory of the largest ensemble (grokpaper.core.memory)."""
+        return memory(self.runs(), max_members=max_members)
 
     def panel_runs(self, panel: str) -> list[ToyRun]:
         task, loss, y = PANELS[panel]

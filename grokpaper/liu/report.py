@@ -11,8 +11,8 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.colors import ListedColormap
 
-from grokpaper.core.phases import COLORS, PHASES
-from grokpaper.core.plots import hatch_phases, phase_handles
+from grokpaper.core.phases import PHASES
+from grokpaper.core.plots import PHASE_CODES, PHASE_COLORS, hatch_phases, phase_handles
 
 #: (what the paper or the authors' code says, why our paper-profile value) per parameter.
 FRACTION_NOTES = {
@@ -99,9 +99,9 @@ def plot_phase_grid(ax: Axes, table: pd.DataFrame, *, xlabel: str, ylabel: str, 
                     marks: pd.DataFrame | None = None, log_y: bool = False) -> None:
     """Phases of a (y x lr) table as coloured cells; ``marks`` (same shape, numbers or NaN)
     are written in the cells, e.g. Definition 3.1's Delta_S where it says "grokked"."""
-    codes = table.map(lambda s: PHASES.index(s)).to_numpy(float)
-    cmap = ListedColormap([COLORS[p] for p in PHASES])
-    ax.imshow(codes, origin="lower", cmap=cmap, vmin=-0.5, vmax=len(PHASES) - 0.5,
+    codes = table.map(PHASE_CODES.index).to_numpy(float)  # black: every seed diverged
+    cmap = ListedColormap([PHASE_COLORS[p] for p in PHASE_CODES])
+    ax.imshow(codes, origin="lower", cmap=cmap, vmin=-0.5, vmax=len(PHASE_CODES) - 0.5,
               aspect="auto")
     hatch_phases(ax, codes)
     xs, ys = table.columns.to_numpy(float), table.index.to_numpy(float)

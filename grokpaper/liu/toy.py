@@ -63,9 +63,9 @@ class ToyConfig:
         return self.size * self.size if self.task == "permutation" else self.emb_dim
 
 
-def forward_cost(cfg: ToyConfig) -> cost.Forward:
-    """One member's forward pass on one sample (:mod:`grokpaper.core.cost`): the decoder; the
-    embeddings' sum (or S_n product) is next to nothing."""
+def forward_cost(cfg: ToyConfig) -> float:
+    """FLOPs of one member's forward pass on one sample (:mod:`grokpaper.core.cost`): the
+    decoder's; the embeddings' sum (or S_n product) is next to nothing."""
     n_out = cfg.target_dim if cfg.loss == "mse" else cfg.make_task().n_classes
     return cost.mlp([cfg.input_dim, cfg.width, cfg.width, n_out])
 

@@ -118,14 +118,10 @@ def modular_pairs(p: int) -> tuple[torch.Tensor, torch.Tensor]:
     return x, x.sum(1) % p
 
 
-def forward_cost(cfg: ModAddTransformerConfig) -> cost.Forward:
-    """One member's forward pass on one pair (:mod:`grokpaper.core.cost`). The attention's
-    broadcast products keep (2, 2, d) tensors; dropout keeps its masks."""
-    t, d = 2, cfg.d_model
-    extra = 2.0 * t * t * d + (t * t + 2 * t * d + t * cfg.d_ff if cfg.stochastic else 0.0)
-    layer = cost.attention_layer(t, d, cfg.d_ff, 1, extra_saved=extra)
-    return (cost.Forward(0.0, float(t * d), 0.0) + layer.times(cfg.n_layers)
-            + cost.linear(t * d, cfg.p))
+def forward_cost(cfg: ModAddTransformerConfig) -> float:
+    """FLOPs of one member's forward pass on one pair (:mod:`grokpaper.core.cost`)."""
+    return (cfg.n_layers * cost.attention_layer(2, cfg.d_model, cfg.d_ff)
+            + cost.linear(2 * cfg.d_model, cfg.p))
 
 
 def effective_dimension(emb: torch.Tensor) -> torch.Tensor:

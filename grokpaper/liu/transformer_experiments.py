@@ -2,24 +2,24 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
 import torch
 
-from grokpaper.core import cost as costs
+from grokpaper.core import memory as mem
+from grokpaper.core import params as P
 from grokpaper.core import phases, sweep
+from grokpaper.core.memory import Estimate
 from grokpaper.core.metrics import definition31
-from grokpaper.core.models import count_parameters
+from grokpaper.core.params import Range
 from grokpaper.core.store import Store
-from grokpaper.core.train import eval_steps
 from grokpaper.liu import data as toydata
 from grokpaper.liu.transformer import (
-    ModAddTransformer,
     ModAddTransformerConfig,
     TransformerTrainConfig,
-    forward_cost,
     make_ensemble,
     train_transformer,
 )
@@ -42,31 +42,9 @@ class TransformerRun:
     dropout: float = 0.0
 
 
-#: The most members one ensemble takes (fewer when they would not fit the memory budget).
-MAX_MEMBERS = 256
-
-
 def ensemble_key(r: TransformerRun) -> tuple:
     """Runs with equal keys train as one ensemble."""
     return (r.model, r.train, r.frac)
-
-
-def cost(runs: list[TransformerRun]) -> costs.EnsembleCost:
-    """What an ensemble of ``runs`` (one :func:`ensemble_key`) costs
-    (:mod:`grokpaper.core.cost`): each member trains on its own copy of its training pairs and
-    is scored on every pair (its test pairs picked by a mask), at the evaluation steps and, for
-    accuracy alone, every ``check_every`` steps."""
-    r0 = runs[0]
-    p, t = r0.model.p, r0.train
-    n = round(r0.frac * p * p)
-    evals = len(eval_steps(t.steps, t.n_evals))
-    probe = 1 + (p * r0.model.d_model if t.keep_emb else 0)
-    return costs.EnsembleCost(
-        "liu_transformer", count_parameters(lambda: ModAddTransformer(r0.model)),
-        forward_cost(r0.model), batch=n if t.batch_size is None else min(t.batch_size, n),
-        steps=t.steps, eval_rows=n + p * p, evals=evals, checks=t.steps // t.check_every,
-        data_bytes=n * 3 * costs.INDEX + p * p, shared_bytes=p * p * 3 * costs.INDEX,
-        curve_bytes=evals * (5 + probe) * costs.FLOAT)
 
 
 def train_runs(runs: list[TransformerRun], device: str) -> list[dict[str, np.ndarray]]:
@@ -89,12 +67,41 @@ def train_runs(runs: list[TransformerRun], device: str) -> list[dict[str, np.nda
     return outs
 
 
+#: Members per ensemble chunk (see grokpaper.core.sweep).
+MAX_MEMBERS = 256
+
+
+def ensemble_memory(runs: list[TransformerRun], members: int) -> Estimate:
+    """Peak memory of an ensemble of ``members`` runs like ``runs`` (one
+    :func:`ensemble_key`; :func:`grokpaper.core.memory.transformer`, plus the embeddings kept
+    for PCA): each member's training pairs, then every pair, are evaluated."""
+    r0 = runs[0]
+    m, n = r0.model, r0.model.p ** 2
+    n_train = round(r0.frac * n)
+    est = mem.transformer(
+        members=members, seq=2, d_model=m.d_model, d_ff=m.d_ff, n_heads=1,
+        n_layers=m.n_layers, n_out=m.p, embed_params=m.p * m.d_model,
+        head_in=2 * m.d_model, n_train=n_train, n_test=n - n_train,
+        row_bytes=2 * mem.LABEL, batch=r0.train.batch_size,
+        evaluated=mem.eval_rows(n_train, n))  # the test rows are all pairs
+    kept = members * r0.train.n_evals * m.p * m.d_model * mem.FLOAT
+    return replace(est, data=est.data + (kept if r0.train.keep_emb else 0))
+
+
+def memory(runs: list[TransformerRun], *, max_members: int = MAX_MEMBERS) -> Estimate:
+    """Peak memory of the largest ensemble of at most ``max_members`` that :func:`run`
+    trains for ``runs``."""
+    chunks = [[runs[i] for i in c] for c in sweep.cut(runs, ensemble_key, max_members)]
+    return max((ensemble_memory(c, len(c)) for c in chunks), key=lambda e: e.total)
+
+
 def run(runs: list[TransformerRun], *, store: Store | None = None, device: str | None = None,
         max_members: int = MAX_MEMBERS, progress: bool | None = None) -> pd.DataFrame:
     """Train (or load) ``runs``; one row per run with curves, phase and Definition 3.1."""
     results = sweep.run_cached(KIND, runs, train_runs, group_key=ensemble_key,
                                seed_of=lambda r: r.seed, store=store, device=device,
-                               max_members=max_members, cost=cost, progress=progress)
+                               max_members=max_members, memory=ensemble_memory,
+                               progress=progress)
     rows = []
     for r, res in zip(runs, results, strict=True):
         a = res.arrays
@@ -108,6 +115,13 @@ def run(runs: list[TransformerRun], *, store: Store | None = None, device: str |
                      **{f"def31_{k}": v for k, v in stats.as_dict().items()},
                      "provenance": res.meta["provenance"]})
     return pd.DataFrame(rows)
+
+
+def split_rule(p: int, frac: float) -> None:
+    """The split of the p^2 pairs keeps at least one training and one test pair."""
+    if not 1 <= round(frac * p * p) < p * p:
+        raise ValueError(f"frac={frac} of the {p * p} pairs of p={p} leaves no training or no "
+                         f"test pair")
 
 
 @dataclass(frozen=True)
@@ -131,6 +145,22 @@ class TransformerFigures:
     dropouts: tuple[float, ...] = tuple(float(x) for x in np.linspace(0, 0.5, 10))  # authors
     dropout_wd: float = 0.0  # the authors' dropout runs keep the default (no) weight decay
     dropout_seeds: int = 3  # the authors' Ranges.seed = [1, 2, 3]
+    #: Ranges of the number fields (grokpaper.core.params); rules() has the cross-field ones.
+    RANGES: ClassVar[dict[str, Range]] = {
+        "p": P.PRIME, "d_model": P.WIDTH, "d_ff": P.WIDTH, "n_layers": P.LAYERS,
+        "frac": P.OPEN_FRACTION, "steps": P.STEPS, "n_evals": P.N_EVALS, "batch_size": P.BATCH,
+        "lr": P.LR, "wd": P.WEIGHT_DECAY, "seeds": P.SEEDS, "dropouts": P.RATE,
+        "dropout_wd": P.WEIGHT_DECAY, "dropout_seeds": P.SEEDS}
+
+    def __post_init__(self) -> None:
+        P.check(self)
+
+    def rules(self) -> None:
+        split_rule(self.p, self.frac)
+
+    def memory(self, max_members: int = MAX_MEMBERS) -> Estimate:
+        """Peak memory of the largest ensemble (grokpaper.core.memory)."""
+        return memory([*self.pca_runs(), *self.dropout_runs()], max_members=max_members)
 
     def model(self, stochastic: bool = False) -> ModAddTransformerConfig:
         return ModAddTransformerConfig(p=self.p, d_model=self.d_model, d_ff=self.d_ff,
@@ -172,6 +202,21 @@ class TransformerPhases:
     lr_emb: float = 1e-3
     wd_emb: float = 0.0  # the paper; the authors' code silently used AdamW's default 0.01
     seeds: int = 1
+    RANGES: ClassVar[dict[str, Range]] = {
+        "p": P.PRIME, "d_model": P.WIDTH, "d_ff": P.WIDTH, "n_layers": P.LAYERS,
+        "frac": P.OPEN_FRACTION, "steps": P.STEPS, "n_evals": P.N_EVALS, "batch_size": P.BATCH,
+        "lrs": P.LR, "wds": P.WEIGHT_DECAY, "lr_emb": P.LR, "wd_emb": P.WEIGHT_DECAY,
+        "seeds": P.SEEDS}
+
+    def __post_init__(self) -> None:
+        P.check(self)
+
+    def rules(self) -> None:
+        split_rule(self.p, self.frac)
+
+    def memory(self, max_members: int = MAX_MEMBERS) -> Estimate:
+        """Peak memory of the largest ensemble (grokpaper.core.memory)."""
+        return memory(self.runs(), max_members=max_members)
 
     def runs(self) -> list[TransformerRun]:
         model = ModAddTransformerConfig(p=self.p, d_model=self.d_model, d_ff=self.d_ff,

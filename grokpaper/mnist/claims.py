@@ -15,6 +15,9 @@ near 90%, so a fixed test threshold (Li & Sakib use 95% for transformers) would 
   *normal*.
 - smaller gain: *normal* if the final test accuracy is >= ``NORMAL_TEST`` (it generalized along
   with training), else *memorization* (test accuracy stayed low within the budget).
+
+Functions judging runs are wrapped in :func:`grokpaper.core.divergence.excluding`: diverged
+runs are left out and every verdict says how many were.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import pandas as pd
 
 from grokpaper.carvalho.claims import LATE_GAIN, grokking_met, late_gain
 from grokpaper.core import phases
+from grokpaper.core.divergence import excluding
 from grokpaper.core.studies import CARVALHO, LISAKIB, LIU
 from grokpaper.core.verdicts import MAJORITY, Verdict, ladder
 
@@ -99,6 +103,7 @@ def _seed_text(r: pd.Series, late: bool) -> str:
             f"{r['rho']:+.2f}")
 
 
+@excluding
 def liu_fig8_curves(df: pd.DataFrame, *, page: str) -> list[Verdict]:
     """Omnigrok MNIST run: memorize early, generalize much later while the norm shrinks."""
     d = outcomes(df, memorized=0.99)  # "~100%"
@@ -132,6 +137,8 @@ def liu_fig8_phases(grid: pd.DataFrame, *, page: str) -> list[Verdict]:
     verdict = ladder(all_met=len(present) == len(phases.PHASES),
                      some_met="grokking" in present and len(present) >= 2)
     text = ", ".join(f"{counts[p]} {p}" for p in phases.PHASES)
+    if counts[phases.DIVERGED]:  # cells whose every seed diverged: counted apart, no phase
+        text += f"; {counts[phases.DIVERGED]} {phases.DIVERGED} (left out)"
     return [Verdict(
         paper=LIU.name, figure="Fig. 8 (right)",
         claim="Varying learning rate and weight decay on MNIST gives the four phases: "
@@ -164,6 +171,7 @@ def _removes(base: str, rows: dict[str, str], *, what: str) -> tuple[str, str]:
                   some_met=not all(groks)), text
 
 
+@excluding
 def lisakib_table3(df: pd.DataFrame, *, page: str) -> list[Verdict]:
     """Augmentation, cross-entropy and a small init each remove grokking; batch size does not.
     ``df`` has one row per run with a ``row`` column (Table 3 row) and :func:`outcomes`."""
@@ -200,6 +208,7 @@ def lisakib_table3(df: pd.DataFrame, *, page: str) -> list[Verdict]:
     return verdicts
 
 
+@excluding
 def carvalho_mnist(df: pd.DataFrame, *, page: str) -> list[Verdict]:
     """Downsampled latent clusters (f > 0) grok by Definition 3.1; the random subsample not."""
     parts, shares = [], {}

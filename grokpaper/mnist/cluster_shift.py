@@ -8,6 +8,7 @@ grokking MLP on each, every seed and condition as one ensemble.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -15,16 +16,19 @@ import numpy as np
 import pandas as pd
 import torch
 
-from grokpaper.core import cost as costs
+from grokpaper.core import memory as mem
 from grokpaper.core import mnist_data as mnist
+from grokpaper.core import params as P
 from grokpaper.core import sweep
+from grokpaper.core.memory import Estimate
 from grokpaper.core.metrics import definition31
-from grokpaper.core.models import EnsembleMLP, MLPConfig, count_parameters
+from grokpaper.core.models import EnsembleMLP, MLPConfig
+from grokpaper.core.params import Range
 from grokpaper.core.store import Store
 from grokpaper.core.train import LOSSES, OPTIMIZERS, EnsembleData, TrainConfig, train_ensemble
 from grokpaper.mnist import clusters as clustershift
 from grokpaper.mnist import resnet
-from grokpaper.mnist.experiments import MAX_MEMBERS, PIXELS, mlp_cost
+from grokpaper.mnist.experiments import MAX_MEMBERS, TEST_POOL, mlp_memory
 
 KIND_RESNET = "mnist-resnet"
 KIND = "mnist-clustershift"
@@ -55,26 +59,12 @@ def embeddings(data: mnist.MnistData, cfg: resnet.ResNetConfig, *, store: Store 
                for name, xx in (("train_emb", x), ("test_emb", x_te))}
         return [{**hist, **emb}]
 
+    pools = len(data.train_labels), len(data.test_labels)
     (res,) = sweep.run_cached(KIND_RESNET, [EmbeddingRun(data.fingerprint, cfg)], train,
                               group_key=lambda r: r, seed_of=lambda r: r.resnet.seed,
                               store=store, device=device, progress=False,
-                              cost=lambda rs: resnet_cost(rs[0].resnet, len(data.train_labels),
-                                                          len(data.test_labels)))
+                              memory=lambda rs, m: resnet.memory(rs[0].resnet, *pools))
     return {**res.arrays, "wall_time_s": res.meta["provenance"]["wall_time_s"]}
-
-
-def resnet_cost(cfg: resnet.ResNetConfig, n_train: int, n_test: int) -> costs.EnsembleCost:
-    """What training the ResNet on ``n_train`` images costs (:mod:`grokpaper.core.cost`):
-    ``cfg.epochs`` epochs (or ``cfg.max_steps`` steps), the accuracy on both pools after each,
-    then the embeddings of both pools; both pools stay on the device."""
-    per_epoch = -(-n_train // cfg.batch_size)
-    steps = cfg.epochs * per_epoch
-    steps = steps if cfg.max_steps is None else min(steps, cfg.max_steps)
-    return costs.EnsembleCost(
-        "resnet", count_parameters(lambda: resnet.build(cfg.arch)), resnet.forward_cost(cfg.arch),
-        batch=min(cfg.batch_size, n_train), steps=steps, eval_rows=n_train + n_test,
-        evals=-(-steps // per_epoch) + 1, shared_bytes=(n_train + n_test) * PIXELS * costs.FLOAT,
-        eval_chunk=512)
 
 
 @dataclass(frozen=True)
@@ -151,6 +141,52 @@ class ClusterShift:
     batch_size: int = 200
     steps: int = 50_000  # not given
     n_evals: int = 60
+    #: Ranges of the number fields (grokpaper.core.params); rules() has the cross-field ones.
+    RANGES: ClassVar[dict[str, Range]] = {
+        "resnet_epochs": Range(1, cap=1000), "resnet_max_steps": P.STEPS,
+        "max_pool": P.SAMPLES, "k": P.CLUSTERS,
+        "n_subsampled": P.COUNT, "n_train": P.SAMPLES, "fs": P.FRACTION, "seeds": P.SEEDS,
+        "hidden": P.WIDTH, "alpha": P.SCALE, "lr": P.LR, "weight_decay": P.WEIGHT_DECAY,
+        "batch_size": P.BATCH, "steps": P.STEPS, "n_evals": P.N_EVALS}
+
+    def __post_init__(self) -> None:
+        P.check(self)
+
+    def rules(self) -> None:
+        """Some but not all clusters of a digit subsampled; the training set and one minibatch
+        fit in the (capped) pool."""
+        if not self.n_subsampled < self.k:
+            raise ValueError(f"n_subsampled={self.n_subsampled} must be below k={self.k} "
+                             f"(clusters per digit)")
+        if self.max_pool is not None and self.n_train > self.max_pool:
+            raise ValueError(f"n_train={self.n_train} exceeds max_pool={self.max_pool}")
+        if self.batch_size > self.n_train:
+            raise ValueError(f"batch_size={self.batch_size} exceeds n_train={self.n_train}")
+
+    def check_data(self, train_labels: np.ndarray) -> None:
+        """The (capped) pool has k clusters' worth of every digit, and n_train images."""
+        pool = train_labels[: self.max_pool]
+        counts = np.bincount(pool, minlength=10)
+        need = math.ceil(self.k / (1 - clustershift.TRIM)) + 1  # k-means on the trimmed core
+        digit = int(np.argmin(counts))
+        if counts[digit] < need:
+            cap = f" (max_pool={self.max_pool})" if self.max_pool is not None else ""
+            raise ValueError(f"k={self.k} clusters per digit need at least {need} training "
+                             f"images of every digit, but the pool{cap} has {counts[digit]} of "
+                             f"digit {digit}; lower k or use a larger pool")
+        if self.n_train > len(pool):
+            raise ValueError(f"n_train={self.n_train} exceeds the training pool of {len(pool):,} "
+                             f"images; lower n_train")
+
+    def memory(self, max_members: int = MAX_MEMBERS) -> Estimate:
+        """Peak memory: the ResNet's training or the largest MLP ensemble, whichever is more
+        (they run one after the other; grokpaper.core.memory)."""
+        members = min(max_members, (len(self.fs) + self.random_baseline) * self.seeds)
+        mlp = mem.mlp(members=members, n_in=28 * 28, hidden=self.hidden, n_out=10,
+                      n_train=self.n_train, n_test=TEST_POOL, batch=self.batch_size)
+        pool = self.max_pool or 60_000
+        net = resnet.memory(self.resnet_config(), pool, min(pool, TEST_POOL))
+        return max(mlp, net, key=lambda e: e.total)
 
     def resnet_config(self) -> resnet.ResNetConfig:
         return resnet.ResNetConfig(arch=self.arch, epochs=self.resnet_epochs,
@@ -169,30 +205,33 @@ class ClusterShift:
                          train, seed=s) for c, f in conds for s in range(self.seeds)]
 
 
-def label(condition: str, f: float) -> str:
-    return "random (balanced)" if condition == "random" else f"f = {f:g}"
-
-
 def ensemble_key(r: ShiftRun) -> tuple:
     """Runs with equal keys train as one ensemble."""
     return (r.data, r.clusters, r.model, r.train)
 
 
-def cost(runs: list[ShiftRun], n_test: int) -> costs.EnsembleCost:
-    """What an ensemble of ``runs`` (one :func:`ensemble_key`) costs against ``n_test`` test
-    images (:func:`grokpaper.mnist.experiments.mlp_cost`, with two test groups)."""
+def ensemble_memory(runs: list[ShiftRun], members: int, n_test: int = TEST_POOL) -> Estimate:
+    """Peak memory of an ensemble of ``members`` MLPs like ``runs`` (one :func:`ensemble_key`)
+    against ``n_test`` test images."""
     r0 = runs[0]
-    return mlp_cost(max(r.n_train for r in runs), n_test, r0.model, r0.train, groups=2)
+    return mlp_memory(members=members, n_train=max(r.n_train for r in runs),
+                      hidden=r0.model.hidden, batch=r0.train.batch_size, n_test=n_test,
+                      max_members=members)
+
+
+def label(condition: str, f: float) -> str:
+    return "random (balanced)" if condition == "random" else f"f = {f:g}"
 
 
 def run(runs: list[ShiftRun], data: mnist.MnistData, clusters: clustershift.Clusters, *,
         store: Store | None = None, device: str | None = None, max_members: int = MAX_MEMBERS,
         progress: bool | None = None) -> pd.DataFrame:
     """Train (or load) ``runs``; one row per run with curves and Definition 3.1 numbers."""
+    n_test = len(data.test_labels)
     results = sweep.run_cached(
         KIND, runs, lambda rs, dev: train_runs(rs, dev, data, clusters),
         group_key=ensemble_key, seed_of=lambda r: r.seed, store=store, device=device,
-        max_members=max_members, cost=lambda rs: cost(rs, len(data.test_labels)),
+        max_members=max_members, memory=lambda rs, m: ensemble_memory(rs, m, n_test),
         progress=progress)
     rows = []
     for r, res in zip(runs, results, strict=True):

@@ -19,6 +19,9 @@ from sklearn.metrics import silhouette_score
 
 from grokpaper.carvalho.data import subsample_counts
 
+#: Share of each digit's images, farthest from its mean, left out of the k-means fit.
+TRIM = 0.05
+
 
 @dataclass(frozen=True)
 class Clusters:
@@ -45,7 +48,7 @@ class Clusters:
 
 def cluster_digits(train_emb: np.ndarray, train_labels: np.ndarray, test_emb: np.ndarray,
                    test_labels: np.ndarray, *, k: int = 2, n_subsampled: int = 1,
-                   trim: float = 0.05, seed: int = 0) -> Clusters:
+                   trim: float = TRIM, seed: int = 0) -> Clusters:
     """Trimmed k-means (k per digit) on the training pool; every image then joins its digit's
     nearest centroid. The ``n_subsampled`` smallest clusters of every digit are marked.
 

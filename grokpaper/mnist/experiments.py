@@ -16,13 +16,16 @@ import numpy as np
 import pandas as pd
 import torch
 
-from grokpaper.core import cost as costs
+from grokpaper.core import memory as mem
 from grokpaper.core import mnist_data as mnist
+from grokpaper.core import params as P
 from grokpaper.core import phases, sweep
+from grokpaper.core.memory import Estimate
 from grokpaper.core.metrics import definition31, first_crossing
 from grokpaper.core.models import EnsembleMLP, MLPConfig
+from grokpaper.core.params import Range
 from grokpaper.core.store import Store
-from grokpaper.core.train import EnsembleData, TrainConfig, eval_steps, train_ensemble
+from grokpaper.core.train import EnsembleData, TrainConfig, train_ensemble
 
 KIND = "mnist-mlp"
 
@@ -52,11 +55,6 @@ class MnistRun:
             raise ValueError(f"augment (sigma) must be >= 0, got {self.augment!r}")
 
 
-#: The most members one ensemble takes (fewer when they would not fit the memory budget).
-MAX_MEMBERS = 64
-PIXELS = 784
-
-
 def ensemble_key(r: MnistRun) -> tuple:
     """Runs with equal keys train as one ensemble."""
     # lr, weight decay, alpha and augmentation may differ inside one ensemble. Sizes could too
@@ -64,29 +62,6 @@ def ensemble_key(r: MnistRun) -> tuple:
     # evaluation step, so each size gets its own ensemble.
     return (r.data, r.n_train, r.model.hidden, r.model.activation,
             replace(r.train, lr=1.0, weight_decay=0.0))
-
-
-def mlp_cost(n_train: int, n_test: int, model: MLPConfig, train: TrainConfig, *, groups: int = 0
-             ) -> costs.EnsembleCost:
-    """What an ensemble of MNIST MLPs costs (:mod:`grokpaper.core.cost`): each member holds
-    its own copy of its ``n_train`` images; the ``n_test`` test images are shared."""
-    sizes = [PIXELS, *model.hidden, 10]
-    evals = len(eval_steps(train.steps, train.n_evals, train.eval_spacing))
-    row = PIXELS * costs.FLOAT + costs.INDEX
-    return costs.EnsembleCost(
-        "mnist_mlp", sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:], strict=True)),
-        costs.mlp(sizes), batch=n_train if train.batch_size is None
-        else min(train.batch_size, n_train), steps=train.steps, eval_rows=n_train + n_test,
-        evals=evals, data_bytes=n_train * row, shared_bytes=n_test * (row + costs.INDEX),
-        curve_bytes=evals * (5 + 2 * groups) * costs.FLOAT,
-        states=0 if train.optimizer == "sgd" else 2)
-
-
-def cost(runs: list[MnistRun], n_test: int) -> costs.EnsembleCost:
-    """What an ensemble of ``runs`` (one :func:`ensemble_key`) costs against ``n_test``
-    test images."""
-    r0 = runs[0]
-    return mlp_cost(max(r.n_train for r in runs), n_test, r0.model, r0.train)
 
 
 def train_runs(runs: list[MnistRun], device: str, data: mnist.MnistData) -> list[dict]:
@@ -127,17 +102,48 @@ def train_runs(runs: list[MnistRun], device: str, data: mnist.MnistData) -> list
 THRESHOLD = 0.8
 
 
+#: Members per ensemble chunk (see grokpaper.core.sweep).
+MAX_MEMBERS = 64
+#: The largest MNIST test pool (the official t10k split): memory estimates assume it.
+TEST_POOL = 10_000
+
+
+def mlp_memory(*, members: int, n_train: int, hidden: tuple[int, ...], batch: int | None,
+               max_members: int = MAX_MEMBERS, n_test: int = TEST_POOL) -> Estimate:
+    """Peak memory of an MNIST MLP ensemble (:func:`grokpaper.core.memory.mlp`)."""
+    return mem.mlp(members=min(members, max_members), n_in=28 * 28, hidden=hidden, n_out=10,
+                   n_train=n_train, n_test=n_test, batch=batch)
+
+
+def ensemble_memory(runs: list[MnistRun], members: int, n_test: int = TEST_POOL) -> Estimate:
+    """Peak memory of an ensemble of ``members`` runs like ``runs`` (one
+    :func:`ensemble_key`) against ``n_test`` test images."""
+    r0 = runs[0]
+    return mlp_memory(members=members, n_train=max(r.n_train for r in runs),
+                      hidden=r0.model.hidden, batch=r0.train.batch_size, n_test=n_test,
+                      max_members=members)
+
+
+def pool_rule(n_train: int, train_labels: np.ndarray) -> None:
+    """Raise unless ``n_train`` images fit in the training pool found."""
+    if n_train > len(train_labels):
+        raise ValueError(f"n_train={n_train} exceeds the training pool of "
+                         f"{len(train_labels):,} images found; lower n_train (the official "
+                         f"training files give 60,000)")
+
+
 def run(runs: list[MnistRun], data: mnist.MnistData, *, store: Store | None = None,
-        device: str | None = None, max_members: int = MAX_MEMBERS, progress: bool | None = None,
-        threshold: float = THRESHOLD) -> pd.DataFrame:
+        device: str | None = None, max_members: int = MAX_MEMBERS,
+        progress: bool | None = None, threshold: float = THRESHOLD) -> pd.DataFrame:
     """Train (or load) ``runs``; one row per run with curves, the first steps at which train and
     test accuracy reach ``threshold``, the Liu phase and the Definition 3.1 numbers."""
     if any(r.data != data.fingerprint for r in runs):
         raise ValueError("every run must name the loaded data's fingerprint")
+    n_test = len(data.test_labels)
     results = sweep.run_cached(KIND, runs, lambda rs, dev: train_runs(rs, dev, data),
                                group_key=ensemble_key, seed_of=lambda r: r.seed, store=store,
                                device=device, max_members=max_members,
-                               cost=lambda rs: cost(rs, len(data.test_labels)),
+                               memory=lambda rs, m: ensemble_memory(rs, m, n_test),
                                progress=progress)
     rows = []
     for r, res in zip(runs, results, strict=True):
@@ -154,7 +160,8 @@ def run(runs: list[MnistRun], data: mnist.MnistData, *, store: Store | None = No
             "optimizer": r.train.optimizer, "batch_size": r.train.batch_size,
             "steps_budget": r.train.steps, "seed": r.seed, **a,
             "t_train": t_train, "t_test": t_test, "diverged": diverged,
-            "phase": phases.phase(t_train, t_test, budget=r.train.steps + 1),
+            "phase": phases.DIVERGED if diverged else phases.phase(
+                t_train, t_test, budget=r.train.steps + 1),
             **{f"def31_{k}": v for k, v in stats.as_dict().items()},
             "provenance": res.meta["provenance"]})
     return pd.DataFrame(rows)
@@ -173,6 +180,25 @@ class OmnigrokCurves:
     batch_size: int = 200
     steps: int = 100_000
     n_evals: int = 100
+    #: Ranges of the number fields (grokpaper.core.params); rules() has the cross-field ones.
+    RANGES: ClassVar[dict[str, Range]] = {
+        "seeds": P.SEEDS, "n_train": P.SAMPLES, "hidden": P.WIDTH, "alpha": P.SCALE,
+        "lr": P.LR, "weight_decay": P.WEIGHT_DECAY, "batch_size": P.BATCH, "steps": P.STEPS,
+        "n_evals": P.N_EVALS}
+
+    def __post_init__(self) -> None:
+        P.check(self)
+
+    def rules(self) -> None:
+        batch_rule(self.batch_size, self.n_train)
+
+    def check_data(self, train_labels: np.ndarray) -> None:
+        pool_rule(self.n_train, train_labels)
+
+    def memory(self, max_members: int = MAX_MEMBERS) -> Estimate:
+        """Peak memory of the largest ensemble (grokpaper.core.memory)."""
+        return mlp_memory(members=self.seeds, n_train=self.n_train, hidden=self.hidden,
+                          batch=self.batch_size, max_members=max_members)
 
     def runs(self, data: mnist.MnistData) -> list[MnistRun]:
         if not isinstance(self.seeds, int) or self.seeds <= 0:
@@ -205,6 +231,25 @@ class PhaseGrid:
     # Evenly spaced evaluations (the Omnigrok code logs every steps / 150): the phase rule
     # compares crossing steps with a 1,000-step gap, which log spacing resolves too coarsely.
     n_evals: int = 200
+    RANGES: ClassVar[dict[str, Range]] = {
+        "lrs": P.LR, "weight_decays": P.WEIGHT_DECAY, "seeds": P.SEEDS, "n_train": P.SAMPLES,
+        "hidden": P.WIDTH, "alpha": P.SCALE, "batch_size": P.BATCH, "steps": P.STEPS,
+        "n_evals": P.N_EVALS}
+
+    def __post_init__(self) -> None:
+        P.check(self)
+
+    def rules(self) -> None:
+        batch_rule(self.batch_size, self.n_train)
+
+    def check_data(self, train_labels: np.ndarray) -> None:
+        pool_rule(self.n_train, train_labels)
+
+    def memory(self, max_members: int = MAX_MEMBERS) -> Estimate:
+        """Peak memory of the largest ensemble (grokpaper.core.memory)."""
+        return mlp_memory(members=len(self.lrs) * len(self.weight_decays) * self.seeds,
+                          n_train=self.n_train, hidden=self.hidden, batch=self.batch_size,
+                          max_members=max_members)
 
     def runs(self, data: mnist.MnistData) -> list[MnistRun]:
         if not self.lrs or not self.weight_decays:
@@ -215,6 +260,12 @@ class PhaseGrid:
         return [replace(r, train=replace(r.train, lr=float(lr), weight_decay=float(wd),
                                          eval_spacing="linear"))
                 for lr in self.lrs for wd in self.weight_decays for r in base]
+
+
+def batch_rule(batch_size: int, n_train: int) -> None:
+    """One minibatch fits in the training set."""
+    if batch_size > n_train:
+        raise ValueError(f"batch_size={batch_size} exceeds n_train={n_train}; lower batch_size")
 
 
 #: Li & Sakib Table 3, one row per change from the Omnigrok setup:
@@ -252,6 +303,29 @@ class LiSakibTable:
     hidden: tuple[int, ...] = (200, 200)
     steps: int = 100_000  # the Omnigrok budget (the report does not give its own)
     n_evals: int = 60
+    RANGES: ClassVar[dict[str, Range]] = {
+        "seeds": P.SEEDS, "hidden": P.WIDTH, "steps": P.STEPS, "n_evals": P.N_EVALS}
+
+    def __post_init__(self) -> None:
+        P.check(self)
+
+    def changes(self) -> list[dict]:
+        """The change of each chosen row from the Omnigrok setup."""
+        known = {r[0]: r[1] for r in TABLE3}
+        return [known[name] for name in self.rows if name in known]
+
+    def check_data(self, train_labels: np.ndarray) -> None:
+        pool_rule(max(c.get("n_train", 1000) for c in self.changes()), train_labels)
+
+    def memory(self, max_members: int = MAX_MEMBERS) -> Estimate:
+        """Peak memory of the largest ensemble (grokpaper.core.memory): every row's largest
+        training set and batch, as if all rows shared one ensemble (an upper bound)."""
+        changes = self.changes() or [{}]
+        return mlp_memory(members=len(changes) * self.seeds,
+                          n_train=max(c.get("n_train", 1000) for c in changes),
+                          hidden=self.hidden,
+                          batch=max(c.get("batch_size", 200) for c in changes),
+                          max_members=max_members)
 
     def runs(self, data: mnist.MnistData) -> tuple[list[MnistRun], list[str]]:
         """Every member and its row name, in the same order."""

@@ -9,7 +9,14 @@ from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 
 from grokpaper.core import phases
-from grokpaper.core.plots import OKABE_ITO, hatch_phases, mean_band, phase_handles
+from grokpaper.core.plots import (
+    OKABE_ITO,
+    PHASE_CODES,
+    PHASE_COLORS,
+    hatch_phases,
+    mean_band,
+    phase_handles,
+)
 from grokpaper.mnist.experiments import TABLE3
 
 #: "Paper says / we use" notes per figure (its name in ``mnist.profiles``): parameter ->
@@ -112,11 +119,13 @@ def curves_with_norm(df: pd.DataFrame, *, title: str = "") -> Figure:
 
 
 def phase_diagram(grid: pd.DataFrame, *, title: str = "") -> Figure:
-    """Cells coloured by phase: rows are learning rates, columns weight decays."""
-    names = list(phases.PHASES)
+    """Cells coloured by phase: rows are learning rates, columns weight decays (black: every
+    seed of the cell diverged)."""
+    diverged = bool((grid == phases.DIVERGED).any(axis=None))
+    names = PHASE_CODES[: len(phases.PHASES) + diverged]
     codes = grid.map(names.index).to_numpy(dtype=float)
     fig, ax = plt.subplots(figsize=(1.0 * grid.shape[1] + 2.5, 0.8 * grid.shape[0] + 1.5))
-    cmap = ListedColormap([phases.COLORS[p] for p in names])
+    cmap = ListedColormap([PHASE_COLORS[p] for p in names])
     ax.imshow(codes, cmap=cmap, vmin=-0.5, vmax=len(names) - 0.5, aspect="auto")
     hatch_phases(ax, codes)
     ax.set_xticks(range(grid.shape[1]), [f"{v:g}" for v in grid.columns])
@@ -124,7 +133,8 @@ def phase_diagram(grid: pd.DataFrame, *, title: str = "") -> Figure:
     ax.set(xlabel="weight decay", ylabel="learning rate", title=title)
     for (i, j), name in np.ndenumerate(grid.to_numpy(dtype=object)):
         ax.text(j, i, name[:5], ha="center", va="center", fontsize=8, color="white")
-    ax.legend(handles=phase_handles(), bbox_to_anchor=(1.02, 1), loc="upper left", fontsize=8)
+    ax.legend(handles=phase_handles(diverged=diverged), bbox_to_anchor=(1.02, 1),
+              loc="upper left", fontsize=8)
     fig.tight_layout()
     return fig
 

@@ -19,8 +19,11 @@ from torchvision.models import resnet18
 from torchvision.models.resnet import BasicBlock, conv1x1
 
 from grokpaper.core import cost
+from grokpaper.core import memory as mem
+from grokpaper.core.memory import Estimate
 
 ARCHS = ("resnet18", "small", "tiny")
+EVAL_BATCH = 512  # images per forward pass of embed() and accuracy()
 
 
 @dataclass(frozen=True)
@@ -88,30 +91,45 @@ def build(arch: str, n_classes: int = 10) -> nn.Module:
     raise ValueError(f"arch must be one of {ARCHS}, got {arch!r}")
 
 
-def forward_cost(arch: str, side: int = 28, n_classes: int = 10) -> cost.Forward:
-    """One image through ``build(arch)`` (:mod:`grokpaper.core.cost`): every convolution's
-    FLOPs at its output size (a stride-s convolution with "same" padding divides the side by
-    s; a block's downsampling shortcut runs at the size its first convolution produced), each
-    keeping its output and those of its batch norm and ReLU for the backward pass."""
+def memory(cfg: ResNetConfig, n_train: int, n_test: int) -> Estimate:
+    """Peak memory of :func:`train_classifier` (grokpaper.core.memory's accounting): both pools
+    on the device, weights with gradients and Adam's moments, and per image of a minibatch every
+    module's output kept for the backward pass, counted by a forward pass on the meta device."""
+    with torch.device("meta"):
+        net = build(cfg.arch)
+        outputs: list[int] = []
+        hooks = [m.register_forward_hook(lambda _m, _i, o: outputs.append(o.numel()))
+                 for m in net.modules() if not list(m.children())]
+        net(torch.zeros(1, 1, 28, 28))
+    for hook in hooks:
+        hook.remove()
+    n_params = sum(p.numel() for p in net.parameters())
+    data = (n_train + n_test) * (28 * 28 * mem.FLOAT + mem.LABEL)
+    step = 2 * cfg.batch_size * sum(outputs) * mem.FLOAT  # outputs and their gradients
+    evaluation = 2 * EVAL_BATCH * max(outputs) * mem.FLOAT  # no gradients: two layers alive
+    return Estimate(data, 4 * n_params * mem.FLOAT, max(step, evaluation))
+
+
+def forward_cost(arch: str, side: int = 28, n_classes: int = 10) -> float:
+    """FLOPs of one image through ``build(arch)`` (:mod:`grokpaper.core.cost`): every
+    convolution at its output size (a stride-s convolution with "same" padding divides the
+    side by s; a block's downsampling shortcut runs at the size its first convolution made)."""
     with torch.device("meta"):
         net = build(arch, n_classes)
-    flops, saved, live, h = 0.0, float(side * side), 0.0, side
+    flops, h = 0.0, side
     for name, m in net.named_modules():
         if isinstance(m, nn.Conv2d):
             if not name.endswith("downsample.0"):
                 h = -(-h // m.stride[0])
-            out = m.out_channels * h * h
             k = m.kernel_size[0] * m.kernel_size[1] * m.in_channels // m.groups
-            flops += 2.0 * k * out
-            saved += 3.0 * out
-            live = max(live, 3.0 * out)
+            flops += 2.0 * k * m.out_channels * h * h
         elif isinstance(m, nn.Linear):
-            flops += 2.0 * m.in_features * m.out_features
-    return cost.Forward(flops, saved, live)
+            flops += cost.linear(m.in_features, m.out_features)
+    return flops
 
 
 @torch.no_grad()
-def embed(net: nn.Module, x: torch.Tensor, *, batch: int = 512) -> torch.Tensor:
+def embed(net: nn.Module, x: torch.Tensor, *, batch: int = EVAL_BATCH) -> torch.Tensor:
     """Penultimate-layer features (N, D) in eval mode: the classifier's input."""
     net.eval()
     fc = net.fc
@@ -123,7 +141,8 @@ def embed(net: nn.Module, x: torch.Tensor, *, batch: int = 512) -> torch.Tensor:
 
 
 @torch.no_grad()
-def accuracy(net: nn.Module, x: torch.Tensor, y: torch.Tensor, *, batch: int = 512) -> float:
+def accuracy(net: nn.Module, x: torch.Tensor, y: torch.Tensor, *, batch: int = EVAL_BATCH
+             ) -> float:
     net.eval()
     hits = torch.zeros((), dtype=torch.long, device=y.device)
     for i in range(0, len(x), batch):  # counted on the device: one read at the end
@@ -143,11 +162,9 @@ def train_classifier(cfg: ResNetConfig, x: torch.Tensor, y: torch.Tensor, x_test
     x, y = x.to(device), y.to(device)
     x_test, y_test = x_test.to(device), y_test.to(device)
     hist: dict[str, list[float]] = {"train_acc": [], "test_acc": [], "loss": []}
-    budget = cfg.max_steps if cfg.max_steps is not None else cfg.epochs * -(-len(y) //
-                                                                          cfg.batch_size)
-    for _ in range(cfg.epochs):
-        if budget <= 0:
-            break
+    per_epoch = -(-len(y) // cfg.batch_size)
+    budget = cfg.epochs * per_epoch if cfg.max_steps is None else cfg.max_steps
+    for _ in range(min(cfg.epochs, -(-budget // per_epoch))):
         net.train()
         order = torch.randperm(len(y), generator=g).to(device)
         total = torch.zeros((), device=device)  # summed on the device: no read per step

@@ -46,6 +46,7 @@ from IPython.display import Markdown, display
 
 from grokpaper.carvalho import data as syn
 from grokpaper.carvalho import plots as sp
+from grokpaper.core import report
 
 if per_subclass is None:
     per_subclass = {"smoke": 5, "quick": 60, "paper": 120}[profile]
@@ -81,7 +82,7 @@ for name, lay in layouts.items():
     rows.append({"dataset": name, "subclasses": lay.n_subclasses,
                  "within a class (min–max)": f"{euc[same].min():.2f}–{euc[same].max():.2f}",
                  "across classes (min–max)": f"{euc[other].min():.2f}–{euc[other].max():.2f}"})
-display(pd.DataFrame(rows).set_index("dataset"))
+display(report.html_table(pd.DataFrame(rows)))
 
 # %% [markdown]
 # The equidistant dataset's 8 centroids are all $\sqrt 2$ apart: a regular simplex, which no
@@ -142,7 +143,7 @@ for name, lay in layouts.items():
             rest = [c for c, m in zip(counts, mask, strict=True) if not m]
             rows.append({"dataset": name, "gamma_D": n, "f": f,
                          "per subsampled subclass": span(sub), "per other subclass": span(rest)})
-display(pd.DataFrame(rows).set_index(["dataset", "gamma_D", "f"]))
+display(report.html_table(pd.DataFrame(rows)))
 
 # %% [markdown]
 # With 100 samples the equivariant dataset has only 2–5 samples per subclass, and every
