@@ -30,66 +30,77 @@ import numpy as np
 import torch
 
 from grokpaper.carvalho import experiments as carvalho
+from grokpaper.carvalho import workloads as carvalho_work
+from grokpaper.carvalho.transformer import TokenTransformerConfig
 from grokpaper.core import provenance
-from grokpaper.core.mnist_data import MnistData
+from grokpaper.core.cost import EnsembleCost
+from grokpaper.core.memory import Estimate
+from grokpaper.core.mnist_data import MnistData, pixels
 from grokpaper.core.models import MLPConfig
 from grokpaper.core.profiles import PROFILE_NAMES
 from grokpaper.core.train import TrainConfig
 from grokpaper.lisakib import experiments as lisakib
+from grokpaper.lisakib import workloads as lisakib_work
 from grokpaper.lisakib.figures import Base
 from grokpaper.liu import experiments as liu
 from grokpaper.liu import transformer_experiments as liu_transformer
+from grokpaper.liu import workloads as liu_work
 from grokpaper.liu.toy import ToyConfig, ToyTrainConfig
 from grokpaper.liu.transformer import ModAddTransformerConfig, TransformerTrainConfig
 from grokpaper.mnist import experiments as mnist
+from grokpaper.mnist import resnet
+from grokpaper.mnist import workloads as mnist_work
+from grokpaper.mnist.resnet import ResNetConfig
+from grokpaper.mnist.workloads import resnet_cost
 
-FAMILIES = ("synthetic_mlp", "toy", "liu_transformer", "modular_transformer", "mnist_mlp")
+FAMILIES = ("synthetic_mlp", "token_transformer", "toy", "liu_transformer",
+            "modular_transformer", "mnist_mlp", "resnet")
 TIMING = ("wall_s: the family's trainer alone, n_evals=2 (evaluations at the first and last "
           "step included), after a warm-up run; setup_s: data and model construction")
 
 
 @dataclass(frozen=True)
 class Family:
-    """One experiment family: what it trains and how to start its experiment's ``train_runs``."""
+    """One experiment family: what it trains, through which of its experiment's functions."""
 
     name: str
     model: str
     data: str
     trainer: str  # "module.attribute": where the family calls the trainer (the timed call)
-    build: Callable[[int, int, str, int], Callable[[], object]]  # (E, steps, device, d_model)
+    runs: Callable[[int, int, int], list[Any]]  # (members, steps, d_model) -> its runs
+    train: Callable[[list[Any], str], object]  # (runs, device): the experiment's train_runs
+    cost: Callable[[list[Any]], EnsembleCost]  # their FLOPs (grokpaper.core.cost)
+    memory: Callable[[list[Any], int], Estimate]  # their bytes (grokpaper.core.memory)
 
 
-def _synthetic_mlp(n: int, steps: int, device: str, d_model: int) -> Callable[[], object]:
-    run = carvalho.SyntheticRun(data=carvalho.SyntheticDataConfig(n_test=1000),
-                                model=MLPConfig(hidden=(200, 200)),
-                                train=TrainConfig(steps=steps, optimizer="adam", batch_size=200,
-                                                  n_evals=2))
-    runs = [replace(run, seed=s) for s in range(n)]
-    return lambda: carvalho.train_runs(runs, device)
+def _synthetic(model: MLPConfig | TokenTransformerConfig) -> Callable[[int, int, int], list]:
+    def runs(n: int, steps: int, d_model: int) -> list[carvalho.SyntheticRun]:
+        run = carvalho.SyntheticRun(data=carvalho.SyntheticDataConfig(n_test=1000), model=model,
+                                    train=TrainConfig(steps=steps, optimizer="adam",
+                                                      batch_size=200, n_evals=2))
+        return [replace(run, seed=s) for s in range(n)]
+
+    return runs
 
 
-def _toy(n: int, steps: int, device: str, d_model: int) -> Callable[[], object]:
+def _toy(n: int, steps: int, d_model: int) -> list[liu.ToyRun]:
     run = liu.ToyRun(model=ToyConfig(size=10, emb_dim=1, width=200),
                      train=ToyTrainConfig(steps=steps, n_evals=2), n_train=45)
-    runs = [replace(run, seed=s) for s in range(n)]
-    return lambda: liu.train_runs(runs, device)
+    return [replace(run, seed=s) for s in range(n)]
 
 
-def _liu_transformer(n: int, steps: int, device: str, d_model: int) -> Callable[[], object]:
+def _liu_transformer(n: int, steps: int, d_model: int) -> list[liu_transformer.TransformerRun]:
     # The `quick` profile's size (profiles "liu.fig7"), full batch as the authors' code.
     model = ModAddTransformerConfig(p=17, d_model=64, d_ff=128)
-    runs = [liu_transformer.TransformerRun(model, TransformerTrainConfig(steps=steps, n_evals=2),
+    return [liu_transformer.TransformerRun(model, TransformerTrainConfig(steps=steps, n_evals=2),
                                            seed=s) for s in range(n)]
-    return lambda: liu_transformer.train_runs(runs, device)
 
 
-def _modular_transformer(n: int, steps: int, device: str, d_model: int
-                         ) -> Callable[[], object]:
+def _modular_transformer(n: int, steps: int, d_model: int) -> list[lisakib.ModRun]:
     # The `quick` profile's task and optimizer (lisakib.profiles.QUICK) at the report's width.
     base = Base(op="/", p=31, train_frac=0.5, d_model=d_model, lr=3e-3, steps=steps,
                 batch_size=32, n_evals=2)
-    runs = [base.run(seed=s) for s in range(n)]
-    return lambda: lisakib.train_runs(runs, device)
+    return [base.run(seed=s) for s in range(n)]
 
 
 def fake_mnist(n_train: int = 1000, n_test: int = 1000, seed: int = 0) -> MnistData:
@@ -101,32 +112,79 @@ def fake_mnist(n_train: int = 1000, n_test: int = 1000, seed: int = 0) -> MnistD
                      rng.integers(0, 10, n_test, dtype=np.int64), "random", "<none>")
 
 
-def _mnist_mlp(n: int, steps: int, device: str, d_model: int) -> Callable[[], object]:
-    data = fake_mnist()
+def _mnist_mlp(n: int, steps: int, d_model: int) -> list[mnist.MnistRun]:
     train = replace(mnist.OMNIGROK_TRAIN, steps=steps, n_evals=2)
-    runs = [mnist.MnistRun(data.fingerprint, n_train=1000, train=train, seed=s) for s in range(n)]
-    return lambda: mnist.train_runs(runs, device, data)
+    return [mnist.MnistRun(fake_mnist().fingerprint, n_train=1000, train=train, seed=s)
+            for s in range(n)]
+
+
+#: The ResNet family's pools: enough images for a few minibatches and one evaluation.
+RESNET_POOL = 128
+RESNET_ARCH = "resnet18"  # the paper profile's (tests use "tiny")
+
+
+def _resnet(n: int, steps: int, d_model: int) -> list[ResNetConfig]:
+    # One ResNet whatever n (it is not an ensemble), for as many epochs of the small pool as
+    # the steps take.
+    cfg = ResNetConfig(arch=RESNET_ARCH, max_steps=steps)
+    return [replace(cfg, epochs=-(-steps * cfg.batch_size // RESNET_POOL))]
+
+
+def _train_resnet(runs: list[ResNetConfig], device: str) -> object:
+    data = fake_mnist(RESNET_POOL, RESNET_POOL)
+
+    def images(a: np.ndarray) -> torch.Tensor:
+        return torch.from_numpy(pixels(a)).reshape(-1, 1, 28, 28)
+
+    return resnet.train_classifier(runs[0], images(data.train_images),
+                                   torch.from_numpy(data.train_labels),
+                                   images(data.test_images), torch.from_numpy(data.test_labels),
+                                   device)
+
+
+def _resnet_cost(runs: list[ResNetConfig]) -> EnsembleCost:
+    # The timed call evaluates after every epoch but does not embed the pools.
+    cost = resnet_cost(runs[0], RESNET_POOL, RESNET_POOL)
+    return replace(cost, evals=cost.evals - 1)
 
 
 REGISTRY: dict[str, Family] = {f.name: f for f in (
     Family("synthetic_mlp", "Carvalho MLP 117-200-200-4, alpha 8, Adam, minibatch 200",
            "generated by grokpaper.carvalho.data (2,000 training samples per member, "
            "1,000 test samples)",
-           "grokpaper.carvalho.experiments.train_ensemble", _synthetic_mlp),
+           "grokpaper.carvalho.experiments.train_ensemble",
+           _synthetic(MLPConfig(hidden=(200, 200))), carvalho.train_runs, carvalho_work.cost,
+           carvalho.ensemble_memory),
+    Family("token_transformer", "Carvalho token transformer, 9 tokens, 2 layers, d_model=64, "
+           "4 heads, Adam, minibatch 200", "generated by grokpaper.carvalho.data (2,000 "
+           "training samples per member, 1,000 test samples)",
+           "grokpaper.carvalho.experiments.train_ensemble", _synthetic(TokenTransformerConfig()),
+           carvalho.train_runs, carvalho_work.cost,
+           carvalho.ensemble_memory),
     Family("toy", "Liu toy model: p=10 addition, 1-D embeddings, decoder 200-200, MSE, "
            "two AdamW, full batch of 45 samples",
-           "the real task (generated)", "grokpaper.liu.toy.train_ensemble", _toy),
+           "the real task (generated)", "grokpaper.liu.toy.train_ensemble", _toy,
+           liu.train_runs, liu_work.toy_cost, liu.ensemble_memory),
     Family("liu_transformer", "Liu transformer (Sec. 4.2), 2 pre-norm layers, d_model=64, "
            "d_ff=128, addition mod 17, 80% of the pairs, two AdamW, full batch",
            "the real task (generated)", "grokpaper.liu.transformer.train_ensemble",
-           _liu_transformer),
+           _liu_transformer, liu_transformer.train_runs, liu_work.transformer_cost,
+           liu_transformer.ensemble_memory),
     Family("modular_transformer", "Li & Sakib transformer, 2 layers, 4 heads, d_model={d}, "
            "division mod 31, train_frac 0.5, AdamW, minibatch 32",
            "the real task (generated)", "grokpaper.lisakib.experiments.train_ensemble",
-           _modular_transformer),
+           _modular_transformer, lisakib.train_runs, lisakib_work.cost,
+           lisakib.ensemble_memory),
     Family("mnist_mlp", "Omnigrok MLP 784-200-200-10, alpha 8, MSE, AdamW, minibatch 200",
            "random tensors of the real shapes (1,000 training and 1,000 test images)",
-           "grokpaper.mnist.experiments.train_ensemble", _mnist_mlp),
+           "grokpaper.mnist.experiments.train_ensemble", _mnist_mlp,
+           lambda runs, device: mnist.train_runs(runs, device, fake_mnist()),
+           lambda runs: mnist_work.cost(runs, 1000),
+           lambda runs, m: mnist.ensemble_memory(runs, m, 1000)),
+    Family("resnet", "ResNet-18 (3x3 stem, no max-pool) on 1x28x28 images, Adam, minibatch 64",
+           f"random tensors of MNIST's shape ({RESNET_POOL} training and test images)",
+           "grokpaper.mnist.resnet.train_classifier", _resnet, _train_resnet, _resnet_cost,
+           lambda runs, m: resnet.memory(runs[0], RESNET_POOL, RESNET_POOL)),
 )}
 
 
@@ -174,9 +232,9 @@ def measure(family: str, n: int, *, steps: int, device: str, d_model: int = 128
         torch.cuda.reset_peak_memory_stats(device)
     rss0 = _rss_mib()
     start = time.perf_counter()
-    call = fam.build(n, steps, device, d_model)
+    runs = fam.runs(n, steps, d_model)
     with _timed(fam.trainer, device) as box:
-        call()
+        fam.train(runs, device)
     total = time.perf_counter() - start
     if "wall_s" not in box:
         raise RuntimeError(f"{fam.trainer} was not called by the {family} experiment")

@@ -1,4 +1,5 @@
-"""Command line: ``grokpaper run | list | fetch | nbval-prepare`` (see ``grokpaper --help``).
+"""Command line: ``grokpaper run | plan | list | fetch | nbval-prepare`` (see ``grokpaper
+--help``).
 
 Everything a user types is checked before any notebook runs (so a typo never leaves a half-run
 book or store behind): the profile, the notebook names, ``--workers``, and every ``-p NAME=VALUE``
@@ -11,22 +12,36 @@ and exit status 2.
 
 After the run, notebooks that failed (exit status 1) and damaged stored results that were
 found and recomputed are listed on stderr.
+
+``run --max-steps N`` is a shape run: every step budget capped at N
+(:func:`grokpaper.core.profiles.cap_steps`), pages, build files and results under
+``build/shape/<profile>-N-steps/``, never in ``book/`` or the user's store. ``run --profile
+paper`` on a CPU first asks ``grokpaper plan`` (:mod:`grokpaper.book.planner`) how long it
+would take, and wants ``--yes`` above an hour.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import warnings
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import grokpaper
-from grokpaper.book import preflight, runner
+from grokpaper.book import planner, preflight, runner
 from grokpaper.book.cluster import cluster
 from grokpaper.book.notebooks import Layout, discover, select
-from grokpaper.core.paths import absolute, pin_path_variables, store_root
-from grokpaper.core.profiles import PROFILE_NAMES
+from grokpaper.core import profiles
+from grokpaper.core.paths import STORE_ENV, absolute, default_device, pin_path_variables, store_root
+from grokpaper.core.profiles import MAX_STEPS_ENV, PROFILE_NAMES
 from grokpaper.core.verdicts import NOT_RUN
+
+#: Setting this environment variable to 1 answers yes (``run --yes``).
+YES_ENV = "GROKPAPER_YES"
+#: A paper run predicted to take longer than this on a CPU asks for --yes first.
+ASK_ABOVE_S = 3600.0
 
 
 class _Parser(argparse.ArgumentParser):
@@ -57,9 +72,37 @@ def _parser() -> argparse.ArgumentParser:
                        help="run on a local Dask cluster of N worker processes")
     where.add_argument("--scheduler", default=None, metavar="ADDRESS",
                        help="run on an existing Dask scheduler, e.g. tcp://host:8786")
+    run.add_argument("--max-steps", type=int, default=None, metavar="N",
+                     help="shape run: cap every step budget at N (grids, sizes, seeds, widths "
+                          "and data stay the profile's); pages and results go to "
+                          "build/shape/<profile>-N-steps/, never to book/ or your store")
+    run.add_argument("--yes", action="store_true",
+                     help=f"start a paper run even when the plan predicts hours on this CPU "
+                          f"(or set {YES_ENV}=1)")
     run.add_argument("notebooks", nargs="*", metavar="NOTEBOOK",
                      help="e.g. carvalho/fig3b_equidistant or its path (default: all)")
     run.set_defaults(subparser=run)
+
+    plan = sub.add_parser("plan", help="what notebooks train under a profile: runs, ensembles, "
+                                       "FLOPs, peak memory, predicted time (nothing trains)")
+    plan.add_argument("--profile", required=True, choices=PROFILE_NAMES)
+    plan.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE",
+                      help="notebook parameter, as for run")
+    plan.add_argument("--max-steps", type=int, default=None, metavar="N",
+                      help="plan a shape run (run --max-steps N)")
+    plan.add_argument("--device", default=None,
+                      help="size the ensembles for this device (default: $GROKPAPER_DEVICE, "
+                           "cuda, cpu); 'cuda' without a GPU plans for the accelerator")
+    plan.add_argument("--throughput", type=Path, default=None, metavar="FILE",
+                      help="rates: a calibration or scripts/benchmark.py JSON (this machine or "
+                           "a GPU), or an accelerator's figures (see BENCHMARKS.md)")
+    plan.add_argument("--calibrate", action="store_true",
+                      help="measure this machine again instead of using its cached calibration")
+    plan.add_argument("--no-times", action="store_true",
+                      help="counts only: no calibration, no predicted times")
+    plan.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    plan.add_argument("notebooks", nargs="*", metavar="NOTEBOOK", help="default: all")
+    plan.set_defaults(subparser=plan)
 
     sub.add_parser("list", help="list the notebooks and their output pages")
 
@@ -91,7 +134,19 @@ def main(argv: list[str] | None = None, *, layout: Layout | None = None) -> int:
     if args.command == "fetch":
         return fetch_mnist(args.to, if_missing=args.if_missing)
     layout = layout or Layout()
+    if args.command == "run":
+        try:
+            cap = args.max_steps if args.max_steps is not None else profiles.max_steps()
+        except ValueError as exc:  # a bad $GROKPAPER_MAX_STEPS
+            args.subparser.error(str(exc))
+        if cap is not None and cap <= 0:
+            args.subparser.error(f"--max-steps must be a positive integer, got {cap}")
+        if cap is not None:
+            return _shape_run(args, cap, layout)
     notebooks = discover(layout)
+
+    if args.command == "plan":
+        return _plan(args, notebooks, layout)
 
     if args.command == "list":
         root = layout.notebooks.parent
@@ -104,6 +159,37 @@ def main(argv: list[str] | None = None, *, layout: Layout | None = None) -> int:
         print(f"wrote {len(written)} notebook(s) with profile={args.profile!r} under {args.out}")
         return 0
 
+    return _run(args, notebooks, layout)
+
+
+def shape_layout(layout: Layout, profile: str, cap: int) -> Layout:
+    """Where a shape run (``--max-steps``) writes: pages, build files and the result store all
+    under ``build/shape/<profile>-<cap>-steps/``, apart from the book and the user's store."""
+    scratch = layout.build / "shape" / f"{profile}-{cap}-steps"
+    return Layout(notebooks=layout.notebooks, book=scratch / "book", build=scratch / "build",
+                  package=layout.package)
+
+
+def _shape_run(args: argparse.Namespace, cap: int, layout: Layout) -> int:
+    """``run`` with every step budget capped at ``cap``, into a scratch book and store."""
+    scratch = shape_layout(layout, args.profile, cap)
+    env = {MAX_STEPS_ENV: str(cap), STORE_ENV: str(scratch.build.parent / "store")}
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)  # notebook kernels and Dask workers inherit them
+    try:
+        print(f"shape run: step budgets capped at {cap}; pages under {scratch.book}, results "
+              f"in {env[STORE_ENV]}", file=sys.stderr)
+        return _run(args, discover(scratch), scratch)
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def _run(args: argparse.Namespace, notebooks: list, layout: Layout) -> int:
+    """``grokpaper run``: pre-flight, then the notebooks, then what went wrong."""
     if args.workers is not None and args.workers <= 0:
         args.subparser.error(f"--workers must be a positive integer, got {args.workers}")
     try:
@@ -117,10 +203,19 @@ def main(argv: list[str] | None = None, *, layout: Layout | None = None) -> int:
         chosen = select(notebooks, args.notebooks, layout)
         if not chosen:
             raise ValueError(f"no notebooks found under {layout.notebooks}")
-        preflight.check_run_inputs(chosen, args.profile, params, explicit=bool(args.notebooks))
+        with warnings.catch_warnings():  # a shape run's cap is announced once, above
+            warnings.simplefilter("ignore", profiles.CappedStepsWarning)
+            preflight.check_run_inputs(chosen, args.profile, params,
+                                       explicit=bool(args.notebooks))
         preflight.check_environment(layout)
     except ValueError as exc:
         args.subparser.error(str(exc))
+    if (args.profile == "paper" and not args.yes and os.environ.get(YES_ENV) != "1"
+            and default_device().startswith("cpu")
+            and planner.too_long(chosen, args.profile, params, limit_s=ASK_ABOVE_S)):
+        print(f"grokpaper run: pass --yes (or set {YES_ENV}=1) to start it anyway",
+              file=sys.stderr)
+        return 2
     with cluster(scheduler=args.scheduler, workers=args.workers) as client:
         outcomes = runner.run(chosen, args.profile, params, layout=layout, force=args.force,
                               quiet=args.quiet, client=client)
@@ -142,6 +237,25 @@ def main(argv: list[str] | None = None, *, layout: Layout | None = None) -> int:
         for o in failed:
             print(f"  {o.notebook.name}: {o.detail}", file=sys.stderr)
         return 1
+    return 0
+
+
+def _plan(args: argparse.Namespace, notebooks: list, layout: Layout) -> int:
+    """``grokpaper plan``: the table (or JSON) of what the notebooks would train."""
+    if args.max_steps is not None and args.max_steps <= 0:
+        args.subparser.error(f"--max-steps must be a positive integer, got {args.max_steps}")
+    try:
+        params = preflight.parse_params(args.param)
+        chosen = select(notebooks, args.notebooks, layout)
+        if not chosen:
+            raise ValueError(f"no notebooks found under {layout.notebooks}")
+        preflight.check_run_inputs(chosen, args.profile, params, explicit=bool(args.notebooks))
+    except ValueError as exc:
+        args.subparser.error(str(exc))
+    options: dict[str, Any] = {"max_steps": args.max_steps, "device": args.device,
+                               "throughput": args.throughput, "calibrate": args.calibrate,
+                               "times": not args.no_times, "as_json": args.json}
+    print(planner.report(chosen, args.profile, params, **options))
     return 0
 
 

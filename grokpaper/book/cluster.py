@@ -65,7 +65,8 @@ def cluster(*, scheduler: str | None = None, workers: int | None = None) -> Iter
 
 #: Settings a user gives where they type ``grokpaper run``; a worker started elsewhere (or
 #: before they were set) would not see them, so notebook tasks carry them along.
-FORWARDED_ENV = ("GROKPAPER_STORE", "GROKPAPER_MNIST", "GROKPAPER_DEVICE")
+FORWARDED_ENV = ("GROKPAPER_STORE", "GROKPAPER_MNIST", "GROKPAPER_DEVICE", "GROKPAPER_MAX_STEPS",
+                 "GROKPAPER_MEMORY_BUDGET", "GROKPAPER_TF32")
 
 
 def _execute_on_worker(execute: Execute, nb: Notebook, profile: str, params: dict[str, Any],

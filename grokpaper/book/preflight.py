@@ -203,9 +203,11 @@ def resolve_all(nb: NotebookParameters, profile: str, params: dict[str, Any]) ->
 
 
 def _check_memory(nb: NotebookParameters, resolved: list[Any]) -> None:
-    """The largest ensemble of each resolved figure fits in the memory free on its device."""
+    """Each resolved figure's ensembles fit in the memory free on its device one member at a
+    time: the sweeps cut larger ensembles to fit (:func:`grokpaper.core.memory.budget`), so
+    only a run too large to train alone is refused here."""
     for obj in resolved:
-        estimate = obj.memory() if hasattr(obj, "memory") else None
+        estimate = obj.memory(max_members=1) if hasattr(obj, "memory") else None
         if estimate is None:
             continue
         device = "cpu"
@@ -214,8 +216,8 @@ def _check_memory(nb: NotebookParameters, resolved: list[Any]) -> None:
         free = memory.free_bytes(device)
         if estimate.total > memory.USABLE * free:
             raise BadInput(
-                f"{nb.name}: its largest ensemble needs about {estimate} "
-                f"(grokpaper/core/memory.py), more than {memory.USABLE:.0%} of the "
+                f"{nb.name}: its largest ensemble needs about {estimate} even at one "
+                f"member (grokpaper/core/memory.py), more than {memory.USABLE:.0%} of the "
                 f"{memory.size(free)} free on {device}; lower seeds, sizes or widths")
 
 

@@ -3,11 +3,11 @@
 Each source ``notebooks/**/*.py`` is executed into its page ``book/**/*.ipynb`` (see
 :mod:`grokpaper.book.notebooks`), the summary last, in this process or as tasks on a Dask
 cluster (:mod:`grokpaper.book.cluster`). An executed notebook records the hash of its inputs
-(notebook text, package code, profile, parameters, the store it read and wrote; for the
-summary also the verdict files) in ``metadata.grokpaper``, with the checksum of the verdict
-file the chapter wrote. A notebook is not run again while its inputs are unchanged and its
-verdict file is the one it wrote (a missing or damaged verdict file reruns the chapter). A
-chapter whose data is missing gets a page saying so instead
+(notebook text, package code, profile, parameters, the store it read and wrote, a shape run's
+step cap; for the summary also the verdict files) in ``metadata.grokpaper``, with the checksum
+of the verdict file the chapter wrote. A notebook is not run again while its inputs are
+unchanged and its verdict file is the one it wrote (a missing or damaged verdict file reruns
+the chapter). A chapter whose data is missing gets a page saying so instead
 (:mod:`grokpaper.book.missing_data`).
 
 Damaged stored results a notebook met (reported by the store as warnings in the kernel) are
@@ -45,6 +45,7 @@ from grokpaper.book.pages import damage_found, fold_parameters, note_damage
 from grokpaper.core import claims, files, verdicts
 from grokpaper.core.files import atomic_write_text
 from grokpaper.core.paths import store_root
+from grokpaper.core.profiles import max_steps
 from grokpaper.core.verdicts import NOT_RUN  # also the status of a notebook whose data is missing
 
 #: A folder the runner executes a notebook in (under ``build/``), with its owner inside.
@@ -73,6 +74,9 @@ def input_hash(nb: Notebook, profile: str, params: dict[str, Any],
     add("profile", profile.encode())
     add("parameters", json.dumps(params, sort_keys=True).encode())
     add("store", str(store_root()).encode())  # where its results and verdicts live
+    cap = max_steps()
+    if cap is not None:  # a shape run's pages are not the profile's (absent: hashes unchanged)
+        add("max_steps", str(cap).encode())
     if nb.name == SUMMARY:
         for path in verdict_files(profile):
             add(f"verdicts:{path.name}", path.read_bytes())
@@ -173,7 +177,8 @@ def _execute(nb: Notebook, profile: str, params: dict[str, Any], layout: Layout,
         note_damage(executed, damage)
     executed.metadata["grokpaper"] = {
         "input_hash": digest, "profile": profile, "parameters": params,
-        "verdicts_sha256": verdicts.file_digest(nb.name, profile=profile)}
+        "max_steps": max_steps(), "verdicts_sha256": verdicts.file_digest(nb.name,
+                                                                          profile=profile)}
     text = nbformat.writes(executed)
     try:
         atomic_write_text(nb.output, text)

@@ -108,10 +108,28 @@ def base_distributions(data: SyntheticDataConfig) -> syn.BaseDistributions:
     return syn.make_base_distributions(noise=data.noise, random_state=data.geometry_seed)
 
 
-def _group(run: SyntheticRun) -> tuple:
+def ensemble_key(run: SyntheticRun) -> tuple:
+    """Runs with equal keys train as one ensemble."""
     d = run.data
     # Members share the test set, the architecture and the optimizer settings.
     return (d.dataset, d.noise, d.geometry_seed, d.test_seed, d.n_test, run.model, run.train)
+
+
+def ensemble_memory(runs: list[SyntheticRun], members: int) -> Estimate:
+    """Peak memory of an ensemble of ``members`` runs like ``runs`` (one
+    :func:`ensemble_key`; grokpaper.core.memory): every member pads to the largest set."""
+    r0 = runs[0]
+    n_out = syn.layout(r0.data.dataset).n_classes
+    common = dict(members=members, n_train=max(r.data.n_train for r in runs),
+                  n_test=r0.data.n_test, batch=r0.train.batch_size)
+    if isinstance(r0.model, MLPConfig):
+        return memory.mlp(n_in=syn.N_FEATURES, hidden=r0.model.hidden, n_out=n_out, **common)
+    cfg = r0.model
+    return memory.transformer(
+        seq=cfg.n_tokens, d_model=cfg.d_model, d_ff=cfg.d_ff, n_heads=cfg.n_heads,
+        n_layers=cfg.n_layers, n_out=n_out, head_in=cfg.d_model,
+        embed_params=(cfg.token_dim + 1 + cfg.n_tokens) * cfg.d_model,
+        row_bytes=syn.N_FEATURES * memory.FLOAT, **common)
 
 
 def train_runs(runs: list[SyntheticRun], device: str) -> list[dict[str, np.ndarray]]:
@@ -157,8 +175,9 @@ def run(runs: list[SyntheticRun], *, store: Store | None = None, device: str | N
             runs_by.setdefault(r.data.n_subsampled_per_class, []).append(r)
         return pd.concat([run(v, store=store, device=device, max_members=max_members,
                               progress=progress) for v in runs_by.values()], ignore_index=True)
-    results = sweep.run_cached(KIND, runs, train_runs, group_key=_group, seed_of=lambda r: r.seed,
-                               store=store, device=device, max_members=max_members,
+    results = sweep.run_cached(KIND, runs, train_runs, group_key=ensemble_key,
+                               seed_of=lambda r: r.seed, store=store, device=device,
+                               max_members=max_members, memory=ensemble_memory,
                                progress=progress)
     rows = []
     for r, res in zip(runs, results, strict=True):
@@ -279,19 +298,10 @@ class ShiftSweep:
                              f"{self.n_heads}")
 
     def memory(self, max_members: int = MAX_MEMBERS) -> Estimate:
-        """Peak memory of the largest ensemble chunk (grokpaper.core.memory)."""
-        members = min(max_members, len(self.sizes) * len(self.fs) * self.seeds)
-        n_out = syn.layout(self.dataset).n_classes
-        common = dict(members=members, n_train=max(self.sizes), n_test=self.n_test,
-                      batch=self.batch_size)
-        if self.model == "mlp":
-            return memory.mlp(n_in=syn.N_FEATURES, hidden=self.hidden, n_out=n_out, **common)
-        cfg = self.architecture()
-        return memory.transformer(
-            seq=cfg.n_tokens, d_model=cfg.d_model, d_ff=cfg.d_ff, n_heads=cfg.n_heads,
-            n_layers=cfg.n_layers, n_out=n_out, head_in=cfg.d_model,
-            embed_params=(cfg.token_dim + 1 + cfg.n_tokens) * cfg.d_model,
-            row_bytes=syn.N_FEATURES * memory.FLOAT, **common)
+        """Peak memory of the largest ensemble chunk of at most ``max_members``
+        (grokpaper.core.memory)."""
+        runs = self.runs()
+        return ensemble_memory(runs, min(max_members, len(runs)))
 
     def subsampled_per_class(self) -> int:
         """``n_subsampled_per_class``, with None resolved to half of each class's subclasses."""

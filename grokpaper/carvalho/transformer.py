@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from grokpaper.core import cost
 from grokpaper.core.ensemble import VmapEnsemble
 
 
@@ -122,3 +123,11 @@ class TokenTransformer(nn.Module):
 def ensemble(config: TokenTransformerConfig, n_classes: int, seeds: list[int]) -> VmapEnsemble:
     """E transformers; member e is ``TokenTransformer(config)`` built under seed ``seeds[e]``."""
     return VmapEnsemble(lambda: TokenTransformer(config, n_classes), seeds, example_ndim=1)
+
+
+def forward_cost(config: TokenTransformerConfig, n_classes: int) -> float:
+    """FLOPs of one member's forward pass on one sample (:mod:`grokpaper.core.cost`)."""
+    c = config
+    return (cost.linear(c.token_dim, c.d_model, rows=c.n_tokens)
+            + c.n_layers * cost.attention_layer(c.n_tokens, c.d_model, c.d_ff)
+            + cost.linear(c.d_model, n_classes))

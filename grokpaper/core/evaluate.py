@@ -13,7 +13,7 @@ from torch import nn
 from grokpaper.core.ensemble_data import EnsembleData
 
 LOSSES = ("ce", "mse")
-EVAL_CHUNK = 4096  # test rows per forward pass: bounds memory at E x chunk x width
+EVAL_CHUNK = 4096  # rows per forward pass: bounds memory at E x chunk x width
 
 
 class Objective(Protocol):
@@ -41,7 +41,9 @@ class ClassLoss:
         y = y.expand(out.shape[0], -1) if y.ndim == 1 else y
         if self.kind == "ce":
             return nn.functional.cross_entropy(out.transpose(1, 2), y, reduction="none")
-        target = nn.functional.one_hot(y, self.n_classes).to(out.dtype)
+        # Not one_hot: it reads the labels back to check their range (a GPU sync per step).
+        classes = torch.arange(self.n_classes, device=y.device)
+        target = (y.unsqueeze(-1) == classes).to(out.dtype)
         return (out - target).pow(2).mean(-1)
 
     def predict(self, out: torch.Tensor) -> torch.Tensor:
@@ -80,14 +82,15 @@ class Scorer:
             was_training = model.training
             model.eval()
             try:
-                outputs = model(d.x_train)
+                hit, per = self._rows(model, d.x_train, d.y_train, accuracy_only)
                 if d.x_test is not None:
-                    test = self._test_outputs(model, accuracy_only)
+                    test = self._rows(model, d.x_test, d.y_test, accuracy_only)
             finally:
                 model.train(was_training)
-        hit = (obj.predict(outputs) == d.y_train).float()
-        per = None if accuracy_only else (
-            losses if losses is not None else obj.per_example_loss(outputs, d.y_train))
+        else:
+            hit = (obj.predict(outputs) == d.y_train).float()
+            per = None if accuracy_only else (
+                losses if losses is not None else obj.per_example_loss(outputs, d.y_train))
         hit_test, loss_test = (hit, per) if test is None else test
         out = {"train_acc": (hit * self.train_w).sum(1) / self.n_train,
                "test_acc": self._test_mean(hit_test)}
@@ -104,15 +107,17 @@ class Scorer:
     def _test_mean(self, v: torch.Tensor) -> torch.Tensor:
         return v.mean(1) if self.test_w is None else (v * self.test_w).sum(1) / self.n_test
 
-    def _test_outputs(self, model: nn.Module, accuracy_only: bool
-                      ) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """Hits and losses (E, N) on the shared test set, ``EVAL_CHUNK`` rows per forward pass."""
-        d, obj = self.data, self.objective
+    def _rows(self, model: nn.Module, x: torch.Tensor, y: torch.Tensor, accuracy_only: bool
+              ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Hits and losses (E, N) on rows ``x`` with labels ``y``: per member ((E, N, ...),
+        (E, N)) or shared ((N, ...), (N,)), ``EVAL_CHUNK`` rows per forward pass (so that memory
+        does not grow with the number of rows)."""
+        obj, own = self.objective, y.ndim == 2
         hits, losses = [], []
-        for i in range(0, len(d.y_test), EVAL_CHUNK):
-            x, y = d.x_test[i : i + EVAL_CHUNK], d.y_test[i : i + EVAL_CHUNK]
-            out = model(x)
-            yy = y.expand(d.n_members, -1)
+        for i in range(0, y.shape[-1], EVAL_CHUNK):
+            xx = x[:, i : i + EVAL_CHUNK] if own else x[i : i + EVAL_CHUNK]
+            yy = y[:, i : i + EVAL_CHUNK] if own else y[i : i + EVAL_CHUNK]
+            out = model(xx)
             hits.append((obj.predict(out) == yy).float())
             if not accuracy_only:
                 losses.append(obj.per_example_loss(out, yy))

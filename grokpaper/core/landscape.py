@@ -23,6 +23,7 @@ from torch import nn
 from torch.func import functional_call, vmap
 
 NORMALIZATIONS = ("tensor", "filter")
+GRID_CHUNK = 64  # grid points evaluated in one vmapped forward pass
 _EPS = 1e-10
 
 
@@ -64,7 +65,7 @@ def directions(params: Mapping[str, torch.Tensor], method: str, *, seed: int
 @torch.no_grad()
 def grid_loss(module: nn.Module, params: Mapping[str, torch.Tensor],
               d1: Mapping[str, torch.Tensor], d2: Mapping[str, torch.Tensor], coords: np.ndarray,
-              x: torch.Tensor, y: torch.Tensor, *, chunk: int = 64) -> np.ndarray:
+              x: torch.Tensor, y: torch.Tensor, *, chunk: int = GRID_CHUNK) -> np.ndarray:
     """Mean cross-entropy of ``module`` on ``(x, y)`` at ``theta + a d1 + b d2`` for every
     ``a, b`` in ``coords``; returns an array of shape ``(len(coords), len(coords))`` [a, b].
 

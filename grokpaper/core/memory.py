@@ -7,26 +7,36 @@ Each formula counts the bytes that live on the device while one ensemble chunk t
 * weights: parameters, gradients and the optimizer's two moments (4 copies per parameter);
 * activations: the larger of one training step (each layer's output kept for the backward
   pass, before and after its nonlinearity) and one evaluation (no gradients: a layer's input
-  and outputs alive at once; :func:`grokpaper.core.train.train_ensemble` evaluates the whole
-  training set at once, then test rows in chunks of :data:`EVAL_CHUNK`, see
-  :func:`eval_rows`).
+  and outputs alive at once; :func:`grokpaper.core.train.train_ensemble` evaluates the
+  training rows, then the test rows, in chunks of :data:`EVAL_CHUNK`, see :func:`eval_rows`).
 
 Total = data + weights + max(training step, evaluation). Torch's allocator and the CUDA
-context come on top, so pre-flight compares the total with a share of the free memory
-(:data:`USABLE`). ``tests/test_memory.py`` checks each formula against the tensors a real
-ensemble allocates.
+context come on top, so an ensemble may plan to use only a share of the free memory
+(:data:`USABLE`, :func:`budget`). ``tests/test_memory.py`` checks each formula against the
+tensors a real ensemble allocates.
+
+Every formula is linear in the members, so two estimates give the bytes each member adds and
+the bytes they share: :func:`members_per_chunk` sizes the sweeps' ensembles to the budget
+(:mod:`grokpaper.core.sweep`), and pre-flight refuses only what would not fit one member at a
+time. A chunk that runs out of memory all the same is split (:func:`is_out_of_memory`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+import os
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import psutil  # a dependency of dask.distributed
 
 FLOAT, LABEL = 4, 8  # bytes of a float32 and of an int64 label
-EVAL_CHUNK = 4096  # test rows per forward pass (grokpaper.core.train)
+EVAL_CHUNK = 4096  # rows per forward pass of an evaluation (grokpaper.core.evaluate)
 USABLE = 0.8  # share of the free memory an ensemble may plan to use
+#: Environment variable overriding the budget, e.g. "6GiB" or "800MB".
+BUDGET_ENV = "GROKPAPER_MEMORY_BUDGET"
+_UNITS = {"": 1, "B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
+          "KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40}
 
 
 @dataclass(frozen=True)
@@ -58,8 +68,9 @@ def mlp_params(n_in: int, hidden: Sequence[int], n_out: int) -> int:
 
 
 def eval_rows(n_train: int, n_test: int) -> int:
-    """Rows one evaluation of :func:`grokpaper.core.train.train_ensemble` runs at once."""
-    return max(n_train, min(n_test, EVAL_CHUNK))
+    """Rows one evaluation of :func:`grokpaper.core.train.train_ensemble` runs at once: its
+    training rows, then its test rows, ``EVAL_CHUNK`` at a time."""
+    return min(max(n_train, n_test), EVAL_CHUNK)
 
 
 def mlp(*, members: int, n_in: int, hidden: Sequence[int], n_out: int, n_train: int,
@@ -119,3 +130,53 @@ def free_bytes(device: str) -> int:
 
         return int(torch.cuda.mem_get_info(torch.device(device))[0])
     return int(psutil.virtual_memory().available)
+
+
+def parse_bytes(text: str) -> int:
+    """``"6GiB"``, ``"800 MB"``, ``"1e9"`` -> bytes."""
+    raw = text.strip().upper().replace(" ", "")
+    unit = raw.lstrip("0123456789.E+-")
+    try:
+        value = float(raw[: len(raw) - len(unit)]) * _UNITS[unit]
+    except (KeyError, ValueError):
+        raise ValueError(f"{BUDGET_ENV} must be a size such as 6GiB or 800MB, "
+                         f"got {text!r}") from None
+    if value <= 0:
+        raise ValueError(f"{BUDGET_ENV} must be positive, got {text!r}")
+    return int(value)
+
+
+def budget(device: str) -> int:
+    """Bytes one ensemble may plan to use on ``device``: ``$GROKPAPER_MEMORY_BUDGET`` if set,
+    else :data:`USABLE` of what is free there now."""
+    env = os.environ.get(BUDGET_ENV, "").strip()
+    return parse_bytes(env) if env else int(USABLE * free_bytes(device))
+
+
+def per_member(estimate: Callable[[int], Estimate]) -> tuple[float, float]:
+    """(bytes each member adds, bytes the members share) of an ensemble whose estimate for
+    ``m`` members is ``estimate(m)`` (every formula here is linear in the members)."""
+    one, two = estimate(1).total, estimate(2).total
+    return two - one, 2 * one - two
+
+
+def members_per_chunk(estimate: Callable[[int], Estimate], budget: float,
+                      max_members: int) -> int:
+    """How many members one ensemble may have within ``budget`` bytes: all ``max_members``
+    when they fit, else the largest power of two that fits (so that small changes in free
+    memory do not move the chunks), at least one."""
+    each, shared = per_member(estimate)
+    fit = (budget - shared) / each if each > 0 else math.inf
+    if fit >= max_members:
+        return max_members
+    return 2 ** int(math.log2(fit)) if fit >= 1 else 1
+
+
+def is_out_of_memory(exc: BaseException) -> bool:
+    """Whether ``exc`` says an allocation failed: CUDA's OutOfMemoryError, the CPU allocator's
+    "can't allocate memory", Python's MemoryError."""
+    if isinstance(exc, MemoryError) or type(exc).__name__ == "OutOfMemoryError":
+        return True
+    text = str(exc).lower()
+    return isinstance(exc, RuntimeError) and ("out of memory" in text
+                                              or "can't allocate memory" in text)

@@ -80,6 +80,26 @@ def read_idx(path: Path | str, *, magic: int | None = None) -> np.ndarray:
     return data.astype(dtype.newbyteorder("="))
 
 
+def idx_shape(path: Path | str) -> tuple[int, ...]:
+    """The dims of an IDX file (optionally gzipped), read from its header alone."""
+    path = Path(path)
+    with path.open("rb") as fh:
+        gz = fh.read(2) == b"\x1f\x8b"
+    with (gzip.open if gz else open)(path, "rb") as fh:
+        head = fh.read(4)
+        return tuple(int(d) for d in np.frombuffer(fh.read(4 * head[3]), ">u4"))
+
+
+def pool_sizes(data_dir: Path | str | None = None) -> tuple[int, int]:
+    """(training pool, test pool) sizes :func:`load` would give, from the file headers alone;
+    raises :class:`MnistNotFound` as :func:`find_dir`."""
+    folder = find_dir(data_dir)
+    n_test = idx_shape(locate(folder, FILES["t10k"][0]))[0]
+    if all(locate(folder, s) is not None for s in FILES["train"]):
+        return idx_shape(locate(folder, FILES["train"][0]))[0], n_test
+    return (n_test + 1) // 2, n_test // 2  # parity_split
+
+
 def write_idx(path: Path | str, array: np.ndarray, *, compress: bool | None = None) -> Path:
     """Write ``array`` (uint8) as an IDX file, gzipped if ``compress`` or the name ends in .gz."""
     path = Path(path)
@@ -279,7 +299,9 @@ class Augment:
             # Uniform draws in [-1, 1] for the next ``chunk`` steps, one generator per member.
             u = [torch.rand(self.chunk, b, generator=g) * 2 - 1 for g in self.gens]
             self._u = torch.stack(u, 1).to(x.device)
-        sigma = self.sigma.to(x.device)
+        if self.sigma.device != x.device:  # copied once, not at every step
+            self.sigma = self.sigma.to(x.device)
+        sigma = self.sigma
         img = x.reshape(e, b, self.side, self.side)
         img = rotate(img, self._u[step % self.chunk] * 30.0 * sigma[:, None])
         img = blur(img, sigma / 2)

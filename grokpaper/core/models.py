@@ -9,6 +9,7 @@ so member ``e`` of an ensemble equals a model trained alone with the same seed.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -87,3 +88,10 @@ class EnsembleMLP(nn.Module):
         """(E,) L2 norm of all parameters of each member."""
         sq = sum(p.pow(2).flatten(1).sum(1) for p in self.parameters())
         return sq.sqrt()
+
+
+def count_parameters(factory: Callable[[], nn.Module]) -> int:
+    """Parameters of the module ``factory()`` builds, built on the meta device (no memory,
+    no random numbers drawn)."""
+    with torch.device("meta"):
+        return sum(p.numel() for p in factory().parameters())

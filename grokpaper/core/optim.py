@@ -20,8 +20,9 @@ from dataclasses import dataclass
 import torch
 
 KINDS = ("adamw", "adam", "sgd")
-_FUSED = {"adamw": getattr(torch, "_fused_adamw_", None),
-          "adam": getattr(torch, "_fused_adam_", None)}
+#: torch's fused CPU kernels by optimizer kind (absent ones are None: the elementwise update).
+FUSED_KERNELS = {"adamw": getattr(torch, "_fused_adamw_", None),
+                 "adam": getattr(torch, "_fused_adam_", None)}
 
 
 @dataclass
@@ -119,7 +120,7 @@ class EnsembleOptimizer:
         self.groups = [list(g.params) for g in groups]
         self.lr = [_member_values(g.lr, e, device) for g in groups]
         self.wd = [_member_values(g.weight_decay, e, device) for g in groups]
-        self.fused = fused and _FUSED.get(kind) is not None and device.type == "cpu"
+        self.fused = fused and FUSED_KERNELS.get(kind) is not None and device.type == "cpu"
         if self.fused:
             self._init_fused(groups, e)
         elif kind != "sgd":
@@ -172,7 +173,7 @@ class EnsembleOptimizer:
 
     def _fused_step(self, grads: list[torch.Tensor], alive: torch.Tensor, lr_factor: float
                     ) -> None:
-        kernel = _FUSED[self.kind]
+        kernel = FUSED_KERNELS[self.kind]
         b1, b2 = self.betas
         # The kernel walks a gradient's memory as if it were laid out like its parameter: a
         # transposed gradient (vmap'd linear layers give them) would be read in the wrong order.

@@ -5,13 +5,15 @@ Each figure's frozen parameter dataclass (defaults = the paper's values) declare
 * ``CHOICES``: the allowed values of each string field (``ClassVar[dict[str, tuple]]``);
 * ``RANGES``: the :class:`Range` of each number field (of each element of a tuple field);
 * ``rules(self)``: its cross-field rules, raising ValueError naming the fields involved;
-* ``memory(self)``: the :class:`~grokpaper.core.memory.Estimate` of its largest ensemble,
-  from the formula of its model family (:mod:`grokpaper.core.memory`);
+* ``memory(self, max_members=...)``: the :class:`~grokpaper.core.memory.Estimate` of its
+  largest ensemble of at most ``max_members``, from the formula of its model family
+  (:mod:`grokpaper.core.memory`);
 * optionally ``check_data(self, train_labels)``: rules against the data found (MNIST).
 
 Its ``__post_init__`` calls :func:`check` (ranges, then rules), so a bad value fails where the
 object is made, in a notebook or in ``grokpaper run``'s pre-flight (which also reads
-``RANGES`` to say what a parameter takes, and compares ``memory()`` with what is free).
+``RANGES`` to say what a parameter takes, and compares ``memory(max_members=1)`` with what is
+free: the sweeps cut larger ensembles to the memory budget).
 
 A range has bounds from the meaning of the field (``lo``/``hi``: a fraction is in [0, 1]) and
 a sanity ``cap`` (seeds <= 1,000, steps <= 10^7): beyond it a value is a typo or a run that

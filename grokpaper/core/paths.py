@@ -7,11 +7,13 @@ from pathlib import Path
 
 #: Repository root (the folder holding ``pyproject.toml``); used for defaults only.
 REPO_ROOT = Path(__file__).resolve().parents[2]
+#: Environment variable naming the result store.
+STORE_ENV = "GROKPAPER_STORE"
 
 
 def store_root() -> Path:
     """Root of the result store: ``$GROKPAPER_STORE`` or ``<repo>/.grokpaper/store``."""
-    env = os.environ.get("GROKPAPER_STORE")
+    env = os.environ.get(STORE_ENV)
     return Path(env).expanduser().resolve() if env else REPO_ROOT / ".grokpaper" / "store"
 
 

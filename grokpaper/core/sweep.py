@@ -1,11 +1,15 @@
 """Cached sweeps: look every run up in the store, train the missing ones as ensembles.
 
 A run is a frozen config (one ensemble member). Runs that can share one ensemble (same
-``group_key``) are cut, in the order given, into fixed chunks of at most ``max_members``; a chunk
-with any run missing from the store is trained whole (so a resumed sweep trains exactly the
-ensembles an uninterrupted one would) and saved run by run before the next chunk starts, so an
-interrupted sweep resumes without losing finished runs. A stored run whose file fails its
-checksum counts as missing (see :mod:`grokpaper.core.store`).
+``group_key``) are cut, in the order given, into chunks of at most ``max_members``, fewer when
+the family's ``memory`` estimate says that many would not fit the device's memory budget
+(:func:`grokpaper.core.memory.members_per_chunk`: a power of two, so that the chunks do not
+move with small changes of free memory); a chunk with any run missing from the store is
+trained whole (so a resumed sweep trains exactly the ensembles an uninterrupted one would, on
+the same budget) and saved run by run before the next chunk starts, so an interrupted sweep
+resumes without losing finished runs. A chunk that runs out of memory all the same is split in
+two and each half trained (split again if need be) instead of failing the sweep. A stored run
+whose file fails its checksum counts as missing (see :mod:`grokpaper.core.store`).
 
 Chunks run as tasks on a Dask cluster when one is active
 (:func:`grokpaper.core.scheduler.current_client`), else side by side in worker processes on
@@ -18,14 +22,17 @@ another worker is training says so on stderr, naming that worker.
 
 from __future__ import annotations
 
+import gc
 import sys
 import time
+import warnings
 from collections.abc import Callable, Hashable, Sequence
 from typing import Any, TypeVar
 
 import numpy as np
 
 from grokpaper.core import processes, provenance
+from grokpaper.core.memory import Estimate, budget, is_out_of_memory, members_per_chunk
 from grokpaper.core.paths import default_device
 from grokpaper.core.progress import progress_bar
 from grokpaper.core.scheduler import current_client
@@ -34,7 +41,13 @@ from grokpaper.core.store import Result, Store, config_key
 R = TypeVar("R")
 #: Trains runs as one ensemble on a device; returns one dict of arrays per run, in order.
 TrainFn = Callable[[list[R], str], list[dict[str, np.ndarray]]]
+#: Peak memory of an ensemble of ``members`` runs like the given ones (one group).
+MemoryFn = Callable[[list[R], int], Estimate]
 _POLL_S = 1.0  # how often to look for a chunk that another process is training
+
+
+class ChunkSplitWarning(UserWarning):
+    """An ensemble ran out of memory and was trained in two halves instead."""
 
 
 def train_chunk(kind: str, runs: list[Any], keys: list[str], train: TrainFn, *, root: str,
@@ -53,7 +66,14 @@ def train_chunk(kind: str, runs: list[Any], keys: list[str], train: TrainFn, *, 
         if all(store.has(kind, k) for k in keys):
             return "cached"  # its previous owner finished it while we looked
         start = time.perf_counter()
-        outs = train(runs, device)
+        try:
+            outs = train(runs, device)
+        except Exception as exc:
+            if len(runs) == 1 or not is_out_of_memory(exc):
+                raise
+            outs = None  # split below, once the failed attempt's tensors are freed
+        if outs is None:
+            return _split(kind, runs, keys, train, root=root, device=device, seed_of=seed_of)
         wall = time.perf_counter() - start
         prov = provenance.collect(device=device, seeds=[seed_of(r) for r in runs],
                                   wall_time_s=wall)
@@ -65,20 +85,46 @@ def train_chunk(kind: str, runs: list[Any], keys: list[str], train: TrainFn, *, 
     return "trained"
 
 
+def _split(kind: str, runs: list[Any], keys: list[str], train: TrainFn, *, root: str,
+           device: str, seed_of: Callable[[Any], int]) -> str:
+    """Train a chunk that ran out of memory as two halves (each split again if need be)."""
+    gc.collect()
+    if str(device).startswith("cuda"):
+        import torch  # only on a GPU: a CPU sweep need not wait for torch here
+
+        torch.cuda.empty_cache()
+    half = len(runs) // 2
+    warnings.warn(f"{kind}: an ensemble of {len(runs)} members ran out of memory on {device}; "
+                  f"training it as {half} + {len(runs) - half}", ChunkSplitWarning,
+                  stacklevel=3)
+    parts = [train_chunk(kind, runs[part], keys[part], train, root=root, device=device,
+                         seed_of=seed_of) for part in (slice(0, half), slice(half, None))]
+    return "claimed" if "claimed" in parts else "trained"
+
+
 def chunk_key(kind: str, keys: list[str]) -> str:
     """The name of the claim on the chunk of runs ``keys``."""
     return config_key("chunk", [kind, keys])
 
 
-def cut(runs: Sequence[R], group_key: Callable[[R], Hashable], max_members: int
-        ) -> list[list[int]]:
+def cut(runs: Sequence[R], group_key: Callable[[R], Hashable], max_members: int, *,
+        memory: MemoryFn | None = None, budget: float | None = None) -> list[list[int]]:
     """The ensembles a sweep trains, as indices into ``runs``: runs that can share one (same
-    ``group_key``) are cut, in the order given, into chunks of at most ``max_members``."""
+    ``group_key``) are cut, in the order given, into chunks of at most ``max_members``, or of
+    :func:`grokpaper.core.memory.members_per_chunk` within ``budget`` bytes by ``memory``."""
+    if not isinstance(max_members, int) or max_members <= 0:
+        raise ValueError(f"max_members must be a positive integer, got {max_members!r}")
     groups: dict[Hashable, list[int]] = {}
     for i, r in enumerate(runs):
         groups.setdefault(group_key(r), []).append(i)
-    return [idx[j : j + max_members] for idx in groups.values()
-            for j in range(0, len(idx), max_members)]
+    chunks = []
+    for idx in groups.values():
+        size = max_members
+        if memory is not None and budget is not None:
+            group = [runs[i] for i in idx]
+            size = members_per_chunk(lambda m, g=group: memory(g, m), budget, max_members)
+        chunks += [idx[j : j + size] for j in range(0, len(idx), size)]
+    return chunks
 
 
 def _side_by_side(workers: int | None, device: str, train: TrainFn,
@@ -95,9 +141,13 @@ def _side_by_side(workers: int | None, device: str, train: TrainFn,
 def run_cached(kind: str, runs: Sequence[R], train: TrainFn, *,
                group_key: Callable[[R], Hashable], seed_of: Callable[[R], int],
                store: Store | None = None, device: str | None = None, max_members: int = 64,
+               memory: MemoryFn | None = None, budget_bytes: float | None = None,
                progress: bool | None = None, client: Any = None,
                workers: int | None = None) -> list[Result]:
     """Results of ``runs`` in order, training only the chunks not yet in ``store``.
+
+    ``memory``: the family's estimate; with it, chunks are sized to ``budget_bytes`` (default:
+    :func:`grokpaper.core.memory.budget` of ``device``).
 
     ``client``: a ``dask.distributed.Client`` to run chunks on; by default the cluster named by
     ``$GROKPAPER_SCHEDULER`` if set, else this machine. ``workers``: processes that train
@@ -105,13 +155,13 @@ def run_cached(kind: str, runs: Sequence[R], train: TrainFn, *,
     1: one chunk after another in this process). ``progress``: a bar (True), none (False), or
     by default a bar where a person watches (:mod:`grokpaper.core.progress`).
     """
-    if not isinstance(max_members, int) or max_members <= 0:
-        raise ValueError(f"max_members must be a positive integer, got {max_members!r}")
     store = store or Store()
     device = device or default_device()
     client = client if client is not None else current_client()
     keys = [config_key(kind, r) for r in runs]
-    chunks = cut(runs, group_key, max_members)
+    if memory is not None and budget_bytes is None:
+        budget_bytes = budget(device)
+    chunks = cut(runs, group_key, max_members, memory=memory, budget=budget_bytes)
     # Stored runs are read (and their checksums verified) before anything trains: a damaged
     # file is reported and moved aside by Store.load, so its chunk trains again.
     loaded: dict[int, Result] = {}

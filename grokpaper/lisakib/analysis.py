@@ -42,6 +42,16 @@ def norm_panels(df: pd.DataFrame, params: NormParams) -> NormPanels:
     return NormPanels(fracs, df[df["train_frac"] == params.train_frac])
 
 
+def landscape_specs(params: LandscapeParams) -> list[experiments.LandscapeSpec]:
+    """Fig. 5's loss surfaces: every run of ``params.runs()`` in both normalizations (in that
+    order), each normalization with its extent."""
+    return [experiments.LandscapeSpec(
+        run, normalization=norm, resolution=params.resolution,
+        extent=params.tensor_extent if norm == "tensor" else params.extent,
+        direction_seed=params.direction_seed, on=params.on)
+        for run in params.runs() for norm in landscape.NORMALIZATIONS]
+
+
 def landscapes(params: LandscapeParams, df: pd.DataFrame, *, store: Store | None = None
                ) -> tuple[list[dict], pd.DataFrame]:
     """Fig. 5: the loss surface around every run's final weights in both normalizations.
@@ -51,15 +61,10 @@ def landscapes(params: LandscapeParams, df: pd.DataFrame, *, store: Store | None
     the figure, and one table row per surface (the run's class and accuracies, the extent and
     the roughness) for the verdict.
     """
-    runs = params.runs()
-    pairs = [(run, r, norm) for run, (_, r) in zip(runs, df.iterrows(), strict=True)
-             for norm in landscape.NORMALIZATIONS]
-    extents = [params.tensor_extent if norm == "tensor" else params.extent
-               for _, _, norm in pairs]
-    specs = [experiments.LandscapeSpec(run, normalization=norm, resolution=params.resolution,
-                                       extent=ext, direction_seed=params.direction_seed,
-                                       on=params.on)
-             for (run, _, norm), ext in zip(pairs, extents, strict=True)]
+    specs = landscape_specs(params)
+    rows_of = [r for _, r in df.iterrows() for _ in landscape.NORMALIZATIONS]
+    pairs = [(s.run, r, s.normalization) for s, r in zip(specs, rows_of, strict=True)]
+    extents = [s.extent for s in specs]
     found, rows = [], []
     for (_, r, norm), ext, surf in zip(pairs, extents, experiments.surfaces(specs, store=store),
                                        strict=True):

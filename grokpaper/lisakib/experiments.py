@@ -19,6 +19,7 @@ from grokpaper.core import landscape, phases, processes, sweep
 from grokpaper.core import memory as mem
 from grokpaper.core.memory import Estimate
 from grokpaper.core.metrics import definition31, first_crossing, grokking_delay
+from grokpaper.core.paths import default_device
 from grokpaper.core.store import Store, config_key
 from grokpaper.core.threads import one_cpu_thread
 from grokpaper.core.train import EnsembleData, TrainConfig, train_ensemble
@@ -72,7 +73,15 @@ class ModRun:
         return modular.train_size(self.op, self.p, self.train_frac)
 
 
-def _group(run: ModRun) -> tuple:
+#: The most members one ensemble takes (fewer when they would not fit the memory budget), and
+#: on a CPU: the transformer gains little from vmap there beyond a few members
+#: (BENCHMARKS.md), and chunks this small train side by side on its cores
+#: (grokpaper.core.processes).
+MAX_MEMBERS, CPU_MEMBERS = 32, 4
+
+
+def ensemble_key(run: ModRun) -> tuple:
+    """Runs with equal keys train as one ensemble."""
     # lr and weight decay are per-member tensors; everything else in TrainConfig is shared.
     return (run.p, run.model, replace(run.train, lr=1.0, weight_decay=0.0), run.save_weights)
 
@@ -178,30 +187,26 @@ def summarize(run: ModRun, a: dict[str, np.ndarray]) -> dict:
     }
 
 
-#: Members per ensemble chunk (see grokpaper.core.sweep), and on a CPU: the transformer
-#: gains little from vmap there beyond a few members (BENCHMARKS.md), and chunks this small
-#: train side by side on its cores (grokpaper.core.processes).
-MAX_MEMBERS, CPU_MEMBERS = 32, 4
+def ensemble_memory(runs: list[ModRun], members: int) -> Estimate:
+    """Peak memory of an ensemble of ``members`` runs like ``runs`` (one :func:`ensemble_key`;
+    :func:`grokpaper.core.memory.transformer`): training pairs padded to the largest split,
+    every task's validation pairs in the shared test set."""
+    r0 = runs[0]
+    tasks = {_task(r): r.n_train for r in runs}
+    cfg = r0.model
+    return mem.transformer(
+        members=members, seq=4, d_model=cfg.d_model, d_ff=cfg.d_ff, n_heads=cfg.n_heads,
+        n_layers=cfg.n_layers, n_out=r0.p, head_in=cfg.d_model,
+        embed_params=(modular.vocab_size(r0.p) + 4) * cfg.d_model, n_train=max(tasks.values()),
+        n_test=sum(modular.n_pairs(op, r0.p) - n for (op, _, _), n in tasks.items()),
+        row_bytes=4 * mem.LABEL, batch=r0.train.batch_size)
 
 
 def memory(runs: list[ModRun], *, max_members: int = MAX_MEMBERS) -> Estimate:
-    """Peak memory of the largest ensemble :func:`run` trains for ``runs``
-    (:func:`grokpaper.core.memory.transformer`)."""
-    estimates = []
-    for chunk in sweep.cut(runs, _group, max_members):
-        members = [runs[i] for i in chunk]
-        r0 = members[0]
-        n_train = max(round(r.train_frac * r.p * r.p) for r in members)
-        cfg = r0.model
-        estimates.append(mem.transformer(
-            members=len(members), seq=4, d_model=cfg.d_model, d_ff=cfg.d_ff,
-            n_heads=cfg.n_heads, n_layers=cfg.n_layers, n_out=r0.p, head_in=cfg.d_model,
-            embed_params=(modular.vocab_size(r0.p) + 4) * cfg.d_model, n_train=n_train,
-            # every task's validation pairs form the shared test set
-            n_test=sum(r0.p * r0.p - round(frac * r0.p * r0.p)
-                       for _, frac, _ in {_task(r) for r in members}),
-            row_bytes=4 * mem.LABEL, batch=r0.train.batch_size))
-    return max(estimates, key=lambda e: e.total)
+    """Peak memory of the largest ensemble of at most ``max_members`` that :func:`run`
+    trains for ``runs``."""
+    chunks = [[runs[i] for i in c] for c in sweep.cut(runs, ensemble_key, max_members)]
+    return max((ensemble_memory(c, len(c)) for c in chunks), key=lambda e: e.total)
 
 
 def _cap(device: str | None) -> int:
@@ -211,9 +216,10 @@ def _cap(device: str | None) -> int:
 def run(runs: list[ModRun], *, store: Store | None = None, device: str | None = None,
         max_members: int | None = None, progress: bool | None = None) -> pd.DataFrame:
     """Train (or load) ``runs``; one :func:`summarize` row per run, plus its provenance."""
-    results = sweep.run_cached(KIND, runs, train_runs, group_key=_group, seed_of=lambda r: r.seed,
-                               store=store, device=device,
-                               max_members=max_members or _cap(device), progress=progress)
+    results = sweep.run_cached(KIND, runs, train_runs, group_key=ensemble_key,
+                               seed_of=lambda r: r.seed, store=store, device=device,
+                               max_members=max_members or _cap(device), memory=ensemble_memory,
+                               progress=progress)
     rows = []
     for r, res in zip(runs, results, strict=True):
         row = summarize(r, res.arrays)
@@ -227,8 +233,9 @@ def final_weights(runs: list[ModRun], *, store: Store | None = None, device: str
     """Final weights (by parameter name) of runs trained with ``save_weights=True``."""
     if not all(r.save_weights for r in runs):
         raise ValueError("final weights are stored only for runs with save_weights=True")
-    results = sweep.run_cached(KIND, runs, train_runs, group_key=_group, seed_of=lambda r: r.seed,
-                               store=store, device=device, max_members=_cap(device),
+    results = sweep.run_cached(KIND, runs, train_runs, group_key=ensemble_key,
+                               seed_of=lambda r: r.seed, store=store, device=device,
+                               max_members=_cap(device), memory=ensemble_memory,
                                progress=False)
     return [{k.removeprefix(WEIGHT_PREFIX): v for k, v in res.arrays.items()
              if k.startswith(WEIGHT_PREFIX)} for res in results]
@@ -261,11 +268,13 @@ def _surface(spec: LandscapeSpec, weights: dict[str, np.ndarray], device: str) -
 
 
 def surfaces(specs: list[LandscapeSpec], *, store: Store | None = None,
-             device: str = "cpu") -> list[np.ndarray]:
-    """Loss surfaces of ``specs`` (cached in the store), training their runs if needed."""
+             device: str | None = None) -> list[np.ndarray]:
+    """Loss surfaces of ``specs`` (cached in the store), training their runs if needed, on
+    ``device`` (default: the one the runs train on)."""
     if any(s.on not in ("train", "val") for s in specs):
         raise ValueError("on must be 'train' or 'val'")
     store = store or Store()
+    device = device or default_device()
     out = []
     for spec in specs:
         key = config_key(LANDSCAPE_KIND, spec)

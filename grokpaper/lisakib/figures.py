@@ -68,9 +68,9 @@ class Base:
         """The training fractions this figure trains on."""
         return (self.train_frac,)
 
-    def memory(self) -> Estimate:
+    def memory(self, max_members: int = experiments.MAX_MEMBERS) -> Estimate:
         """Peak memory of the largest ensemble this figure trains (grokpaper.core.memory)."""
-        return experiments.memory(self.runs())
+        return experiments.memory(self.runs(), max_members=max_members)
 
     def run(self, **changes: object) -> ModRun:
         """One run with this figure's settings, ``changes`` applied (lr/weight_decay/batch_size/

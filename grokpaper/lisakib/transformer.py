@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from grokpaper.core import cost
 from grokpaper.core.ensemble import VmapEnsemble
 
 QKV = ("q", "k", "v")
@@ -146,3 +147,12 @@ def qkv_norms(model: VmapEnsemble) -> dict[str, torch.Tensor]:
                 out[f"{tag}{layer}"] = block.flatten(1).norm(dim=1)
     out["qkv"] = torch.stack(list(out.values())).mean(0)
     return out
+
+
+def forward_cost(config: ModularTransformerConfig, n_out: int, seq_len: int = 4) -> float:
+    """FLOPs of one member's forward pass on one sequence (:mod:`grokpaper.core.cost`): the
+    last block computes its query and feed-forward at the last position alone."""
+    c, t = config, seq_len
+    return ((c.n_layers - 1) * cost.attention_layer(t, c.d_model, c.d_ff)
+            + cost.attention_layer(t, c.d_model, c.d_ff, queries=1)
+            + cost.linear(c.d_model, n_out))

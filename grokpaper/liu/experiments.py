@@ -55,7 +55,8 @@ class ToyRun:
     map_resolution: int = 0  # > 0: also store the decoder's class map (2-D pictures)
 
 
-def _group(r: ToyRun) -> tuple:
+def ensemble_key(r: ToyRun) -> tuple:
+    """Runs with equal keys train as one ensemble."""
     return (r.model, r.train, r.map_resolution)
 
 
@@ -123,28 +124,32 @@ def _derived(r: ToyRun, a: dict[str, np.ndarray]) -> dict:
 MAX_MEMBERS, CPU_MEMBERS = 512, 16
 
 
+def ensemble_memory(runs: list[ToyRun], members: int) -> Estimate:
+    """Peak memory of an ensemble of ``members`` runs like ``runs`` (one
+    :func:`ensemble_key`): learned embeddings and the decoder MLP over every pair
+    (:func:`grokpaper.core.memory.mlp`)."""
+    r0 = runs[0]
+    cfg, task = r0.model, r0.model.make_task()
+    return mem.mlp(members=members, n_in=cfg.input_dim, hidden=(cfg.width, cfg.width),
+                   n_out=cfg.target_dim if cfg.loss == "mse" else task.n_classes,
+                   n_train=task.n_samples, n_test=(r0.map_resolution or 0) ** 2, batch=None,
+                   extra_params=task.n_symbols * cfg.input_dim)
+
+
 def memory(runs: list[ToyRun], *, max_members: int = MAX_MEMBERS) -> Estimate:
-    """Peak memory of the largest ensemble :func:`run` trains for ``runs``: learned
-    embeddings and the decoder MLP over every pair (:func:`grokpaper.core.memory.mlp`)."""
-    estimates = []
-    for chunk in sweep.cut(runs, _group, max_members):
-        r0 = runs[chunk[0]]
-        cfg, task = r0.model, r0.model.make_task()
-        estimates.append(mem.mlp(
-            members=len(chunk), n_in=cfg.input_dim, hidden=(cfg.width, cfg.width),
-            n_out=cfg.target_dim if cfg.loss == "mse" else task.n_classes,
-            n_train=task.n_samples, n_test=(r0.map_resolution or 0) ** 2, batch=None,
-            extra_params=task.n_symbols * cfg.input_dim))
-    return max(estimates, key=lambda e: e.total)
+    """Peak memory of the largest ensemble of at most ``max_members`` that :func:`run`
+    trains for ``runs``."""
+    chunks = [[runs[i] for i in c] for c in sweep.cut(runs, ensemble_key, max_members)]
+    return max((ensemble_memory(c, len(c)) for c in chunks), key=lambda e: e.total)
 
 
 def run(runs: list[ToyRun], *, store: Store | None = None, device: str | None = None,
         max_members: int | None = None, progress: bool | None = None) -> pd.DataFrame:
     """Train (or load) ``runs``; one row per run: config, curves and derived numbers."""
     cap = max_members or processes.chunk_members(device, cpu=CPU_MEMBERS, elsewhere=MAX_MEMBERS)
-    results = sweep.run_cached(KIND, runs, train_runs, group_key=_group,
+    results = sweep.run_cached(KIND, runs, train_runs, group_key=ensemble_key,
                                seed_of=lambda r: r.seed, store=store, device=device,
-                               max_members=cap, progress=progress)
+                               max_members=cap, memory=ensemble_memory, progress=progress)
     rows = []
     for r, res in zip(runs, results, strict=True):
         a = res.arrays
@@ -191,9 +196,9 @@ class FractionSweep:
                 raise ValueError(f"{name} has {too_big[0]}, but addition with p={self.p} has "
                                  f"{n} pairs: every size must be below {n}")
 
-    def memory(self) -> Estimate:
+    def memory(self, max_members: int = MAX_MEMBERS) -> Estimate:
         """Peak memory of the largest ensemble (grokpaper.core.memory)."""
-        return memory(self.runs())
+        return memory(self.runs(), max_members=max_members)
 
     def runs(self) -> list[ToyRun]:
         model = ToyConfig(size=self.p, width=self.width)
@@ -253,9 +258,9 @@ class Representations:
             raise ValueError(f"frac={self.frac} of the {n} pairs of p={self.p} leaves no "
                              f"training or no test pair")
 
-    def memory(self) -> Estimate:
+    def memory(self, max_members: int = MAX_MEMBERS) -> Estimate:
         """Peak memory of the largest ensemble (grokpaper.core.memory)."""
-        return memory(self.runs())
+        return memory(self.runs(), max_members=max_members)
 
     def runs(self) -> list[ToyRun]:
         n = self.p * (self.p + 1) // 2
@@ -302,9 +307,9 @@ class PhaseDiagrams:
     def __post_init__(self) -> None:
         P.check(self)
 
-    def memory(self) -> Estimate:
+    def memory(self, max_members: int = MAX_MEMBERS) -> Estimate:
         """Peak memory of the largest ensemble (grokpaper.core.memory)."""
-        return memory(self.runs())
+        return memory(self.runs(), max_members=max_members)
 
     def panel_runs(self, panel: str) -> list[ToyRun]:
         task, loss, y = PANELS[panel]

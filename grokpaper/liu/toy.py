@@ -17,6 +17,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from grokpaper.core import cost
 from grokpaper.core.ensemble_data import EnsembleData
 from grokpaper.core.models import linear_init
 from grokpaper.core.optim import ParamGroup
@@ -60,6 +61,13 @@ class ToyConfig:
     @property
     def input_dim(self) -> int:
         return self.size * self.size if self.task == "permutation" else self.emb_dim
+
+
+def forward_cost(cfg: ToyConfig) -> float:
+    """FLOPs of one member's forward pass on one sample (:mod:`grokpaper.core.cost`): the
+    decoder's; the embeddings' sum (or S_n product) is next to nothing."""
+    n_out = cfg.target_dim if cfg.loss == "mse" else cfg.make_task().n_classes
+    return cost.mlp([cfg.input_dim, cfg.width, cfg.width, n_out])
 
 
 class ToyEnsemble(nn.Module):

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from grokpaper.core import cost
 from grokpaper.core.ensemble import VmapEnsemble
 from grokpaper.core.ensemble_data import EnsembleData
 from grokpaper.core.optim import ParamGroup
@@ -115,6 +116,12 @@ def modular_pairs(p: int) -> tuple[torch.Tensor, torch.Tensor]:
     a, b = torch.meshgrid(torch.arange(p), torch.arange(p), indexing="ij")
     x = torch.stack([a.flatten(), b.flatten()], 1)
     return x, x.sum(1) % p
+
+
+def forward_cost(cfg: ModAddTransformerConfig) -> float:
+    """FLOPs of one member's forward pass on one pair (:mod:`grokpaper.core.cost`)."""
+    return (cfg.n_layers * cost.attention_layer(2, cfg.d_model, cfg.d_ff)
+            + cost.linear(2 * cfg.d_model, cfg.p))
 
 
 def effective_dimension(emb: torch.Tensor) -> torch.Tensor:

@@ -44,7 +44,8 @@ class TransformerRun:
     dropout: float = 0.0
 
 
-def _group(r: TransformerRun) -> tuple:
+def ensemble_key(r: TransformerRun) -> tuple:
+    """Runs with equal keys train as one ensemble."""
     return (r.model, r.train, r.frac)
 
 
@@ -74,30 +75,37 @@ def train_runs(runs: list[TransformerRun], device: str) -> list[dict[str, np.nda
 MAX_MEMBERS, CPU_MEMBERS = 256, 4
 
 
+def ensemble_memory(runs: list[TransformerRun], members: int) -> Estimate:
+    """Peak memory of an ensemble of ``members`` runs like ``runs`` (one
+    :func:`ensemble_key`; :func:`grokpaper.core.memory.transformer`, plus the embeddings kept
+    for PCA): each member's training pairs, then every pair, are evaluated."""
+    r0 = runs[0]
+    m, n = r0.model, r0.model.p ** 2
+    n_train = round(r0.frac * n)
+    est = mem.transformer(
+        members=members, seq=2, d_model=m.d_model, d_ff=m.d_ff, n_heads=1,
+        n_layers=m.n_layers, n_out=m.p, embed_params=m.p * m.d_model,
+        head_in=2 * m.d_model, n_train=n_train, n_test=n - n_train,
+        row_bytes=2 * mem.LABEL, batch=r0.train.batch_size,
+        evaluated=mem.eval_rows(n_train, n))  # the test rows are all pairs
+    kept = members * r0.train.n_evals * m.p * m.d_model * mem.FLOAT
+    return replace(est, data=est.data + (kept if r0.train.keep_emb else 0))
+
+
 def memory(runs: list[TransformerRun], *, max_members: int = MAX_MEMBERS) -> Estimate:
-    """Peak memory of the largest ensemble :func:`run` trains for ``runs``
-    (:func:`grokpaper.core.memory.transformer`, plus the embeddings kept for PCA)."""
-    estimates = []
-    for chunk in sweep.cut(runs, _group, max_members):
-        r0 = runs[chunk[0]]
-        m, n = r0.model, r0.model.p ** 2
-        n_train = round(r0.frac * n)
-        est = mem.transformer(
-            members=len(chunk), seq=2, d_model=m.d_model, d_ff=m.d_ff, n_heads=1,
-            n_layers=m.n_layers, n_out=m.p, embed_params=m.p * m.d_model,
-            head_in=2 * m.d_model, n_train=n_train, n_test=n - n_train,
-            row_bytes=2 * mem.LABEL, batch=r0.train.batch_size, evaluated=n)  # all pairs
-        kept = len(chunk) * r0.train.n_evals * m.p * m.d_model * mem.FLOAT
-        estimates.append(replace(est, data=est.data + (kept if r0.train.keep_emb else 0)))
-    return max(estimates, key=lambda e: e.total)
+    """Peak memory of the largest ensemble of at most ``max_members`` that :func:`run`
+    trains for ``runs``."""
+    chunks = [[runs[i] for i in c] for c in sweep.cut(runs, ensemble_key, max_members)]
+    return max((ensemble_memory(c, len(c)) for c in chunks), key=lambda e: e.total)
 
 
 def run(runs: list[TransformerRun], *, store: Store | None = None, device: str | None = None,
         max_members: int | None = None, progress: bool | None = None) -> pd.DataFrame:
     """Train (or load) ``runs``; one row per run with curves, phase and Definition 3.1."""
     cap = max_members or processes.chunk_members(device, cpu=CPU_MEMBERS, elsewhere=MAX_MEMBERS)
-    results = sweep.run_cached(KIND, runs, train_runs, group_key=_group, seed_of=lambda r: r.seed,
-                               store=store, device=device, max_members=cap, progress=progress)
+    results = sweep.run_cached(KIND, runs, train_runs, group_key=ensemble_key,
+                               seed_of=lambda r: r.seed, store=store, device=device,
+                               max_members=cap, memory=ensemble_memory, progress=progress)
     rows = []
     for r, res in zip(runs, results, strict=True):
         a = res.arrays
@@ -154,9 +162,9 @@ class TransformerFigures:
     def rules(self) -> None:
         split_rule(self.p, self.frac)
 
-    def memory(self) -> Estimate:
+    def memory(self, max_members: int = MAX_MEMBERS) -> Estimate:
         """Peak memory of the largest ensemble (grokpaper.core.memory)."""
-        return memory([*self.pca_runs(), *self.dropout_runs()])
+        return memory([*self.pca_runs(), *self.dropout_runs()], max_members=max_members)
 
     def model(self, stochastic: bool = False) -> ModAddTransformerConfig:
         return ModAddTransformerConfig(p=self.p, d_model=self.d_model, d_ff=self.d_ff,
@@ -218,9 +226,9 @@ class TransformerPhases:
     def rules(self) -> None:
         split_rule(self.p, self.frac)
 
-    def memory(self) -> Estimate:
+    def memory(self, max_members: int = MAX_MEMBERS) -> Estimate:
         """Peak memory of the largest ensemble (grokpaper.core.memory)."""
-        return memory(self.runs())
+        return memory(self.runs(), max_members=max_members)
 
     def runs(self) -> list[TransformerRun]:
         model = ModAddTransformerConfig(p=self.p, d_model=self.d_model, d_ff=self.d_ff,

@@ -28,7 +28,7 @@ from grokpaper.core.store import Store
 from grokpaper.core.train import LOSSES, OPTIMIZERS, EnsembleData, TrainConfig, train_ensemble
 from grokpaper.mnist import clusters as clustershift
 from grokpaper.mnist import resnet
-from grokpaper.mnist.experiments import MAX_MEMBERS, TEST_POOL
+from grokpaper.mnist.experiments import MAX_MEMBERS, TEST_POOL, mlp_memory
 
 KIND_RESNET = "mnist-resnet"
 KIND = "mnist-clustershift"
@@ -59,9 +59,11 @@ def embeddings(data: mnist.MnistData, cfg: resnet.ResNetConfig, *, store: Store 
                for name, xx in (("train_emb", x), ("test_emb", x_te))}
         return [{**hist, **emb}]
 
+    pools = len(data.train_labels), len(data.test_labels)
     (res,) = sweep.run_cached(KIND_RESNET, [EmbeddingRun(data.fingerprint, cfg)], train,
                               group_key=lambda r: r, seed_of=lambda r: r.resnet.seed,
-                              store=store, device=device, progress=False)
+                              store=store, device=device, progress=False,
+                              memory=lambda rs, m: resnet.memory(rs[0].resnet, *pools))
     return {**res.arrays, "wall_time_s": res.meta["provenance"]["wall_time_s"]}
 
 
@@ -118,8 +120,11 @@ class ClusterShift:
     #: Allowed values of the string fields (read by ``grokpaper run``'s pre-flight checks).
     CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {
         "arch": resnet.ARCHS, "optimizer": OPTIMIZERS, "loss": LOSSES}
+    #: Step budgets a shape run caps (``grokpaper run --max-steps``): the MLP's and the ResNet's.
+    STEP_BUDGETS: ClassVar[tuple[str, ...]] = ("steps", "resnet_max_steps")
     arch: str = "resnet18"  # "a ResNet classifier" (depth not given)
     resnet_epochs: int = 5
+    resnet_max_steps: int | None = None  # None: every step of every epoch
     max_pool: int | None = None  # use only the first N images of each pool (smoke tests)
     k: int = 2  # clusters per digit (not given; see the chapter)
     n_subsampled: int = 1  # clusters per digit downsampled by f
@@ -138,7 +143,8 @@ class ClusterShift:
     n_evals: int = 60
     #: Ranges of the number fields (grokpaper.core.params); rules() has the cross-field ones.
     RANGES: ClassVar[dict[str, Range]] = {
-        "resnet_epochs": Range(1, cap=1000), "max_pool": P.SAMPLES, "k": P.CLUSTERS,
+        "resnet_epochs": Range(1, cap=1000), "resnet_max_steps": P.STEPS,
+        "max_pool": P.SAMPLES, "k": P.CLUSTERS,
         "n_subsampled": P.COUNT, "n_train": P.SAMPLES, "fs": P.FRACTION, "seeds": P.SEEDS,
         "hidden": P.WIDTH, "alpha": P.SCALE, "lr": P.LR, "weight_decay": P.WEIGHT_DECAY,
         "batch_size": P.BATCH, "steps": P.STEPS, "n_evals": P.N_EVALS}
@@ -172,10 +178,10 @@ class ClusterShift:
             raise ValueError(f"n_train={self.n_train} exceeds the training pool of {len(pool):,} "
                              f"images; lower n_train")
 
-    def memory(self) -> Estimate:
+    def memory(self, max_members: int = MAX_MEMBERS) -> Estimate:
         """Peak memory: the ResNet's training or the largest MLP ensemble, whichever is more
         (they run one after the other; grokpaper.core.memory)."""
-        members = min(MAX_MEMBERS, (len(self.fs) + self.random_baseline) * self.seeds)
+        members = min(max_members, (len(self.fs) + self.random_baseline) * self.seeds)
         mlp = mem.mlp(members=members, n_in=28 * 28, hidden=self.hidden, n_out=10,
                       n_train=self.n_train, n_test=TEST_POOL, batch=self.batch_size)
         pool = self.max_pool or 60_000
@@ -183,7 +189,8 @@ class ClusterShift:
         return max(mlp, net, key=lambda e: e.total)
 
     def resnet_config(self) -> resnet.ResNetConfig:
-        return resnet.ResNetConfig(arch=self.arch, epochs=self.resnet_epochs)
+        return resnet.ResNetConfig(arch=self.arch, epochs=self.resnet_epochs,
+                                   max_steps=self.resnet_max_steps)
 
     def runs(self, data: mnist.MnistData, clusters: clustershift.Clusters) -> list[ShiftRun]:
         if not isinstance(self.seeds, int) or self.seeds <= 0:
@@ -198,6 +205,20 @@ class ClusterShift:
                          train, seed=s) for c, f in conds for s in range(self.seeds)]
 
 
+def ensemble_key(r: ShiftRun) -> tuple:
+    """Runs with equal keys train as one ensemble."""
+    return (r.data, r.clusters, r.model, r.train)
+
+
+def ensemble_memory(runs: list[ShiftRun], members: int, n_test: int = TEST_POOL) -> Estimate:
+    """Peak memory of an ensemble of ``members`` MLPs like ``runs`` (one :func:`ensemble_key`)
+    against ``n_test`` test images."""
+    r0 = runs[0]
+    return mlp_memory(members=members, n_train=max(r.n_train for r in runs),
+                      hidden=r0.model.hidden, batch=r0.train.batch_size, n_test=n_test,
+                      max_members=members)
+
+
 def label(condition: str, f: float) -> str:
     return "random (balanced)" if condition == "random" else f"f = {f:g}"
 
@@ -206,10 +227,12 @@ def run(runs: list[ShiftRun], data: mnist.MnistData, clusters: clustershift.Clus
         store: Store | None = None, device: str | None = None, max_members: int = MAX_MEMBERS,
         progress: bool | None = None) -> pd.DataFrame:
     """Train (or load) ``runs``; one row per run with curves and Definition 3.1 numbers."""
+    n_test = len(data.test_labels)
     results = sweep.run_cached(
         KIND, runs, lambda rs, dev: train_runs(rs, dev, data, clusters),
-        group_key=lambda r: (r.data, r.clusters, r.model, r.train), seed_of=lambda r: r.seed,
-        store=store, device=device, max_members=max_members, progress=progress)
+        group_key=ensemble_key, seed_of=lambda r: r.seed, store=store, device=device,
+        max_members=max_members, memory=lambda rs, m: ensemble_memory(rs, m, n_test),
+        progress=progress)
     rows = []
     for r, res in zip(runs, results, strict=True):
         a = res.arrays

@@ -55,7 +55,8 @@ class MnistRun:
             raise ValueError(f"augment (sigma) must be >= 0, got {self.augment!r}")
 
 
-def _group(r: MnistRun) -> tuple:
+def ensemble_key(r: MnistRun) -> tuple:
+    """Runs with equal keys train as one ensemble."""
     # lr, weight decay, alpha and augmentation may differ inside one ensemble. Sizes could too
     # (padding), but every member would then evaluate the largest training set at every
     # evaluation step, so each size gets its own ensemble.
@@ -108,10 +109,19 @@ TEST_POOL = 10_000
 
 
 def mlp_memory(*, members: int, n_train: int, hidden: tuple[int, ...], batch: int | None,
-               max_members: int = MAX_MEMBERS) -> Estimate:
+               max_members: int = MAX_MEMBERS, n_test: int = TEST_POOL) -> Estimate:
     """Peak memory of an MNIST MLP ensemble (:func:`grokpaper.core.memory.mlp`)."""
     return mem.mlp(members=min(members, max_members), n_in=28 * 28, hidden=hidden, n_out=10,
-                   n_train=n_train, n_test=TEST_POOL, batch=batch)
+                   n_train=n_train, n_test=n_test, batch=batch)
+
+
+def ensemble_memory(runs: list[MnistRun], members: int, n_test: int = TEST_POOL) -> Estimate:
+    """Peak memory of an ensemble of ``members`` runs like ``runs`` (one
+    :func:`ensemble_key`) against ``n_test`` test images."""
+    r0 = runs[0]
+    return mlp_memory(members=members, n_train=max(r.n_train for r in runs),
+                      hidden=r0.model.hidden, batch=r0.train.batch_size, n_test=n_test,
+                      max_members=members)
 
 
 def pool_rule(n_train: int, train_labels: np.ndarray) -> None:
@@ -129,9 +139,12 @@ def run(runs: list[MnistRun], data: mnist.MnistData, *, store: Store | None = No
     test accuracy reach ``threshold``, the Liu phase and the Definition 3.1 numbers."""
     if any(r.data != data.fingerprint for r in runs):
         raise ValueError("every run must name the loaded data's fingerprint")
+    n_test = len(data.test_labels)
     results = sweep.run_cached(KIND, runs, lambda rs, dev: train_runs(rs, dev, data),
-                               group_key=_group, seed_of=lambda r: r.seed, store=store,
-                               device=device, max_members=max_members, progress=progress)
+                               group_key=ensemble_key, seed_of=lambda r: r.seed, store=store,
+                               device=device, max_members=max_members,
+                               memory=lambda rs, m: ensemble_memory(rs, m, n_test),
+                               progress=progress)
     rows = []
     for r, res in zip(runs, results, strict=True):
         a = res.arrays
@@ -182,10 +195,10 @@ class OmnigrokCurves:
     def check_data(self, train_labels: np.ndarray) -> None:
         pool_rule(self.n_train, train_labels)
 
-    def memory(self) -> Estimate:
+    def memory(self, max_members: int = MAX_MEMBERS) -> Estimate:
         """Peak memory of the largest ensemble (grokpaper.core.memory)."""
         return mlp_memory(members=self.seeds, n_train=self.n_train, hidden=self.hidden,
-                          batch=self.batch_size)
+                          batch=self.batch_size, max_members=max_members)
 
     def runs(self, data: mnist.MnistData) -> list[MnistRun]:
         if not isinstance(self.seeds, int) or self.seeds <= 0:
@@ -232,10 +245,11 @@ class PhaseGrid:
     def check_data(self, train_labels: np.ndarray) -> None:
         pool_rule(self.n_train, train_labels)
 
-    def memory(self) -> Estimate:
+    def memory(self, max_members: int = MAX_MEMBERS) -> Estimate:
         """Peak memory of the largest ensemble (grokpaper.core.memory)."""
         return mlp_memory(members=len(self.lrs) * len(self.weight_decays) * self.seeds,
-                          n_train=self.n_train, hidden=self.hidden, batch=self.batch_size)
+                          n_train=self.n_train, hidden=self.hidden, batch=self.batch_size,
+                          max_members=max_members)
 
     def runs(self, data: mnist.MnistData) -> list[MnistRun]:
         if not self.lrs or not self.weight_decays:
@@ -303,14 +317,15 @@ class LiSakibTable:
     def check_data(self, train_labels: np.ndarray) -> None:
         pool_rule(max(c.get("n_train", 1000) for c in self.changes()), train_labels)
 
-    def memory(self) -> Estimate:
+    def memory(self, max_members: int = MAX_MEMBERS) -> Estimate:
         """Peak memory of the largest ensemble (grokpaper.core.memory): every row's largest
         training set and batch, as if all rows shared one ensemble (an upper bound)."""
         changes = self.changes() or [{}]
         return mlp_memory(members=len(changes) * self.seeds,
                           n_train=max(c.get("n_train", 1000) for c in changes),
                           hidden=self.hidden,
-                          batch=max(c.get("batch_size", 200) for c in changes))
+                          batch=max(c.get("batch_size", 200) for c in changes),
+                          max_members=max_members)
 
     def runs(self, data: mnist.MnistData) -> tuple[list[MnistRun], list[str]]:
         """Every member and its row name, in the same order."""

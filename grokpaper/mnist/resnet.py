@@ -18,6 +18,7 @@ from torch import nn
 from torchvision.models import resnet18
 from torchvision.models.resnet import BasicBlock, conv1x1
 
+from grokpaper.core import cost
 from grokpaper.core import memory as mem
 from grokpaper.core.memory import Estimate
 
@@ -34,6 +35,7 @@ class ResNetConfig:
     batch_size: int = 64  # small batches: more steps on a 5,000-image pool
     lr: float = 1e-3  # Adam, no weight decay: a plain, standard recipe
     seed: int = 0
+    max_steps: int | None = None  # stop after this many optimizer steps (shape runs); None: all
 
     def __post_init__(self) -> None:
         if self.arch not in ARCHS:
@@ -44,6 +46,10 @@ class ResNetConfig:
                                  f"{getattr(self, name)!r}")
         if not self.lr > 0:
             raise ValueError(f"lr must be positive, got {self.lr!r}")
+        if self.max_steps is not None and (not isinstance(self.max_steps, int)
+                                           or self.max_steps <= 0):
+            raise ValueError(f"max_steps must be a positive integer or None, "
+                             f"got {self.max_steps!r}")
 
 
 class SmallResNet(nn.Module):
@@ -104,6 +110,24 @@ def memory(cfg: ResNetConfig, n_train: int, n_test: int) -> Estimate:
     return Estimate(data, 4 * n_params * mem.FLOAT, max(step, evaluation))
 
 
+def forward_cost(arch: str, side: int = 28, n_classes: int = 10) -> float:
+    """FLOPs of one image through ``build(arch)`` (:mod:`grokpaper.core.cost`): every
+    convolution at its output size (a stride-s convolution with "same" padding divides the
+    side by s; a block's downsampling shortcut runs at the size its first convolution made)."""
+    with torch.device("meta"):
+        net = build(arch, n_classes)
+    flops, h = 0.0, side
+    for name, m in net.named_modules():
+        if isinstance(m, nn.Conv2d):
+            if not name.endswith("downsample.0"):
+                h = -(-h // m.stride[0])
+            k = m.kernel_size[0] * m.kernel_size[1] * m.in_channels // m.groups
+            flops += 2.0 * k * m.out_channels * h * h
+        elif isinstance(m, nn.Linear):
+            flops += cost.linear(m.in_features, m.out_features)
+    return flops
+
+
 @torch.no_grad()
 def embed(net: nn.Module, x: torch.Tensor, *, batch: int = EVAL_BATCH) -> torch.Tensor:
     """Penultimate-layer features (N, D) in eval mode: the classifier's input."""
@@ -120,14 +144,16 @@ def embed(net: nn.Module, x: torch.Tensor, *, batch: int = EVAL_BATCH) -> torch.
 def accuracy(net: nn.Module, x: torch.Tensor, y: torch.Tensor, *, batch: int = EVAL_BATCH
              ) -> float:
     net.eval()
-    hits = sum(int((net(x[i : i + batch]).argmax(1) == y[i : i + batch]).sum())
-               for i in range(0, len(x), batch))
-    return hits / len(y)
+    hits = torch.zeros((), dtype=torch.long, device=y.device)
+    for i in range(0, len(x), batch):  # counted on the device: one read at the end
+        hits += (net(x[i : i + batch]).argmax(1) == y[i : i + batch]).sum()
+    return int(hits) / len(y)
 
 
 def train_classifier(cfg: ResNetConfig, x: torch.Tensor, y: torch.Tensor, x_test: torch.Tensor,
                      y_test: torch.Tensor, device: str) -> tuple[nn.Module, dict[str, np.ndarray]]:
-    """Train with Adam and cross-entropy; returns the model and per-epoch accuracies."""
+    """Train with Adam and cross-entropy; returns the model and per-epoch accuracies (and
+    mean loss). ``cfg.max_steps`` ends training early, the epoch under way counting as one."""
     g = torch.Generator().manual_seed(cfg.seed)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(cfg.seed)
@@ -136,18 +162,25 @@ def train_classifier(cfg: ResNetConfig, x: torch.Tensor, y: torch.Tensor, x_test
     x, y = x.to(device), y.to(device)
     x_test, y_test = x_test.to(device), y_test.to(device)
     hist: dict[str, list[float]] = {"train_acc": [], "test_acc": [], "loss": []}
-    for _ in range(cfg.epochs):
+    per_epoch = -(-len(y) // cfg.batch_size)
+    budget = cfg.epochs * per_epoch if cfg.max_steps is None else cfg.max_steps
+    for _ in range(min(cfg.epochs, -(-budget // per_epoch))):
         net.train()
         order = torch.randperm(len(y), generator=g).to(device)
-        total = 0.0
+        total = torch.zeros((), device=device)  # summed on the device: no read per step
+        seen = 0
         for i in range(0, len(y), cfg.batch_size):
+            if budget <= 0:
+                break
             idx = order[i : i + cfg.batch_size]
             loss = nn.functional.cross_entropy(net(x[idx]), y[idx])
             opt.zero_grad()
             loss.backward()
             opt.step()
-            total += float(loss.detach()) * len(idx)
-        hist["loss"].append(total / len(y))
+            total += loss.detach() * len(idx)
+            seen += len(idx)
+            budget -= 1
+        hist["loss"].append(float(total) / seen)
         hist["train_acc"].append(accuracy(net, x, y))
         hist["test_acc"].append(accuracy(net, x_test, y_test))
     return net, {k: np.array(v) for k, v in hist.items()}

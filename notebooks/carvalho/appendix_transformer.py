@@ -48,13 +48,11 @@ hidden = None
 n_test = None
 
 # %% tags=["remove-cell"]
-import dataclasses
-
 import pandas as pd
 from IPython.display import Markdown, display
 from myst_nb import glue
 
-from grokpaper.carvalho import analysis, claims
+from grokpaper.carvalho import analysis, claims, workloads
 from grokpaper.carvalho import design as synthetic_design
 from grokpaper.carvalho import experiments as synthetic
 from grokpaper.core import profiles, report, verdicts
@@ -65,8 +63,8 @@ FIGURES = {"Fig. 3b": "carvalho.appendix_fig3b", "Fig. 4": "carvalho.appendix_fi
 params = {name: profiles.resolve(key, synthetic.ShiftSweep, profile, seeds=seeds, sizes=sizes,
                                  steps=steps, d_model=d_model, hidden=hidden, n_test=n_test)
           for name, key in FIGURES.items()}
-mlp = {name: dataclasses.replace(p, model="mlp") for name, p in params.items()}
-df = synthetic.run([r for p in [*params.values(), *mlp.values()] for r in p.runs()])
+# Each transformer run, and the MLP on the same training sets, steps and minibatches.
+df = synthetic.run(workloads.with_mlp_partners(params))
 glue("n_runs", str(int((df["model"] == "transformer").sum())), display=False)
 glue("steps", f"{params['Fig. 3b'].steps:,}", display=False)
 a0 = analysis.convergence_steps(df, "model")["def31_t_converged"]

@@ -49,14 +49,12 @@ batch_size = None
 n_test = None
 
 # %% tags=["remove-cell"]
-import dataclasses
-
 import matplotlib.pyplot as plt
 import numpy as np
 from IPython.display import Markdown, display
 from myst_nb import glue
 
-from grokpaper.carvalho import analysis, claims, rules
+from grokpaper.carvalho import analysis, claims, rules, workloads
 from grokpaper.carvalho import design as synthetic_design
 from grokpaper.carvalho import experiments as synthetic
 from grokpaper.carvalho.data import DATASETS
@@ -68,7 +66,7 @@ FIGURE = "carvalho.intensity"
 params = profiles.resolve(FIGURE, synthetic.ShiftSweep, profile, seeds=seeds, sizes=sizes,
                           fs=fs, steps=steps, hidden=hidden, batch_size=batch_size,
                           n_test=n_test)
-runs = [r for ds in DATASETS for r in dataclasses.replace(params, dataset=ds).runs()]
+runs = workloads.intensity_runs(params)  # both datasets
 # Cells that Figs. 3a, 3b and 4 already trained with the same settings are read from the store.
 df = analysis.with_train_test_mmd(synthetic.run_reusing(runs), runs)
 # Grokking intensity: Delta_S of a run that groks, 0 of one that does not (the verdicts' rule).
