@@ -234,7 +234,7 @@ def test_book_and_core_know_no_study_and_nothing_imports_upward() -> None:
 
 
 #: The run machinery from the top down (as grokpaper/book/__init__.py lists it).
-BOOK = ("cli", "preflight", "runner", "cluster", "missing_data", "pages", "notebooks")
+BOOK = ("cli", "planner", "preflight", "runner", "cluster", "missing_data", "pages", "notebooks")
 
 
 def test_book_modules_import_only_downward() -> None:
