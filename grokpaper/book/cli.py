@@ -16,8 +16,9 @@ found and recomputed are listed on stderr.
 ``run --max-steps N`` is a shape run: every step budget capped at N
 (:func:`grokpaper.core.profiles.cap_steps`), pages, build files and results under
 ``build/shape/<profile>-N-steps/``, never in ``book/`` or the user's store. ``run --profile
-paper`` on a CPU first asks ``grokpaper plan`` (:mod:`grokpaper.book.planner`) how long it
-would take, and wants ``--yes`` above an hour.
+paper`` on a CPU (not a shape run) first asks ``grokpaper plan``
+(:mod:`grokpaper.book.planner`) how long it would take and, above an hour, prints the plan and
+the prediction and stops with exit status 2 unless given ``--yes`` or ``$GROKPAPER_YES=1``.
 """
 
 from __future__ import annotations
@@ -210,8 +211,9 @@ def _run(args: argparse.Namespace, notebooks: list, layout: Layout) -> int:
         preflight.check_environment(layout)
     except ValueError as exc:
         args.subparser.error(str(exc))
+    # A shape run (capped steps) is how to check a paper run cheaply: it never asks.
     if (args.profile == "paper" and not args.yes and os.environ.get(YES_ENV) != "1"
-            and default_device().startswith("cpu")
+            and profiles.max_steps() is None and default_device().startswith("cpu")
             and planner.too_long(chosen, args.profile, params, limit_s=ASK_ABOVE_S)):
         print(f"grokpaper run: pass --yes (or set {YES_ENV}=1) to start it anyway",
               file=sys.stderr)
