@@ -93,6 +93,35 @@ def _train(limit: int, calls: list[int]):
     return train
 
 
+def values(runs, device):
+    """A trainer that pickles (module level), as the wings' are: chunks may go to workers."""
+    return [{"value": np.array([10.0 * r.a])} for r in runs]
+
+
+def test_side_by_side_processes_share_the_budget(monkeypatch):
+    # Four workers on this machine could each train a chunk at once: each plans for a quarter
+    # of the free memory, not for all of it (four ensembles at 80% each would not fit).
+    monkeypatch.delenv(memory.BUDGET_ENV, raising=False)
+    monkeypatch.setattr(sweep, "budget", lambda device: 8000)
+    runs = [Cfg(a=i) for i in range(8)]
+    assert sweep.chunk_budget("cpu", values, runs, workers=4) == 2000
+    assert sweep.chunk_budget("cpu", values, runs[:2], workers=4) == 4000  # two chunks at most
+    assert sweep.chunk_budget("cpu", values, runs, workers=1) == 8000
+    # A closure trains every chunk in this process; a cluster has its own memory per worker.
+    assert sweep.chunk_budget("cpu", lambda r, d: [], runs, workers=4) == 8000
+    assert sweep.chunk_budget("cpu", values, runs, workers=4, client=object()) == 8000
+    # The chunks follow: 8 members of 1000 bytes in a budget of 8000, cut in four.
+    sizes = [len(c) for c in sweep.cut(runs, lambda r: 0, 8, memory=linear(1000, 0),
+                                       budget=sweep.chunk_budget("cpu", values, runs,
+                                                                 workers=4))]
+    assert sizes == [2, 2, 2, 2]
+
+
+def test_the_budget_variable_is_one_ensembles_budget(monkeypatch):
+    monkeypatch.setenv(memory.BUDGET_ENV, "3000")
+    assert sweep.chunk_budget("cpu", values, [Cfg(a=i) for i in range(8)], workers=4) == 3000
+
+
 def test_a_chunk_out_of_memory_is_split_until_it_fits(tmp_path):
     calls: list[int] = []
     runs = [Cfg(a=i) for i in range(8)]

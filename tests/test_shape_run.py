@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 
 from grokpaper import bench, calibration
-from grokpaper.book import cli, notebooks, runner
-from grokpaper.core import profiles
+from grokpaper.book import cli, notebooks, planner, runner
+from grokpaper.core import memory, profiles
 from grokpaper.core.paths import REPO_ROOT
 from grokpaper.core.throughput import Calibration, Rate
 from grokpaper.liu.experiments import PhaseDiagrams
@@ -160,3 +160,16 @@ def test_plan_json_counts_a_shape_run(env, capsys):
     assert c["model_steps"] == 3 * c["runs"] < f["model_steps"]
     assert 0 < c["seconds_here"] < f["seconds_here"]
     assert capped["total"]["seconds_here"] == c["seconds_here"]
+
+
+def test_the_plan_shares_a_cpus_memory_as_the_sweeps_do(monkeypatch):
+    monkeypatch.delenv(memory.BUDGET_ENV, raising=False)
+    monkeypatch.setattr(planner, "budget", lambda device: 8000)
+    monkeypatch.setenv("GROKPAPER_WORKERS", "2")
+    assert planner.budget_for("cpu") == 4000
+    monkeypatch.setenv("GROKPAPER_WORKERS", "1")
+    assert planner.budget_for("cpu") == 8000
+    monkeypatch.setenv("GROKPAPER_WORKERS", "2")
+    monkeypatch.setattr(planner, "budget", memory.budget)
+    monkeypatch.setenv(memory.BUDGET_ENV, "3000")  # one ensemble's budget, used as it is
+    assert planner.budget_for("cpu") == 3000

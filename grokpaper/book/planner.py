@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib
 import json
 import math
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,10 +22,11 @@ from typing import Any
 
 from grokpaper.book.notebooks import Notebook, load_class, notebook_parameters
 from grokpaper.core import profiles
-from grokpaper.core.memory import USABLE, budget
+from grokpaper.core.memory import BUDGET_ENV, USABLE, budget
 from grokpaper.core.mnist_data import MnistNotFound
 from grokpaper.core.paths import default_device
 from grokpaper.core.plan import PagePlan, plan_page, works
+from grokpaper.core.processes import workers_for
 from grokpaper.core.throughput import (
     H100,
     Accelerator,
@@ -103,14 +105,17 @@ def rates(device: str, throughput: Path | None = None, *, refresh: bool = False)
 
 def budget_for(device: str, accelerator: Accelerator = H100) -> float:
     """The memory budget the sweeps will size chunks to on ``device``
-    (:func:`grokpaper.core.memory.budget`); for a GPU this machine does not have, that share of
-    the accelerator's memory."""
+    (:func:`grokpaper.core.sweep.chunk_budget`: on a CPU, shared among the worker processes);
+    for a GPU this machine does not have, :data:`USABLE` of the accelerator's memory."""
     if device.startswith("cuda"):
         try:
             return budget(device)
         except (RuntimeError, AssertionError, ValueError):  # no GPU here
             return USABLE * accelerator.memory_bytes
-    return budget(device)
+    if os.environ.get(BUDGET_ENV, "").strip():
+        return budget(device)
+    # As the sweeps share it out (core.sweep.chunk_budget): one chunk per worker process.
+    return budget(device) / workers_for(device, sys.maxsize)
 
 
 def as_dict(pages: list[PagePlan], found: Rates | None) -> dict[str, Any]:

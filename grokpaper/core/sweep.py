@@ -23,6 +23,7 @@ another worker is training says so on stderr, naming that worker.
 from __future__ import annotations
 
 import gc
+import os
 import sys
 import time
 import warnings
@@ -32,7 +33,13 @@ from typing import Any, TypeVar
 import numpy as np
 
 from grokpaper.core import processes, provenance
-from grokpaper.core.memory import Estimate, budget, is_out_of_memory, members_per_chunk
+from grokpaper.core.memory import (
+    BUDGET_ENV,
+    Estimate,
+    budget,
+    is_out_of_memory,
+    members_per_chunk,
+)
 from grokpaper.core.paths import default_device
 from grokpaper.core.progress import progress_bar
 from grokpaper.core.scheduler import current_client
@@ -138,6 +145,19 @@ def _side_by_side(workers: int | None, device: str, train: TrainFn,
     return n if n > 1 and processes.picklable(train, chunks) else 1
 
 
+def chunk_budget(device: str, train: TrainFn, runs: Sequence[Any], *,
+                 workers: int | None = None, client: Any = None) -> float:
+    """Bytes one chunk of ``runs`` may plan to use: the device's budget
+    (:func:`grokpaper.core.memory.budget`), shared out among the processes of this machine
+    that may train chunks side by side (without a cluster; a GPU has one). Each would
+    otherwise size its ensemble to the whole free memory, and together run out of it.
+    ``$GROKPAPER_MEMORY_BUDGET`` is one ensemble's budget, used as it is."""
+    whole = budget(device)
+    if client is not None or os.environ.get(BUDGET_ENV, "").strip():
+        return whole
+    return whole / _side_by_side(workers, device, train, [[r] for r in runs])
+
+
 def run_cached(kind: str, runs: Sequence[R], train: TrainFn, *,
                group_key: Callable[[R], Hashable], seed_of: Callable[[R], int],
                store: Store | None = None, device: str | None = None, max_members: int = 64,
@@ -147,7 +167,7 @@ def run_cached(kind: str, runs: Sequence[R], train: TrainFn, *,
     """Results of ``runs`` in order, training only the chunks not yet in ``store``.
 
     ``memory``: the family's estimate; with it, chunks are sized to ``budget_bytes`` (default:
-    :func:`grokpaper.core.memory.budget` of ``device``).
+    :func:`chunk_budget`, the device's budget shared among side-by-side processes).
 
     ``client``: a ``dask.distributed.Client`` to run chunks on; by default the cluster named by
     ``$GROKPAPER_SCHEDULER`` if set, else this machine. ``workers``: processes that train
@@ -160,7 +180,7 @@ def run_cached(kind: str, runs: Sequence[R], train: TrainFn, *,
     client = client if client is not None else current_client()
     keys = [config_key(kind, r) for r in runs]
     if memory is not None and budget_bytes is None:
-        budget_bytes = budget(device)
+        budget_bytes = chunk_budget(device, train, runs, workers=workers, client=client)
     chunks = cut(runs, group_key, max_members, memory=memory, budget=budget_bytes)
     # Stored runs are read (and their checksums verified) before anything trains: a damaged
     # file is reported and moved aside by Store.load, so its chunk trains again.
