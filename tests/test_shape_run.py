@@ -18,10 +18,11 @@ import socket
 from pathlib import Path
 
 import pytest
+import torch
 
 from grokpaper import bench, calibration
 from grokpaper.book import cli, notebooks, planner, runner
-from grokpaper.core import memory, profiles
+from grokpaper.core import memory, precision, profiles
 from grokpaper.core.paths import REPO_ROOT
 from grokpaper.core.throughput import Calibration, Rate
 from grokpaper.liu.experiments import PhaseDiagrams
@@ -173,3 +174,20 @@ def test_the_plan_shares_a_cpus_memory_as_the_sweeps_do(monkeypatch):
     monkeypatch.setattr(planner, "budget", memory.budget)
     monkeypatch.setenv(memory.BUDGET_ENV, "3000")  # one ensemble's budget, used as it is
     assert planner.budget_for("cpu") == 3000
+
+
+@pytest.mark.parametrize(("wanted", "matmul", "conv"), [("1", "high", True),
+                                                         ("", "highest", False)])
+def test_tf32_only_when_asked_and_only_on_a_gpu(monkeypatch, wanted, matmul, conv):
+    before = torch.get_float32_matmul_precision(), torch.backends.cudnn.allow_tf32
+    monkeypatch.setenv(precision.TF32_ENV, wanted)
+    try:
+        assert precision.apply("cpu") is False
+        assert (torch.get_float32_matmul_precision(), torch.backends.cudnn.allow_tf32) == before
+        # The flags are set without a GPU (they are read when a CUDA kernel runs).
+        assert precision.apply("cuda:0") is (wanted == "1")
+        assert torch.get_float32_matmul_precision() == matmul
+        assert torch.backends.cudnn.allow_tf32 is conv
+    finally:
+        torch.set_float32_matmul_precision(before[0])
+        torch.backends.cudnn.allow_tf32 = before[1]
