@@ -40,7 +40,18 @@ ifneq ($(wildcard $(MNIST_DIR)),)
 export GROKPAPER_MNIST ?= $(MNIST_DIR)
 endif
 
-.PHONY: setup book test test-pythons check-site clean
+# The shape run (`make shape`): every notebook at the paper profile's grids, sizes, seeds,
+# widths and data with each step budget capped at SHAPE_STEPS, into build/shape/ (a scratch
+# book and store, never book/ or your store); it catches the crashes and the memory that only
+# the full grids have. SHAPE_HEAVY are the pages whose shape run alone takes longer than CI
+# allows next to `make test` (evaluation of the full p = 997 set and the loss landscapes
+# dominate; BENCHMARKS.md has the times): `make shape-heavy` runs them.
+SHAPE_STEPS ?= 3
+SHAPE_HEAVY ?= lisakib/fig5_landscape lisakib/table1_sweep lisakib/table2_batch_size
+SHAPE_DIR := build/shape/paper-$(SHAPE_STEPS)-steps
+SHAPE_ALL = $(shell $(BIN)/grokpaper list | cut -d' ' -f1)
+
+.PHONY: setup book test test-pythons check-site clean shape shape-heavy
 
 setup: $(STAMP)
 
@@ -97,6 +108,15 @@ test: setup
 	$(BIN)/ruff check .
 	$(BIN)/grokpaper nbval-prepare --out $(NBVAL_DIR)
 	$(BIN)/pytest tests $(NBVAL_DIR) --nbval-lax -p no:cacheprovider
+
+shape: setup
+	rm -rf "$(SHAPE_DIR)"
+	$(BIN)/grokpaper run --profile paper --max-steps $(SHAPE_STEPS) --quiet \
+	  $(filter-out $(SHAPE_HEAVY),$(SHAPE_ALL))
+
+shape-heavy: setup
+	rm -rf "$(SHAPE_DIR)"
+	$(BIN)/grokpaper run --profile paper --max-steps $(SHAPE_STEPS) --quiet $(SHAPE_HEAVY)
 
 # The unit tests under each of PYTHONS (the full suite under one: `make test VENV=.venvs/3.12
 # PYTHON=python3.12`). Each environment is installed once, like .venv.

@@ -14,7 +14,10 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import shutil
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -191,3 +194,27 @@ def test_tf32_only_when_asked_and_only_on_a_gpu(monkeypatch, wanted, matmul, con
     finally:
         torch.set_float32_matmul_precision(before[0])
         torch.backends.cudnn.allow_tf32 = before[1]
+
+
+def _make_n(target: str) -> str:
+    """What ``make -n target`` would run (setup taken as done), with this environment."""
+    venv = Path(sys.executable).parent.parent
+    proc = subprocess.run(["make", "-n", target, f"VENV={venv}", "-o", f"{venv}/.installed"],
+                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.replace("\\\n", " ")
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
+def test_make_shape_and_shape_heavy_cover_every_notebook_once():
+    every = [nb.name for nb in notebooks.discover()]
+    ran = []
+    for target in ("shape", "shape-heavy"):
+        out = _make_n(target)
+        assert 'rm -rf "build/shape/paper-3-steps"' in out  # a fresh scratch book and store
+        (line,) = [x for x in out.splitlines() if " run " in x]
+        args = line.split()
+        assert args[args.index("--profile") + 1] == "paper"
+        assert args[args.index("--max-steps") + 1] == "3"
+        ran += [a for a in args if a in every]
+    assert sorted(ran) == sorted(every)
