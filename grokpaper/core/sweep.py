@@ -32,7 +32,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from grokpaper.core import processes, provenance
+from grokpaper.core import precision, processes, provenance
 from grokpaper.core.memory import (
     BUDGET_ENV,
     Estimate,
@@ -72,9 +72,6 @@ def train_chunk(kind: str, runs: list[Any], keys: list[str], train: TrainFn, *, 
             return "claimed"
         if all(store.has(kind, k) for k in keys):
             return "cached"  # its previous owner finished it while we looked
-        # torch only where a chunk trains: the planner imports this module too.
-        from grokpaper.core import precision
-
         precision.apply(device)
         start = time.perf_counter()
         try:
