@@ -40,14 +40,17 @@ ifneq ($(wildcard $(MNIST_DIR)),)
 export GROKPAPER_MNIST ?= $(MNIST_DIR)
 endif
 
-# The shape run (`make shape`): every notebook at the paper profile's grids, sizes, seeds,
-# widths and data with each step budget capped at SHAPE_STEPS, into build/shape/ (a scratch
-# book and store, never book/ or your store); it catches the crashes and the memory that only
-# the full grids have. SHAPE_HEAVY are the pages whose shape run alone takes longer than CI
-# allows next to `make test` (evaluation of the full p = 997 set and the loss landscapes
-# dominate; BENCHMARKS.md has the times): `make shape-heavy` runs them.
+# The shape run (`make shape`, CI runs it after `make test`): every notebook at the paper
+# profile's grids, sizes, seeds, widths and data with each step budget capped at SHAPE_STEPS,
+# into build/shape/ (a scratch book and store, never book/ or your store); it catches the
+# crashes and the memory that only the full grids have. SHAPE_HEAVY, run by `make shape-heavy`,
+# are the pages whose shape run alone takes hours on 2 CPU cores, more than CI has next to
+# `make test`: even at 3 steps, Liu's d = 256 transformers train full batches and Li & Sakib's
+# pages evaluate every pair up to p = 997 and whole loss landscapes (1.7e13 to 1.7e14 FLOPs a
+# page; BENCHMARKS.md, "Shape run").
 SHAPE_STEPS ?= 3
-SHAPE_HEAVY ?= lisakib/fig5_landscape lisakib/table1_sweep lisakib/table2_batch_size
+SHAPE_HEAVY ?= lisakib/fig5_landscape lisakib/table1_sweep lisakib/table2_batch_size \
+  liu/fig7_transformer liu/fig7_transformer_phases
 SHAPE_DIR := build/shape/paper-$(SHAPE_STEPS)-steps
 SHAPE_ALL = $(shell $(BIN)/grokpaper list | cut -d' ' -f1)
 
