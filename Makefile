@@ -47,10 +47,11 @@ endif
 # are the pages whose shape run alone takes hours on 2 CPU cores, more than CI has next to
 # `make test`: even at 3 steps, Liu's d = 256 transformers train full batches and Li & Sakib's
 # pages evaluate every pair up to p = 997 and whole loss landscapes (1.7e13 to 1.7e14 FLOPs a
-# page; BENCHMARKS.md, "Shape run").
+# page; BENCHMARKS.md, "Shape run"); mnist/lisakib_variants compares with Table 1's runs, so
+# it goes with them (it would train the whole sweep).
 SHAPE_STEPS ?= 3
 SHAPE_HEAVY ?= lisakib/fig5_landscape lisakib/table1_sweep lisakib/table2_batch_size \
-  liu/fig7_transformer liu/fig7_transformer_phases
+  liu/fig7_transformer liu/fig7_transformer_phases mnist/lisakib_variants
 SHAPE_DIR := build/shape/paper-$(SHAPE_STEPS)-steps
 SHAPE_ALL = $(shell $(BIN)/grokpaper list | cut -d' ' -f1)
 

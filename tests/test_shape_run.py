@@ -20,12 +20,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
 from grokpaper import bench, calibration
 from grokpaper.book import cli, notebooks, planner, runner
-from grokpaper.core import memory, precision, profiles
+from grokpaper.core import memory, mnist_data, precision, profiles
 from grokpaper.core.paths import REPO_ROOT
 from grokpaper.core.throughput import Calibration, Rate
 from grokpaper.liu.experiments import PhaseDiagrams
@@ -218,3 +219,34 @@ def test_make_shape_and_shape_heavy_cover_every_notebook_once():
         assert args[args.index("--max-steps") + 1] == "3"
         ran += [a for a in args if a in every]
     assert sorted(ran) == sorted(every)
+
+
+def _make_targets() -> dict[str, list[str]]:
+    every = [nb.name for nb in notebooks.discover()]
+    return {t: [a for a in _make_n(t).split() if a in every] for t in ("shape", "shape-heavy")}
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
+def test_make_shape_trains_none_of_the_heavy_pages_runs(tmp_path, monkeypatch):
+    """A page that reuses a heavy page's runs (mnist/lisakib_variants compares with Table 1's
+    sweep) would train them itself in ``make shape``: planned alone, the CI pages must train
+    exactly what they train in the whole book's plan."""
+    # A valid MNIST test split (blank images), so that the MNIST pages are planned.
+    images, labels = mnist_data.FILES["t10k"]
+    mnist_data.write_idx(tmp_path / images, np.zeros((10_000, 28, 28), np.uint8))
+    mnist_data.write_idx(tmp_path / labels, (np.arange(10_000) % 10).astype(np.uint8))
+    monkeypatch.setenv("GROKPAPER_MNIST", str(tmp_path))
+    targets = _make_targets()
+    every = notebooks.discover()
+
+    def flops(names: list[str]) -> dict[str, float]:
+        chosen = [nb for nb in every if nb.name in names]
+        plans = planner.page_plans(chosen, "paper", {}, budget=8 * 2**30, max_steps=3)
+        return {p.name: p.flops for p in plans}
+
+    whole = flops(targets["shape"] + targets["shape-heavy"])
+    alone = flops(targets["shape"])
+    assert alone == {name: whole[name] for name in targets["shape"]}
+    # The check has teeth: with Table 1 left out, the MNIST comparison trains its sweep.
+    without = flops([n for n in whole if n != "lisakib/table1_sweep"])
+    assert without["mnist/lisakib_variants"] > whole["mnist/lisakib_variants"]
