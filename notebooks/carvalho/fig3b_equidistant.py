@@ -63,7 +63,7 @@ FIGURE = "carvalho.fig3b"
 params = profiles.resolve(FIGURE, synthetic.ShiftSweep, profile, seeds=seeds,
                           sizes=sizes, fs=fs, steps=steps, hidden=hidden, optimizer=optimizer,
                           weight_decay=weight_decay, n_test=n_test)
-df = synthetic.run(params.runs())
+df = synthetic.run_reusing(params.runs())  # its f = 1 runs are Fig. 3a's
 glue("n_runs", str(len(df)), display=False)
 glue("profile", profile, display=False)
 
