@@ -1,0 +1,89 @@
+"""The yardstick page's tables and figure: what the store held, the agreement per family,
+and the curves of the runs the definitions disagree on."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from grokpaper.core import phases
+from grokpaper.core.plots import OKABE_ITO
+from grokpaper.cross.stored import Found
+from grokpaper.cross.yardstick import (
+    DEFINITIONS,
+    LI_THRESHOLD,
+    LIU_THRESHOLD,
+    agreement,
+)
+from grokpaper.lisakib.experiments import DELAY_GAP
+
+#: Disagreeing runs drawn per family (the first ones, in store order).
+SHOWN = 3
+
+
+def coverage_table(found: Found) -> pd.DataFrame:
+    """One row per figure: its runs with curves in the store out of those it trains, and
+    whether its chapter has run (all, part or none of them); figures that could not be listed
+    say why."""
+    rows = [{"figure": f, "stored runs": have, "planned runs": n,
+             "status": "read" if have == n else ("not run" if have == 0 else "partly run")}
+            for f, (have, n) in sorted(found.figures.items())]
+    rows += [{"figure": f, "stored runs": 0, "planned runs": np.nan, "status": why}
+             for f, why in sorted(found.skipped.items())]
+    return pd.DataFrame(rows, columns=["figure", "stored runs", "planned runs", "status"])
+
+
+def agreement_table(judged: pd.DataFrame) -> pd.DataFrame:
+    """:func:`grokpaper.cross.yardstick.agreement` per study and family, for readers."""
+    table = agreement(judged)
+    study = judged.groupby("family", sort=False)["study"].first()
+    table.insert(0, "study", table["family"].map(study))
+    return table.rename(columns={"agree_share": "share agreeing",
+                                 "all_share": "share of contested called grokking by all"})
+
+
+def disagreement_figure(judged: pd.DataFrame, *, shown: int = SHOWN) -> Figure | None:
+    """Accuracy curves of up to ``shown`` disagreeing runs per family (training dashed, test
+    solid), each titled with which definitions call it grokking; None when all agree."""
+    bad = judged[~judged["agree"]]
+    picked = [g.head(shown) for _, g in bad.groupby("family", sort=False)]
+    if not picked:
+        return None
+    runs = pd.concat(picked)
+    families = list(dict.fromkeys(runs["family"]))
+    fig, axes = plt.subplots(len(families), shown, figsize=(3.6 * shown, 2.6 * len(families)),
+                             squeeze=False, sharey=True, layout="constrained")
+    for ax in axes.ravel():
+        ax.set_visible(False)
+    for i, family in enumerate(families):
+        for j, r in enumerate(runs[runs["family"] == family].itertuples()):
+            ax = axes[i, j]
+            ax.set_visible(True)
+            x = np.maximum(r.steps, 1)  # step 0 on a log axis
+            ax.plot(x, r.train_acc, "--", color=OKABE_ITO[4], label="training")
+            ax.plot(x, r.test_acc, color=OKABE_ITO[5], label="test")
+            for level in (LIU_THRESHOLD, LI_THRESHOLD):
+                ax.axhline(level, color="0.6", lw=0.6, ls=":")
+            ax.set_xscale("log")
+            ax.set_ylim(-0.02, 1.02)
+            ax.set_title(f"{family}: {r.pattern}\n(Liu: {r.phase})", fontsize=8)
+            ax.tick_params(labelsize=7)
+            if j == 0:
+                ax.set_ylabel("accuracy", fontsize=8)
+            if i == len(families) - 1:
+                ax.set_xlabel("step", fontsize=8)
+    axes[0, 0].legend(fontsize=7, loc="lower right")
+    return fig
+
+
+def definitions_markdown() -> str:
+    """The three definitions as the page applies them, one line each."""
+    return "\n".join([
+        f"- **{DEFINITIONS[0]}** (Carvalho et al.): a low test plateau after training "
+        "converged, then a lasting rise into the high region (`core/metrics.definition31`).",
+        f"- **{DEFINITIONS[1]}** (Li & Sakib): test accuracy first reaches "
+        f"{LI_THRESHOLD:.0%} at least {DELAY_GAP:,} steps after training accuracy does.",
+        f"- **{DEFINITIONS[2]}** (Liu et al.): both reach {LIU_THRESHOLD:.0%}, the test curve "
+        f"at least {phases.GAP:,} steps later (the *grokking* phase; `core/phases.phase`)."])
