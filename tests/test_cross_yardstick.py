@@ -134,8 +134,8 @@ def test_collect_reads_the_stored_runs_of_each_figure(tmp_path) -> None:
     found = stored.collect("smoke", store=store, figures=["lisakib.curves", "lisakib.norms"])
     assert len(found.runs) == 1  # one run stored, read once
     row = found.runs.iloc[0]
-    assert (row["study"], row["family"], row["key"]) == (LISAKIB.name, "modular transformer",
-                                                         key)
+    assert (row["study"], row["key"]) == (LISAKIB.name, key)
+    assert row["family"] == "Li & Sakib transformer"
     assert np.array_equal(row["test_acc"], CASES["grokking"][0]) and not row["diverged"]
     assert found.figures["lisakib.curves"] == (1, len({k for _, k, _ in curves}))
     shared = any(key == k for _, k, _ in plan["lisakib.norms"])
@@ -154,5 +154,13 @@ def test_runs_without_a_test_curve_are_set_apart() -> None:
 
 def test_every_family_the_reader_names_has_a_verdict_label() -> None:
     names = stored.family_names()
-    assert len(names) == len(set(names)) and "synthetic mlp" in names
-    assert "synthetic transformer" in names and "toy addition" in names
+    assert len(names) == len(set(names)) and "synthetic MLP" in names
+    assert "synthetic transformer" in names and "Liu toy model" in names
+
+
+def test_figures_that_cannot_be_read_say_why(tmp_path) -> None:
+    plan, skipped = stored.planned("smoke", ["mnist.omnigrok", "mnist.cluster_shift"],
+                                   {"data_dir": str(tmp_path)})  # no MNIST files there
+    assert plan == {}
+    assert skipped["mnist.omnigrok"] == "no MNIST data"
+    assert "ResNet" in skipped["mnist.cluster_shift"]

@@ -41,8 +41,10 @@ def yardstick(judged: pd.DataFrame, *, families: list[str], page: str) -> list[V
         row = table.loc[family]
         n, n_any, n_all = int(row["runs"]), int(row["any grokking"]), int(row["all three"])
         counts = ", ".join(f"{d} {int(row[d])}" for d in DEFINITIONS)
+        agree = f"all three agree on {int(row['agree'])} of {n} runs"
         measured = (f"{n_all} of {n_any} runs called grokking by any are called so by all "
-                    f"three; all three agree on {int(row['agree'])} of {n} runs")
+                    f"three; {agree}" if n_any else
+                    f"no run is called grokking by any definition; {agree}")
         verdict = share_verdict(n_all, n_any, supported_from=MOST)
         out.append(Verdict(
             CROSS.name, label, claim, measured, verdict, page,
