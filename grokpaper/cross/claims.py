@@ -1,5 +1,12 @@
 """Verdicts of the cross-examination, with their rules fixed here.
 
+The shift question, per family of algorithmic runs: *does a larger train/test shift go with a
+longer grokking delay*, as Carvalho et al. argue it goes with more grokking on their data?
+Judged exactly as the Carvalho shift page judges its own runs: Spearman's rho between MMD^2
+and the delay, *supported* from :data:`~grokpaper.carvalho.claims.STRONG_RHO` (significant),
+*partly* for a weaker significant positive rho, else *not supported*; *inconclusive* with
+fewer than :data:`MIN_RUNS` runs that have a delay, or none that differ.
+
 The yardstick question, per family of runs: *do the three definitions of grokking call the
 same runs grokking?* Runs that no definition calls grokking agree trivially (a run that never
 fits its training set is "no grokking" to all three), so the rule reads the *contested* runs,
@@ -11,11 +18,14 @@ to decide (*inconclusive*).
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
+from scipy.stats import spearmanr
 
+from grokpaper.carvalho.claims import P_VALUE, STRONG_RHO
 from grokpaper.core import divergence
 from grokpaper.core.studies import CROSS
-from grokpaper.core.verdicts import MOST, Verdict, share_verdict
+from grokpaper.core.verdicts import INCONCLUSIVE, MOST, Verdict, ladder, share_verdict
 from grokpaper.cross.yardstick import DEFINITIONS, agreement
 
 YARDSTICK = "One yardstick"
@@ -51,4 +61,50 @@ def yardstick(judged: pd.DataFrame, *, families: list[str], page: str) -> list[V
             detail=f"{n} runs; grokking by {counts}",
             decide="" if n_any else (f"no run of the {n} grokked by any definition: longer "
                                      f"budgets (the paper profile) would give contested runs")))
+    return out
+
+
+SHIFT = "Shift on algorithmic splits"
+#: Fewest runs with a delay for a rank correlation (as on the Carvalho shift page).
+MIN_RUNS = 4
+
+
+def _rho(x: pd.Series, y: pd.Series) -> tuple[float, float]:
+    if x.nunique() < 2 or y.nunique() < 2:
+        return float("nan"), float("nan")
+    rho, p = spearmanr(x, y)
+    return float(rho), float(p)
+
+
+@divergence.excluding
+def shift_delay(table: pd.DataFrame, *, families: list[str], page: str) -> list[Verdict]:
+    """Per family of ``families``: runs whose split has a larger MMD^2 have a longer delay
+    (:func:`grokpaper.cross.shift.shift_table`), by the Carvalho shift page's rule
+    (:data:`~grokpaper.carvalho.claims.STRONG_RHO`, :data:`~grokpaper.carvalho.claims.P_VALUE`);
+    the training fraction's own correlation with the delay is given for comparison."""
+    out = []
+    for family in families:
+        claim = (f"Carvalho et al.'s explanation on the {family} runs: a larger train/test "
+                 f"distribution shift (MMD^2) goes with a longer grokking delay.")
+        label = f"{SHIFT}: {family}"
+        d = table[table["family"] == family].dropna(subset=["delay", "mmd2"])
+        rho, p = _rho(d["mmd2"], d["delay"])
+        if len(d) < MIN_RUNS or not np.isfinite(rho):
+            out.append(Verdict(
+                CROSS.name, label, claim, f"{len(d)} runs with a delay"
+                + (f" ({d['delay'].nunique()} distinct)" if len(d) else ""), INCONCLUSIVE, page,
+                decide=f"a rank correlation needs at least {MIN_RUNS} runs that fit their "
+                       f"training set with differing delays: the quick or paper profile"))
+            continue
+        rho_f, p_f = _rho(d["fraction"], d["delay"])
+        verdict = ladder(all_met=rho >= STRONG_RHO and p < P_VALUE,
+                         some_met=rho > 0 and p < P_VALUE)
+        out.append(Verdict(
+            CROSS.name, label, claim,
+            f"Spearman rho(MMD^2, delay) = {rho:.2f} (p = {p:.2g}, {len(d)} runs); "
+            f"rho(fraction, delay) = {rho_f:.2f}", verdict, page,
+            detail=(f"MMD^2 from {d['mmd2'].min():.2g} to {d['mmd2'].max():.2g}; training "
+                    f"fraction vs delay: rho = {rho_f:.2f} (p = {p_f:.2g}); "
+                    f"{int(d['censored'].sum())} delays are lower bounds (test never reached "
+                    f"95%).")))
     return out

@@ -87,3 +87,35 @@ def definitions_markdown() -> str:
         f"{LI_THRESHOLD:.0%} at least {DELAY_GAP:,} steps after training accuracy does.",
         f"- **{DEFINITIONS[2]}** (Liu et al.): both reach {LIU_THRESHOLD:.0%}, the test curve "
         f"at least {phases.GAP:,} steps later (the *grokking* phase; `core/phases.phase`)."])
+
+
+def shift_figure(shifts: pd.DataFrame) -> Figure:
+    """Delay against MMD^2 (left) and against the training fraction (right), one colour per
+    family; open markers: censored delays (lower bounds)."""
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.4), sharey=True, layout="constrained")
+    kept = shifts[~shifts["diverged"].astype(bool)].dropna(subset=["delay"])
+    for i, (family, g) in enumerate(kept.groupby("family", sort=False)):
+        color = OKABE_ITO[i % len(OKABE_ITO)]
+        for ax, x in zip(axes, ("mmd2", "fraction"), strict=True):
+            for censored in (False, True):
+                part = g[g["censored"] == censored]
+                ax.scatter(part[x], part["delay"], s=22,
+                           facecolors="none" if censored else color, edgecolors=color,
+                           label=family if (x == "mmd2" and not censored) else None)
+    axes[0].set_xlabel("MMD$^2$ (training vs held-out pairs)")
+    axes[1].set_xlabel("training fraction")
+    axes[0].set_ylabel("delay (steps, 95%)")
+    if len(kept):
+        axes[0].legend(fontsize=8)
+    else:
+        axes[0].text(0.5, 0.5, "no run with a delay", ha="center", transform=axes[0].transAxes)
+    return fig
+
+
+def shift_summary(shifts: pd.DataFrame) -> pd.DataFrame:
+    """Per family and training fraction: runs, mean MMD^2 and median delay."""
+    kept = shifts[~shifts["diverged"].astype(bool)]
+    return (kept.groupby(["family", "fraction"], sort=False)
+            .agg(runs=("mmd2", "size"), mmd2=("mmd2", "mean"),
+                 runs_with_delay=("delay", "count"), median_delay=("delay", "median"))
+            .reset_index())
