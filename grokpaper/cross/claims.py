@@ -108,3 +108,36 @@ def shift_delay(table: pd.DataFrame, *, families: list[str], page: str) -> list[
                     f"{int(d['censored'].sum())} delays are lower bounds (test never reached "
                     f"95%).")))
     return out
+
+
+NORM = "Weight norm turns first"
+
+
+@divergence.excluding
+def norm_turns(table: pd.DataFrame, *, families: list[str], page: str) -> list[Verdict]:
+    """Per family: the weight norm peaks and turns down before the test curve arrives in at
+    least :data:`~grokpaper.core.verdicts.MOST` of the grokking runs that record a norm
+    (:func:`grokpaper.cross.norms.norm_table`); *inconclusive* without such a run."""
+    out = []
+    for family in families:
+        claim = (f"Omnigrok's and Li & Sakib's account on the {family} runs: the weight norm "
+                 f"peaks and falls before the test accuracy arrives.")
+        label = f"{NORM}: {family}"
+        d = table[table["family"] == family]
+        with_norm = d[d["has_norm"].astype(bool)]
+        n, n_ok = len(with_norm), int(with_norm["turns"].sum())
+        if n == 0:
+            why = (f"{len(d)} grokking runs, none records a weight norm" if len(d)
+                   else "no run of this family groks by any definition")
+            out.append(Verdict(CROSS.name, label, claim, why, INCONCLUSIVE, page,
+                               decide=("grokking runs that record their weight norm: longer "
+                                       "budgets (the paper profile)") if not len(d) else
+                               "a trainer that records the weight norm for this family"))
+            continue
+        out.append(Verdict(
+            CROSS.name, label, claim,
+            f"the norm peaks after the fit and before the test curve arrives, then falls, in "
+            f"{n_ok} of {n} grokking runs", share_verdict(n_ok, n, supported_from=MOST), page,
+            detail=f"median peak step {with_norm['peak_step'].median():.0f}, median arrival "
+                   f"step {with_norm['t_arrive'].median():.0f}."))
+    return out

@@ -32,7 +32,8 @@ def coverage_table(found: Found) -> pd.DataFrame:
             for f, (have, n) in sorted(found.figures.items())]
     rows += [{"figure": f, "stored runs": 0, "planned runs": np.nan, "status": why}
              for f, why in sorted(found.skipped.items())]
-    return pd.DataFrame(rows, columns=["figure", "stored runs", "planned runs", "status"])
+    return pd.DataFrame(rows, columns=["figure", "stored runs", "planned runs", "status"]
+                        ).astype({"planned runs": "Int64"})
 
 
 def agreement_table(judged: pd.DataFrame) -> pd.DataFrame:
@@ -119,3 +120,43 @@ def shift_summary(shifts: pd.DataFrame) -> pd.DataFrame:
             .agg(runs=("mmd2", "size"), mmd2=("mmd2", "mean"),
                  runs_with_delay=("delay", "count"), median_delay=("delay", "median"))
             .reset_index())
+
+
+def norm_summary(table: pd.DataFrame) -> pd.DataFrame:
+    """Per family: grokking runs, those recording a weight norm, those whose norm turns first
+    (:func:`grokpaper.cross.norms.norm_table`), diverged runs left out."""
+    kept = table[~table["diverged"].astype(bool)]
+    return (kept.groupby("family", sort=False)
+            .agg(grokking_runs=("turns", "size"), with_norm=("has_norm", "sum"),
+                 norm_turns_first=("turns", "sum"), median_peak_step=("peak_step", "median"),
+                 median_arrival=("t_arrive", "median"))
+            .reset_index())
+
+
+def norm_figure(judged: pd.DataFrame, table: pd.DataFrame) -> Figure:
+    """For the first grokking run with a weight norm of each family: its norm (relative to
+    its peak) and test accuracy against the step, the test curve's arrival dotted."""
+    fams = [f for f in dict.fromkeys(table["family"])
+            if table[(table["family"] == f) & table["has_norm"]].size]
+    fig, axes = plt.subplots(1, max(len(fams), 1), figsize=(3.4 * max(len(fams), 1), 2.8),
+                             squeeze=False, layout="constrained")
+    if not fams:
+        axes[0, 0].axis("off")
+        axes[0, 0].text(0.5, 0.5, "no grokking run records a weight norm", ha="center")
+        return fig
+    grok = judged[judged["def31"] | judged["li"] | judged["liu"]]
+    for ax, fam in zip(axes[0], fams, strict=True):
+        row = table[(table["family"] == fam) & table["has_norm"]].iloc[0]
+        run = grok[(grok["family"] == fam) & grok["weight_norm"].notna()].iloc[0]
+        x = np.maximum(run["steps"], 1)
+        ax.plot(x, run["weight_norm"] / np.max(run["weight_norm"]), color=OKABE_ITO[0],
+                label="weight norm / peak")
+        ax.plot(x, run["test_acc"], color=OKABE_ITO[5], label="test accuracy")
+        ax.axvline(max(row["t_arrive"], 1), color="0.5", ls=":", lw=1)
+        ax.set_xscale("log")
+        ax.set_title(f"{fam}: {'turns first' if row['turns'] else 'no turn first'}",
+                     fontsize=8)
+        ax.set_xlabel("step", fontsize=8)
+        ax.tick_params(labelsize=7)
+    axes[0, 0].legend(fontsize=7)
+    return fig
