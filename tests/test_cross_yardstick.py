@@ -44,6 +44,19 @@ def test_each_definition_on_curves_with_known_answers(name: str) -> None:
     assert j.phase == phase
     assert j.delay == delay
     assert j.agree == (len(set(calls)) == 1)
+    assert j.converged  # every training curve here converges
+
+
+def test_a_noisy_training_curve_is_not_converged_for_definition_31() -> None:
+    # Minibatch noise of +-3% around a fitted training set: Definition 3.1 finds no converged
+    # training curve (its tail must lie within 2% of the limit), the step rules still read
+    # a 7,600-step delay.
+    noisy = np.where(np.arange(STEPS.size) % 2, 0.94, 1.0) * TRAIN
+    j = yardstick.judge(STEPS, noisy, CASES["grokking"][0])
+    assert not j.converged and not j.def31 and j.li and j.liu
+    table = yardstick.agreement(yardstick.judge_runs(pd.DataFrame(
+        [{"family": "f", "steps": STEPS, "train_acc": noisy, "test_acc": TRAIN}])))
+    assert table.loc[0, "Def. 3.1: train not converged"] == 1
 
 
 def test_patterns_name_the_definitions_that_call_grokking() -> None:

@@ -26,6 +26,7 @@ from grokpaper.carvalho.claims import P_VALUE, STRONG_RHO
 from grokpaper.core import divergence
 from grokpaper.core.studies import CROSS
 from grokpaper.core.verdicts import INCONCLUSIVE, MOST, Verdict, ladder, share_verdict
+from grokpaper.cross.norms import PEAK_AFTER_FIT
 from grokpaper.cross.yardstick import DEFINITIONS, agreement
 
 YARDSTICK = "One yardstick"
@@ -115,13 +116,14 @@ NORM = "Weight norm turns first"
 
 @divergence.excluding
 def norm_turns(table: pd.DataFrame, *, families: list[str], page: str) -> list[Verdict]:
-    """Per family: the weight norm peaks and turns down before the test curve arrives in at
-    least :data:`~grokpaper.core.verdicts.MOST` of the grokking runs that record a norm
+    """Per family: the weight norm has turned down (either shape of
+    :func:`grokpaper.cross.norms.norm_shape`) by the test curve's arrival in at least
+    :data:`~grokpaper.core.verdicts.MOST` of the grokking runs that record a norm
     (:func:`grokpaper.cross.norms.norm_table`); *inconclusive* without such a run."""
     out = []
     for family in families:
         claim = (f"Omnigrok's and Li & Sakib's account on the {family} runs: the weight norm "
-                 f"peaks and falls before the test accuracy arrives.")
+                 f"has turned down by the time the test accuracy arrives.")
         label = f"{NORM}: {family}"
         d = table[table["family"] == family]
         with_norm = d[d["has_norm"].astype(bool)]
@@ -134,10 +136,13 @@ def norm_turns(table: pd.DataFrame, *, families: list[str], page: str) -> list[V
                                        "budgets (the paper profile)") if not len(d) else
                                "a trainer that records the weight norm for this family"))
             continue
+        shapes = with_norm["shape"].value_counts()
         out.append(Verdict(
             CROSS.name, label, claim,
-            f"the norm peaks after the fit and before the test curve arrives, then falls, in "
-            f"{n_ok} of {n} grokking runs", share_verdict(n_ok, n, supported_from=MOST), page,
-            detail=f"median peak step {with_norm['peak_step'].median():.0f}, median arrival "
-                   f"step {with_norm['t_arrive'].median():.0f}."))
+            f"the norm has turned by the test curve's arrival in {n_ok} of {n} grokking runs "
+            f"({int(shapes.get(PEAK_AFTER_FIT, 0))} peak after the fit)",
+            share_verdict(n_ok, n, supported_from=MOST), page,
+            detail="; ".join(f"{k}: {v}" for k, v in shapes.items())
+                   + f"; median peak step {with_norm['peak_step'].median():.0f}, median "
+                     f"arrival step {with_norm['t_arrive'].median():.0f}."))
     return out

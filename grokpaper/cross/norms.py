@@ -1,14 +1,16 @@
-"""The weight-norm account (Omnigrok; Li & Sakib Figs. 6-8) on every family: does the weight
-norm peak, and turn down, before the test curve arrives?
+"""The weight-norm account (Omnigrok; Li & Sakib Figs. 6-8) on every family: has the weight
+norm turned down by the time the test curve arrives?
 
-Li & Sakib's rule (:func:`grokpaper.lisakib.claims_weights.in_pre_grokking`), read on the
-total weight norm every trainer of the core records (Omnigrok's quantity; Liu's toy loop
-records none): the norm's peak lies after the training set is fitted and no later than the
-test curve's arrival, and the norm ends at least
-:data:`~grokpaper.lisakib.claims_weights.PEAK_FALL` times below its peak. A norm that only
-decays from its initial value peaks at step 0 and does not count. The two steps come from the
-definition that calls the run grokking: Definition 3.1's convergence step and alpha1 first,
-else the 95% crossings (Li & Sakib), else the 90% crossings (Liu).
+Read on the total weight norm every trainer of the core records (Omnigrok's quantity; Liu's
+toy loop records none), up to the test curve's arrival. Its largest value there is the peak;
+the norm has *turned* when it stands at least
+:data:`~grokpaper.lisakib.claims_weights.PEAK_FALL` times below that peak at the arrival. A
+turn is one of two shapes: the peak comes after the training set is fitted (Li & Sakib's
+pattern, :func:`grokpaper.lisakib.claims_weights.in_pre_grokking`), or at or before the fit,
+e.g. a norm that falls from its initialization under weight decay (Omnigrok's large-norm
+start). A norm that has not turned is still rising, or flat, at the arrival. The fit and the
+arrival come from the definition that calls the run grokking: Definition 3.1's convergence
+step and alpha1 first, else the 95% crossings (Li & Sakib), else the 90% crossings (Liu).
 """
 
 from __future__ import annotations
@@ -37,18 +39,27 @@ def fit_and_arrival(steps: Any, train: Any, test: Any, *, def31: bool, li: bool,
     return None
 
 
-def turns_before(steps: Any, norm: Any, t_fit: float, t_arrive: float) -> tuple[bool, float]:
-    """``(the norm peaks in (t_fit, t_arrive] and ends PEAK_FALL below its peak, peak step)``."""
+#: The shapes of a norm up to the test curve's arrival (see the module docstring).
+PEAK_AFTER_FIT, FALLS_FROM_FIT, NO_TURN = ("peaks after the fit, then falls",
+                                           "falls from the fit or before", "no turn")
+TURNED = (PEAK_AFTER_FIT, FALLS_FROM_FIT)
+
+
+def norm_shape(steps: Any, norm: Any, t_fit: float, t_arrive: float) -> tuple[str, float]:
+    """``(shape, peak step)`` of the norm up to ``t_arrive`` (module docstring)."""
     s, w = np.asarray(steps, float), np.asarray(norm, float)
-    i = int(np.argmax(w))
-    ok = t_fit < s[i] <= t_arrive and w[i] > PEAK_FALL * w[-1]
-    return bool(ok), float(s[i])
+    upto = np.flatnonzero(s <= t_arrive)
+    i = int(upto[np.argmax(w[upto])])
+    if not w[i] > PEAK_FALL * w[upto[-1]]:
+        return NO_TURN, float(s[i])
+    return (PEAK_AFTER_FIT if s[i] > t_fit else FALLS_FROM_FIT), float(s[i])
 
 
 def norm_table(judged: pd.DataFrame) -> pd.DataFrame:
     """One row per judged run (:func:`grokpaper.cross.yardstick.judge_runs`) that any
     definition calls grokking: ``family``, ``has_norm``, ``t_fit``, ``t_arrive``,
-    ``peak_step`` and ``turns`` (False without a recorded norm), ``diverged``."""
+    ``peak_step``, ``shape`` (:func:`norm_shape`; empty without a recorded norm), ``turns``
+    and ``diverged``."""
     rows = []
     for r in judged.itertuples():
         steps = fit_and_arrival(r.steps, r.train_acc, r.test_acc, def31=r.def31, li=r.li,
@@ -56,9 +67,9 @@ def norm_table(judged: pd.DataFrame) -> pd.DataFrame:
         if steps is None:
             continue
         has = r.weight_norm is not None and np.isfinite(np.asarray(r.weight_norm)).all()
-        ok, peak = turns_before(r.steps, r.weight_norm, *steps) if has else (False, np.nan)
+        shape, peak = norm_shape(r.steps, r.weight_norm, *steps) if has else ("", np.nan)
         rows.append({"family": r.family, "has_norm": has, "t_fit": steps[0],
-                     "t_arrive": steps[1], "peak_step": peak, "turns": ok,
-                     "diverged": bool(r.diverged)})
+                     "t_arrive": steps[1], "peak_step": peak, "shape": shape,
+                     "turns": shape in TURNED, "diverged": bool(r.diverged)})
     return pd.DataFrame(rows, columns=["family", "has_norm", "t_fit", "t_arrive", "peak_step",
-                                       "turns", "diverged"])
+                                       "shape", "turns", "diverged"])

@@ -10,6 +10,7 @@ from matplotlib.figure import Figure
 
 from grokpaper.core import phases
 from grokpaper.core.plots import OKABE_ITO
+from grokpaper.cross import norms
 from grokpaper.cross.stored import Found
 from grokpaper.cross.yardstick import (
     DEFINITIONS,
@@ -123,14 +124,18 @@ def shift_summary(shifts: pd.DataFrame) -> pd.DataFrame:
 
 
 def norm_summary(table: pd.DataFrame) -> pd.DataFrame:
-    """Per family: grokking runs, those recording a weight norm, those whose norm turns first
-    (:func:`grokpaper.cross.norms.norm_table`), diverged runs left out."""
+    """Per family: grokking runs, those recording a weight norm, how many of those have each
+    shape (:func:`grokpaper.cross.norms.norm_shape`), median peak and arrival steps; diverged
+    runs left out."""
     kept = table[~table["diverged"].astype(bool)]
-    return (kept.groupby("family", sort=False)
-            .agg(grokking_runs=("turns", "size"), with_norm=("has_norm", "sum"),
-                 norm_turns_first=("turns", "sum"), median_peak_step=("peak_step", "median"),
-                 median_arrival=("t_arrive", "median"))
-            .reset_index())
+    out = (kept.groupby("family", sort=False)
+           .agg(grokking_runs=("turns", "size"), with_norm=("has_norm", "sum"),
+                median_peak_step=("peak_step", "median"), median_arrival=("t_arrive", "median"))
+           .reset_index())
+    for shape in (*norms.TURNED, norms.NO_TURN):
+        out[shape] = out["family"].map(
+            kept[kept["shape"] == shape].groupby("family").size()).fillna(0).astype(int)
+    return out
 
 
 def norm_figure(judged: pd.DataFrame, table: pd.DataFrame) -> Figure:
@@ -154,8 +159,7 @@ def norm_figure(judged: pd.DataFrame, table: pd.DataFrame) -> Figure:
         ax.plot(x, run["test_acc"], color=OKABE_ITO[5], label="test accuracy")
         ax.axvline(max(row["t_arrive"], 1), color="0.5", ls=":", lw=1)
         ax.set_xscale("log")
-        ax.set_title(f"{fam}: {'turns first' if row['turns'] else 'no turn first'}",
-                     fontsize=8)
+        ax.set_title(f"{fam}:\n{row['shape']}", fontsize=8)
         ax.set_xlabel("step", fontsize=8)
         ax.tick_params(labelsize=7)
     axes[0, 0].legend(fontsize=7)

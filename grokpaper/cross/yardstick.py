@@ -42,6 +42,7 @@ class Judgement:
     li: bool  # delay >= DELAY_GAP
     phase: str  # Liu's phase (grokking / comprehension / memorization / confusion)
     liu: bool  # phase == "grokking"
+    converged: bool = True  # Definition 3.1 found the training curve converged (its step 1)
 
     @property
     def calls(self) -> tuple[bool, bool, bool]:
@@ -69,31 +70,33 @@ def judge(steps: Any, train: Any, test: Any) -> Judgement:
     last step is the budget: a threshold first reached there still counts)."""
     s = np.asarray(steps, dtype=float)
     budget = int(s[-1]) + 1
-    d31 = definition31(s, train, test).grokked
+    stats = definition31(s, train, test)
     delay = grokking_delay(s, train, test, threshold=LI_THRESHOLD)
     t_train = first_crossing(s, train, LIU_THRESHOLD)
     t_test = first_crossing(s, test, LIU_THRESHOLD)
     phase = phases.phase(t_train, t_test, budget=budget)
-    return Judgement(bool(d31), delay, delay is not None and delay >= DELAY_GAP, phase,
-                     phase == "grokking")
+    return Judgement(bool(stats.grokked), delay, delay is not None and delay >= DELAY_GAP,
+                     phase, phase == "grokking", stats.t_converged is not None)
 
 
 def judge_runs(runs: pd.DataFrame) -> pd.DataFrame:
     """``runs`` (one per row, with ``steps``, ``train_acc``, ``test_acc`` arrays) with each
     definition's call: columns ``def31``, ``li``, ``liu`` (bool), ``delay``, ``phase``,
-    ``agree`` and ``pattern``."""
+    ``agree``, ``pattern`` and ``converged`` (Definition 3.1's convergence test)."""
     js = [judge(r.steps, r.train_acc, r.test_acc) for r in runs.itertuples()]
     return runs.assign(def31=[j.def31 for j in js], li=[j.li for j in js],
                        liu=[j.liu for j in js],
                        delay=[np.nan if j.delay is None else j.delay for j in js],
                        phase=[j.phase for j in js], agree=[j.agree for j in js],
-                       pattern=[j.pattern for j in js])
+                       pattern=[j.pattern for j in js], converged=[j.converged for j in js])
 
 
 def agreement(judged: pd.DataFrame, by: str = "family") -> pd.DataFrame:
     """Per group of ``judged`` (:func:`judge_runs`): runs, runs each definition calls
-    grokking, runs all three agree on, runs *any* calls grokking (contested) and how many of
-    those *all three* call grokking; ``agree_share`` and ``all_share`` (NaN without runs)."""
+    grokking, runs whose training curve Definition 3.1 finds not converged (its final stretch
+    must lie within 2% of its limit: a noisy curve does not), runs all three agree on, runs
+    *any* calls grokking (contested) and how many of those *all three* call grokking;
+    ``agree_share`` and ``all_share`` (NaN without runs)."""
     rows = []
     for name, g in judged.groupby(by, sort=False):
         anyg = g["def31"] | g["li"] | g["liu"]
@@ -101,6 +104,7 @@ def agreement(judged: pd.DataFrame, by: str = "family") -> pd.DataFrame:
         n, n_any = len(g), int(anyg.sum())
         rows.append({by: name, "runs": n, **{d: int(g[c].sum()) for d, c in zip(
             DEFINITIONS, ("def31", "li", "liu"), strict=True)},
+                     "Def. 3.1: train not converged": int((~g["converged"]).sum()),
                      "agree": int(g["agree"].sum()), "any grokking": n_any,
                      "all three": int(allg.sum()),
                      "agree_share": g["agree"].mean() if n else np.nan,

@@ -102,10 +102,13 @@ display(Markdown(verdicts.as_markdown(shift_verdicts)))  # recorded with the res
 # Omnigrok {cite}`liu2023omnigrok` ties grokking to the weight norm: a large norm fits the
 # training set, and the test accuracy rises as weight decay brings the norm down. Li & Sakib
 # (Figs. 6-8) see the attention norms grow before grokking and fall as validation accuracy
-# rises. Here their rule is read on the total weight norm of every family that records it,
-# for the runs some definition calls grokking: the norm must peak after the training set is
-# fitted and no later than the test curve's arrival, then end at least 5% below its peak
-# (`grokpaper/cross/norms.py`). Liu's toy loop records no weight norm.
+# rises. Here the total weight norm of every family that records it is read up to the
+# arrival of the test curve, for the runs some definition calls grokking: the norm has
+# *turned* when it then stands at least 5% below its largest value so far, either after a
+# peak that follows the fit of the training set (Li & Sakib's pattern) or falling since the
+# fit or before (e.g. from its initialization under weight decay, Omnigrok's large-norm
+# start); otherwise it is still rising, or flat (`grokpaper/cross/norms.py`). Liu's toy loop
+# records no weight norm.
 
 # %% tags=["remove-input"]
 display(cross_report.norm_summary(norm_runs))
@@ -118,8 +121,8 @@ plt.show()
 # ### Verdict
 #
 # Per family, with the rule fixed in `grokpaper/cross/claims.py`: *supported* when the norm
-# turns first in at least 70% of the grokking runs that record it, *partly* in some, *not
-# supported* in none; *inconclusive* without such runs.
+# has turned by the arrival in at least 70% of the grokking runs that record it, *partly* in
+# some, *not supported* in none; *inconclusive* without such runs.
 
 # %% tags=["remove-input"]
 present = set(judged["family"]) if len(judged) else set()  # families whose chapters ran
@@ -132,7 +135,10 @@ display(Markdown(verdicts.as_markdown(norm_verdicts) or "No family's chapter has
 # ### Discussion
 #
 # The weight-norm account predicts a turn in every family trained with weight decay; a
-# family where the test curve arrives while the norm is still growing, or long after it
-# peaked, is one where the norm is not what times the transition. The table above says, per
-# family, in how many grokking runs the turn comes first; where the budgets of this profile
-# leave no grokking run, longer runs (the paper profile) decide.
+# family where the test curve arrives while the norm is still growing is one where the norm
+# does not time the transition. The two shapes of a turn tell the accounts apart: Li & Sakib
+# describe a norm that grows while the training set is fitted and falls as the test accuracy
+# rises; a norm that only falls from its initialization fits Omnigrok's picture (a large
+# initial norm shrinking towards a generalizing one) but not theirs. The table above gives,
+# per family, how many grokking runs show each; where the budgets of this profile leave no
+# grokking run, longer runs (the paper profile) decide.
