@@ -19,6 +19,8 @@ TURNS = np.interp(STEPS, [0, 4000, 20_000], [1.0, 3.0, 1.5])
 RISES = 1 + STEPS / 1000
 #: Peaks after the test curve arrived: still rising at the arrival.
 LATE = np.interp(STEPS, [0, 12_000, 20_000], [1.0, 3.0, 1.5])
+#: Falls from its initialization, rises again after the fit, falls as the test curve rises.
+DIP = np.interp(STEPS, [0, 1000, 4000, 20_000], [3.0, 1.5, 2.5, 1.0])
 #: Only decays from its initial value (under weight decay): its peak is step 0.
 DECAYS = 3 - STEPS / 10_000
 
@@ -34,11 +36,12 @@ def test_steps_come_from_the_definition_that_calls_grokking() -> None:
 def test_the_norm_shapes_on_known_norms() -> None:
     found = {name: norms.norm_shape(STEPS, w, 500.0, 8000.0)
              for name, w in (("turns", TURNS), ("rises", RISES), ("late", LATE),
-                             ("decays", DECAYS))}
+                             ("decays", DECAYS), ("dip", DIP))}
     assert found == {"turns": (norms.PEAK_AFTER_FIT, 4000.0),
                      "rises": (norms.NO_TURN, 8000.0),  # its largest value up to the arrival
                      "late": (norms.NO_TURN, 8000.0),  # still rising when the test arrives
-                     "decays": (norms.FALLS_FROM_FIT, 0.0)}
+                     "decays": (norms.FALLS_FROM_FIT, 0.0),
+                     "dip": (norms.PEAK_AFTER_FIT, 4000.0)}  # not its start, 3.0 at step 0
     # a peak that barely falls by the arrival (less than PEAK_FALL) is no turn
     flat = np.interp(STEPS, [0, 4000, 8000, 20_000], [1.0, 3.0, 2.99, 1.0])
     assert norms.norm_shape(STEPS, flat, 500.0, 8000.0)[0] == norms.NO_TURN

@@ -101,3 +101,6 @@ def test_the_shift_rule_is_the_carvalho_shift_pages() -> None:
                                          INCONCLUSIVE]
     assert all(not problems(v) for v in found)
     assert found[0].measured.startswith("Spearman rho(MMD^2, delay) = 1.00")
+    assert found[3].measured == "3 of 3 runs have a delay (3 distinct)"
+    [absent] = claims.shift_delay(cases["few"], families=["absent"], page="p")
+    assert absent.verdict == INCONCLUSIVE and absent.measured == "no stored run of this family"

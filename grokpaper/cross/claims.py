@@ -30,6 +30,9 @@ from grokpaper.cross.norms import PEAK_AFTER_FIT
 from grokpaper.cross.yardstick import DEFINITIONS, agreement
 
 YARDSTICK = "One yardstick"
+#: A family none of whose chapters has run under the profile: what the rows say.
+NO_RUNS = "no stored run of this family"
+RUN_CHAPTERS = "run the chapters that train these runs under this profile, then this page"
 
 
 @divergence.excluding
@@ -44,10 +47,8 @@ def yardstick(judged: pd.DataFrame, *, families: list[str], page: str) -> list[V
                  f"runs grokking.")
         label = f"{YARDSTICK}: {family}"
         if family not in table.index:
-            out.append(Verdict(CROSS.name, label, claim, "no stored run of this family",
-                               share_verdict(0, 0, supported_from=MOST), page,
-                               decide="run the chapters that train these runs under this "
-                                      "profile, then this page"))
+            out.append(Verdict(CROSS.name, label, claim, NO_RUNS, INCONCLUSIVE, page,
+                               decide=RUN_CHAPTERS))
             continue
         row = table.loc[family]
         n, n_any, n_all = int(row["runs"]), int(row["any grokking"]), int(row["all three"])
@@ -88,14 +89,20 @@ def shift_delay(table: pd.DataFrame, *, families: list[str], page: str) -> list[
         claim = (f"Carvalho et al.'s explanation on the {family} runs: a larger train/test "
                  f"distribution shift (MMD^2) goes with a longer grokking delay.")
         label = f"{SHIFT}: {family}"
-        d = table[table["family"] == family].dropna(subset=["delay", "mmd2"])
+        every = table[table["family"] == family]
+        d = every.dropna(subset=["delay", "mmd2"])
         rho, p = _rho(d["mmd2"], d["delay"])
+        if every.empty:
+            out.append(Verdict(CROSS.name, label, claim, NO_RUNS, INCONCLUSIVE, page,
+                               decide=RUN_CHAPTERS))
+            continue
         if len(d) < MIN_RUNS or not np.isfinite(rho):
             out.append(Verdict(
-                CROSS.name, label, claim, f"{len(d)} runs with a delay"
+                CROSS.name, label, claim, f"{len(d)} of {len(every)} runs have a delay"
                 + (f" ({d['delay'].nunique()} distinct)" if len(d) else ""), INCONCLUSIVE, page,
                 decide=f"a rank correlation needs at least {MIN_RUNS} runs that fit their "
-                       f"training set with differing delays: the quick or paper profile"))
+                       f"training set with differing delays: longer budgets, more fractions "
+                       f"(the paper profile)"))
             continue
         rho_f, p_f = _rho(d["fraction"], d["delay"])
         verdict = ladder(all_met=rho >= STRONG_RHO and p < P_VALUE,

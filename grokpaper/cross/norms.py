@@ -2,12 +2,12 @@
 norm turned down by the time the test curve arrives?
 
 Read on the total weight norm every trainer of the core records (Omnigrok's quantity; Liu's
-toy loop records none), up to the test curve's arrival. Its largest value there is the peak;
-the norm has *turned* when it stands at least
-:data:`~grokpaper.lisakib.claims_weights.PEAK_FALL` times below that peak at the arrival. A
-turn is one of two shapes: the peak comes after the training set is fitted (Li & Sakib's
-pattern, :func:`grokpaper.lisakib.claims_weights.in_pre_grokking`), or at or before the fit,
-e.g. a norm that falls from its initialization under weight decay (Omnigrok's large-norm
+toy loop records none), up to the test curve's arrival. The norm has *turned* when it stands
+at least :data:`~grokpaper.lisakib.claims_weights.PEAK_FALL` times below a peak at the
+arrival. A turn is one of two shapes: the norm rose after the training set was fitted and
+peaked before the arrival (Li & Sakib's pattern,
+:func:`grokpaper.lisakib.claims_weights.in_pre_grokking`), or it has been falling since the
+fit or before, e.g. from its initialization under weight decay (Omnigrok's large-norm
 start). A norm that has not turned is still rising, or flat, at the arrival. The fit and the
 arrival come from the definition that calls the run grokking: Definition 3.1's convergence
 step and alpha1 first, else the 95% crossings (Li & Sakib), else the 90% crossings (Liu).
@@ -46,13 +46,21 @@ TURNED = (PEAK_AFTER_FIT, FALLS_FROM_FIT)
 
 
 def norm_shape(steps: Any, norm: Any, t_fit: float, t_arrive: float) -> tuple[str, float]:
-    """``(shape, peak step)`` of the norm up to ``t_arrive`` (module docstring)."""
+    """``(shape, peak step)`` of the norm up to ``t_arrive`` (module docstring): a peak after
+    the fit counts when the norm rose after the fit (above its value there) and stands
+    ``PEAK_FALL`` below that peak at the arrival, even if it started higher (a norm that
+    falls from its initialization, rises while the training set is fitted, then falls)."""
     s, w = np.asarray(steps, float), np.asarray(norm, float)
     upto = np.flatnonzero(s <= t_arrive)
+    at = w[upto[-1]]
+    after = upto[s[upto] > t_fit]
+    if after.size:
+        i = int(after[np.argmax(w[after])])
+        at_fit = w[upto[s[upto] <= t_fit][-1]] if (s[upto] <= t_fit).any() else -np.inf
+        if w[i] > at_fit and w[i] > PEAK_FALL * at:
+            return PEAK_AFTER_FIT, float(s[i])
     i = int(upto[np.argmax(w[upto])])
-    if not w[i] > PEAK_FALL * w[upto[-1]]:
-        return NO_TURN, float(s[i])
-    return (PEAK_AFTER_FIT if s[i] > t_fit else FALLS_FROM_FIT), float(s[i])
+    return (FALLS_FROM_FIT if w[i] > PEAK_FALL * at else NO_TURN), float(s[i])
 
 
 def norm_table(judged: pd.DataFrame) -> pd.DataFrame:
