@@ -25,7 +25,14 @@ from scipy.stats import spearmanr
 from grokpaper.carvalho.claims import P_VALUE, STRONG_RHO
 from grokpaper.core import divergence
 from grokpaper.core.studies import CROSS
-from grokpaper.core.verdicts import INCONCLUSIVE, MOST, Verdict, ladder, share_verdict
+from grokpaper.core.verdicts import (
+    INCONCLUSIVE,
+    MOST,
+    Verdict,
+    judged,
+    ladder,
+    share_verdict,
+)
 from grokpaper.cross.norms import PEAK_AFTER_FIT
 from grokpaper.cross.yardstick import DEFINITIONS, agreement
 
@@ -36,11 +43,11 @@ RUN_CHAPTERS = "run the chapters that train these runs under this profile, then 
 
 
 @divergence.excluding
-def yardstick(judged: pd.DataFrame, *, families: list[str], page: str) -> list[Verdict]:
-    """One verdict per family in ``families`` (in that order) from the judged runs
+def yardstick(runs: pd.DataFrame, *, families: list[str], page: str) -> list[Verdict]:
+    """One verdict per family in ``families`` (in that order) from the judged ``runs``
     (:func:`grokpaper.cross.yardstick.judge_runs`); a family without stored runs is
     *inconclusive* (its chapters have not run)."""
-    table = agreement(judged).set_index("family") if len(judged) else pd.DataFrame()
+    table = agreement(runs).set_index("family") if len(runs) else pd.DataFrame()
     out = []
     for family in families:
         claim = (f"{', '.join(DEFINITIONS[:-1])} and {DEFINITIONS[-1]} call the same {family} "
@@ -57,12 +64,11 @@ def yardstick(judged: pd.DataFrame, *, families: list[str], page: str) -> list[V
         measured = (f"{n_all} of {n_any} runs called grokking by any are called so by all "
                     f"three; {agree}" if n_any else
                     f"no run is called grokking by any definition; {agree}")
-        verdict = share_verdict(n_all, n_any, supported_from=MOST)
-        out.append(Verdict(
-            CROSS.name, label, claim, measured, verdict, page,
-            detail=f"{n} runs; grokking by {counts}",
-            decide="" if n_any else (f"no run of the {n} grokked by any definition: longer "
-                                     f"budgets (the paper profile) would give contested runs")))
+        out.append(judged(
+            CROSS.name, label, claim, share_verdict(n_all, n_any, supported_from=MOST),
+            measured, page, detail=f"{n} runs; grokking by {counts}",
+            decide=f"no run of the {n} grokked by any definition: longer budgets (the paper "
+                   f"profile) would give contested runs"))
     return out
 
 
