@@ -40,6 +40,10 @@ def test_a_random_split_has_no_shift_and_a_biased_one_has() -> None:
     assert cross_shift.split_mmd(x, biased, bandwidth=bw) > 0.02 > 20 * max(random)
 
 
+def test_the_shift_reads_the_algorithmic_families() -> None:
+    assert cross_shift.FAMILIES == ("Li & Sakib transformer", "Liu toy model")
+
+
 def test_task_split_reproduces_each_studys_split() -> None:
     run = ModRun(op="/", p=11, train_frac=0.4, split_seed=3)
     task, key, x, mask = cross_shift.task_split(run)

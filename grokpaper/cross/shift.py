@@ -24,11 +24,17 @@ import torch
 
 from grokpaper.core import shift
 from grokpaper.core.metrics import first_crossing
+from grokpaper.cross.stored import FAMILIES as STORED_FAMILIES
 from grokpaper.cross.yardstick import LI_THRESHOLD
 from grokpaper.lisakib import data as modular
+from grokpaper.lisakib import experiments as lisakib
 from grokpaper.lisakib.experiments import ModRun
 from grokpaper.liu import data as toydata
+from grokpaper.liu import experiments as liu_toy
 from grokpaper.liu.experiments import ToyRun
+
+#: The families whose splits :func:`task_split` reads.
+FAMILIES = tuple(STORED_FAMILIES[kind][1] for kind in (lisakib.KIND, liu_toy.KIND))
 
 
 def pair_features(pairs: Any, n_symbols: int) -> torch.Tensor:

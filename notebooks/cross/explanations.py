@@ -45,8 +45,6 @@ from grokpaper.cross import report as cross_report
 from grokpaper.cross import shift as cross_shift
 
 PAGE = "cross/explanations"
-#: The families whose splits the shift measure reads (grokpaper/cross/shift.py).
-SHIFT_FAMILIES = ["Li & Sakib transformer", "Liu toy model"]
 found = stored.collect(profile)
 runs, _ = stored.with_test_curve(found.runs)
 shifts = cross_shift.shift_table(runs)
@@ -80,7 +78,7 @@ display(cross_report.shift_summary(shifts))
 # than 4 runs that fit their training set with differing delays.
 
 # %% tags=["remove-input"]
-shift_verdicts = claims.shift_delay(shifts, families=SHIFT_FAMILIES, page=PAGE)
+shift_verdicts = claims.shift_delay(shifts, families=list(cross_shift.FAMILIES), page=PAGE)
 display(Markdown(verdicts.as_markdown(shift_verdicts)))  # recorded with the rest below
 
 # %% [markdown]

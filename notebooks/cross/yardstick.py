@@ -112,7 +112,12 @@ display(verdicts.publish(PAGE, found_verdicts, profile=profile))
 # but not to Carvalho et al. (no plateau); a run that sits low, then jumps late to a level
 # under 90% groks by Definition 3.1 alone (the step rules never see the test curve arrive);
 # and Li & Sakib's and Liu's rules, which differ only in their thresholds (95% vs 90%),
-# disagree on runs whose test accuracy ends between the two. The test cases of
-# `tests/test_cross_yardstick.py` are these curves. Which of them the book's runs are, per
-# family, is in the tables above: a claim that "X groks" in one chapter holds under the other
-# studies' definitions only where this page's agreement is high.
+# disagree on runs whose test accuracy ends between the two. Definition 3.1 also needs the
+# training curve to *converge*: every point of its final stretch within 2% of its limit. A
+# training accuracy that wobbles by more than that, as minibatch training with a large
+# learning rate or weight decay can make it, is no converged curve, so Definition 3.1 calls
+# such a run no grokking however late its test curve rises (the column *Def. 3.1: train not
+# converged* counts them). The test cases of `tests/test_cross_yardstick.py` are these
+# curves. Which of them the book's runs are, per family, is in the tables above: a claim that
+# "X groks" in one chapter holds under the other studies' definitions only where this page's
+# agreement is high.
