@@ -1,12 +1,5 @@
 """Verdicts of the cross-examination, with their rules fixed here.
 
-The shift question, per family of algorithmic runs: *does a larger train/test shift go with a
-longer grokking delay*, as Carvalho et al. argue it goes with more grokking on their data?
-Judged exactly as the Carvalho shift page judges its own runs: Spearman's rho between MMD^2
-and the delay, *supported* from :data:`~grokpaper.carvalho.claims.STRONG_RHO` (significant),
-*partly* for a weaker significant positive rho, else *not supported*; *inconclusive* with
-fewer than :data:`MIN_RUNS` runs that have a delay, or none that differ.
-
 The yardstick question, per family of runs: *do the three definitions of grokking call the
 same runs grokking?* Runs that no definition calls grokking agree trivially (a run that never
 fits its training set is "no grokking" to all three), so the rule reads the *contested* runs,
@@ -14,6 +7,17 @@ those at least one definition calls grokking: the definitions agree on the famil
 least :data:`~grokpaper.core.verdicts.MOST` of them are called grokking by all three
 (*supported*), partly when some are, not when none is; with no contested run there is nothing
 to decide (*inconclusive*).
+
+The shift question, per family of algorithmic runs: *does a larger train/test shift go with a
+longer grokking delay*, as Carvalho et al. argue it goes with more grokking on their data?
+Judged exactly as the Carvalho shift page judges its own runs: Spearman's rho between MMD^2
+and the delay, *supported* from :data:`~grokpaper.carvalho.claims.STRONG_RHO` (significant),
+*partly* for a weaker significant positive rho, else *not supported*; *inconclusive* with
+fewer than :data:`MIN_RUNS` runs that have a delay, or none that differ.
+
+The weight-norm question, per family: *has the norm turned down by the time the test curve
+arrives* (:mod:`grokpaper.cross.norms`), in at least :data:`~grokpaper.core.verdicts.MOST`
+of the grokking runs that record a norm?
 """
 
 from __future__ import annotations

@@ -16,7 +16,11 @@
 # Each study explains grokking its own way and tests the explanation on its own experiments.
 # This page takes an explanation to another study's runs, read back from the store as the
 # chapters trained them (nothing is retrained; a chapter that has not run under this profile
-# is left out and listed).
+# is left out and listed). Two accounts are examined so far: Carvalho et al.'s distribution
+# shift on the algorithmic tasks, and the weight norm (Omnigrok, Li & Sakib) on every family.
+# Liu et al.'s representation account on Carvalho's data (does a structure score of the
+# hidden layer jump at the transition alpha1, and not before?) needs hidden activations
+# during training, which no chapter stores: it is not examined yet.
 #
 # ## Distribution shift on the algorithmic splits
 #
