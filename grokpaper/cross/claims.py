@@ -163,3 +163,30 @@ def norm_turns(table: pd.DataFrame, *, families: list[str], page: str) -> list[V
                    + f"; median peak step {with_norm['peak_step'].median():.0f}, median "
                      f"arrival step {with_norm['t_arrive'].median():.0f}."))
     return out
+
+
+REPRESENTATION = "Representations at alpha1"
+
+
+@divergence.excluding
+def representation_jump(runs: pd.DataFrame, *, page: str, n_train: int) -> list[Verdict]:
+    """The hidden layer's subclass score jumps within Definition 3.1's transition window
+    ``[alpha0, alpha1]`` in at least :data:`~grokpaper.core.verdicts.MOST` of the probed runs
+    that grok (:func:`grokpaper.cross.representation.transitions`); *inconclusive* when none
+    groks."""
+    claim = ("Liu et al.'s account on Carvalho et al.'s data: the hidden layer's subclass "
+             "structure jumps at the transition alpha1, and not before.")
+    grok = runs[runs["grokked"].astype(bool)]
+    n, n_at = len(grok), int(grok["at_transition"].sum())
+    early = int((grok["jump"] < grok["alpha0"]).sum())
+    none = int(grok["jump"].isna().sum())
+    return [judged(
+        CROSS.name, REPRESENTATION, claim, share_verdict(n_at, n, supported_from=MOST),
+        (f"the score jumps in [alpha0, alpha1] in {n_at} of {n} grokking runs ({early} before "
+         f"alpha0, {none} without a jump); {len(runs)} runs of {n_train} samples") if n else
+        f"none of the {len(runs)} probed runs ({n_train} samples) groks by Definition 3.1",
+        page, detail="; ".join(
+            f"seed {r.seed}: jump at {r.jump:g}, alpha0 {r.alpha0:g}, alpha1 {r.alpha1:g}, "
+            f"score {r.score_start:.2f} -> {r.score_end:.2f}" for r in grok.itertuples()),
+        decide=f"none of the {len(runs)} probed runs groks by Definition 3.1 within its "
+               f"budget: the quick or paper profile")]

@@ -164,3 +164,26 @@ def norm_figure(judged: pd.DataFrame, table: pd.DataFrame) -> Figure:
         ax.tick_params(labelsize=7)
     axes[0, 0].legend(fontsize=7)
     return fig
+
+
+def representation_figure(probed: pd.DataFrame) -> Figure:
+    """One panel per probed run (:func:`grokpaper.cross.representation.transitions`): test
+    accuracy, the subclass score, the transition window of a run that groks, the jump."""
+    n = max(len(probed), 1)
+    fig, axes = plt.subplots(1, n, figsize=(3.2 * n, 2.8), squeeze=False, sharey=True,
+                             layout="constrained")
+    for ax, r in zip(axes[0], probed.itertuples(), strict=False):
+        x = np.maximum(r.steps, 1)  # step 0 on a log axis
+        ax.plot(x, r.test_acc, color=OKABE_ITO[5], label="test accuracy")
+        ax.plot(x, r.subclass, "--", color=OKABE_ITO[4], label="subclass score")
+        if r.grokked:
+            ax.axvspan(max(r.alpha0, 1), max(r.alpha1, 1), color="0.85", lw=0)
+        if np.isfinite(r.jump):
+            ax.plot(max(r.jump, 1), np.interp(r.jump, r.steps, r.subclass), "o",
+                    color=OKABE_ITO[4])
+        ax.set_xscale("log")
+        ax.set_title(f"{r.n_train} samples, seed {r.seed}", fontsize=8)
+        ax.set_xlabel("step", fontsize=8)
+        ax.tick_params(labelsize=7)
+    axes[0, 0].legend(fontsize=7)
+    return fig

@@ -16,11 +16,8 @@
 # Each study explains grokking its own way and tests the explanation on its own experiments.
 # This page takes an explanation to another study's runs, read back from the store as the
 # chapters trained them (nothing is retrained; a chapter that has not run under this profile
-# is left out and listed). Two accounts are examined so far: Carvalho et al.'s distribution
-# shift on the algorithmic tasks, and the weight norm (Omnigrok, Li & Sakib) on every family.
-# Liu et al.'s representation account on Carvalho's data (does a structure score of the
-# hidden layer jump at the transition alpha1, and not before?) needs hidden activations
-# during training, which no chapter stores: it is not examined yet.
+# is left out and listed), except for one small probed sweep that the representation
+# question needs (hidden activations during training, which no chapter stores).
 #
 # ## Distribution shift on the algorithmic splits
 #
@@ -46,6 +43,7 @@ from myst_nb import glue
 from grokpaper.core import verdicts
 from grokpaper.cross import claims, norms, stored, yardstick
 from grokpaper.cross import report as cross_report
+from grokpaper.cross import representation as rep
 from grokpaper.cross import shift as cross_shift
 
 PAGE = "cross/explanations"
@@ -99,6 +97,43 @@ display(Markdown(verdicts.as_markdown(shift_verdicts)))  # recorded with the res
 # (subsampled subclasses) and does not arise from random splitting.
 
 # %% [markdown]
+# ## Representations on Carvalho's data: a jump at alpha1?
+#
+# Liu et al. {cite}`liu2022towards` explain grokking by the late formation of a structured
+# representation. Carvalho et al.'s data has a known structure: every class is a union of
+# subclasses (Gaussian blocks, Eq. 1). If Liu's account carries over, the hidden layer should
+# come to separate the subclasses at the Carvalho transition, between alpha0 (the test curve
+# leaves its plateau) and alpha1 (it arrives), and not before. This needs the hidden layer
+# during training, which no chapter stores: the page trains the Carvalho Fig. 3a runs of the
+# smallest training set (balanced, f = 1; the chapter's settings under this profile) once
+# more with a probe, and caches them in the store (kind `cross-representation`). The score is
+# the nearest-centroid accuracy of the test points' subclass labels on the last hidden layer;
+# its jump is the step at which it covers half its rise from the step training converged.
+
+# %% tags=["remove-cell"]
+probed = rep.transitions(rep.run(rep.runs_for(profile)))
+
+# %% tags=["remove-input"]
+display(probed[["n_train", "seed", "grokked", "alpha0", "alpha1", "score_start", "score_end",
+                "jump", "at_transition"]])
+
+# %% tags=["remove-input"] mystnb={"figure": {"caption": "The probed Carvalho runs: test accuracy (solid) and the hidden layer's subclass score (dashed) against the step; the shaded band is Definition 3.1's transition window [alpha0, alpha1] of a run that groks, the dot the score's jump.", "name": "fig-cross-representation"}}
+fig = cross_report.representation_figure(probed)
+plt.show()
+
+# %% [markdown]
+# ### Verdict
+#
+# With the rule fixed in `grokpaper/cross/claims.py`: *supported* when the score jumps inside
+# the window in at least 70% of the probed runs that grok, *partly* in some, *not supported*
+# in none; *inconclusive* when none groks.
+
+# %% tags=["remove-input"]
+rep_verdicts = claims.representation_jump(probed, page=PAGE,
+                                          n_train=int(probed["n_train"].iloc[0]))
+display(Markdown(verdicts.as_markdown(rep_verdicts)))
+
+# %% [markdown]
 # ## Weight norm: does it turn before the test curve arrives?
 #
 # Omnigrok {cite}`liu2023omnigrok` ties grokking to the weight norm: a large norm fits the
@@ -130,7 +165,7 @@ plt.show()
 present = set(judged["family"]) if len(judged) else set()  # families whose chapters ran
 norm_verdicts = claims.norm_turns(
     norm_runs, families=[f for f in stored.family_names() if f in present], page=PAGE)
-verdicts.record(PAGE, shift_verdicts + norm_verdicts, profile=profile)
+verdicts.record(PAGE, shift_verdicts + rep_verdicts + norm_verdicts, profile=profile)
 display(Markdown(verdicts.as_markdown(norm_verdicts) or "No family's chapter has run."))
 
 # %% [markdown]
