@@ -61,6 +61,7 @@ def test_transitions_reads_the_window_of_definition_31() -> None:
 def test_the_probed_runs_are_the_chapters_runs(tmp_path) -> None:
     runs = rep.runs_for("smoke")
     assert runs and {r.base.data.n_train for r in runs} == {40}
+    assert [r.base.seed for r in rep.runs_for("quick")] == [0]  # the budget: one seed
     assert all(r.base.data.f == 1.0 for r in runs)
     tiny = [rep.RepRun(carvalho.SyntheticRun(
         data=carvalho.SyntheticDataConfig(n_train=40, f=1.0, n_test=60),

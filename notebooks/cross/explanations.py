@@ -105,8 +105,8 @@ display(Markdown(verdicts.as_markdown(shift_verdicts)))  # recorded with the res
 # come to separate the subclasses at the Carvalho transition, between alpha0 (the test curve
 # leaves its plateau) and alpha1 (it arrives), and not before. This needs the hidden layer
 # during training, which no chapter stores: the page trains the Carvalho Fig. 3a runs of the
-# smallest training set (balanced, f = 1; the chapter's settings under this profile) once
-# more with a probe, and caches them in the store (kind `cross-representation`). The score is
+# smallest training set (balanced, f = 1; the chapter's settings under this profile; one seed
+# in `quick`, to keep within a few minutes) once more with a probe, and caches them in the store (kind `cross-representation`). The score is
 # the nearest-centroid accuracy of the test points' subclass labels on the last hidden layer;
 # its jump is the step at which it covers half its rise from the step training converged.
 
@@ -132,6 +132,12 @@ plt.show()
 rep_verdicts = claims.representation_jump(probed, page=PAGE,
                                           n_train=int(probed["n_train"].iloc[0]))
 display(Markdown(verdicts.as_markdown(rep_verdicts)))
+
+# %% [markdown]
+# A subclass score that does not rise at the transition, or falls, says that what the
+# hidden layer learns at alpha1 is not the subclass structure Carvalho et al.'s data is built
+# from: the layer may merge a class's subclasses as the test curve rises. Liu's account then
+# needs another structure score (e.g. one of the classes) to carry over to this data.
 
 # %% [markdown]
 # ## Weight norm: does it turn before the test curve arrives?
