@@ -19,6 +19,8 @@ PACKAGE = REPO_ROOT / "grokpaper"
 #: Files outside the package that use it: they too take no private names from it.
 USERS = sorted([*(REPO_ROOT / "notebooks").rglob("*.py"), *(REPO_ROOT / "scripts").glob("*.py")])
 WINGS = ("carvalho", "liu", "lisakib", "mnist")
+#: Above the wings: it reads their runs (grokpaper/cross/).
+CROSS = "cross"
 
 
 def module_name(path: Path, root: Path = PACKAGE) -> str:
@@ -154,11 +156,14 @@ def private_uses(root: Path = PACKAGE, extra: Iterable[Path] = ()) -> list[str]:
 
 def layer_violations(root: Path = PACKAGE) -> list[str]:
     """Imports against the layering: the core imports neither ``book/`` nor a study wing;
-    ``book/`` (the run machinery) imports no wing; a wing never imports ``book/``."""
+    ``book/`` (the run machinery) imports no wing; a wing never imports ``book/``; the
+    cross-examination (``cross/``) sits above the wings: it may import them, and nothing but
+    itself imports it; it never imports ``book/`` either."""
     prefix = root.name
     wings = tuple(f"{prefix}.{w}" for w in WINGS)
-    core, book = f"{prefix}.core", f"{prefix}.book"
-    forbidden = {core: (book, *wings), book: wings, **dict.fromkeys(wings, (book,))}
+    core, book, cross = f"{prefix}.core", f"{prefix}.book", f"{prefix}.{CROSS}"
+    forbidden = {core: (book, cross, *wings), book: (cross, *wings),
+                 **dict.fromkeys(wings, (book, cross)), cross: (book,)}
     modules = package_modules(root)
     bad = []
     for module, path in modules.items():
@@ -222,6 +227,19 @@ def test_the_checks_find_what_they_look_for(toy: Path) -> None:
     assert layer_violations(toy) == ["gp/book/run.py:2: gp.book.run -> gp.mnist.exp",
                                      "gp/core/f.py:1: gp.core.f -> gp.mnist.exp",
                                      "gp/mnist/exp.py:2: gp.mnist.exp -> gp.book.run"]
+
+
+def test_the_cross_examination_sits_above_the_wings(tmp_path: Path) -> None:
+    toy = _write(tmp_path / "gp", {
+        "__init__.py": "", "core/__init__.py": "", "core/a.py": "import gp.cross.y\n",
+        "book/__init__.py": "", "book/run.py": "from gp.cross import y\n",
+        "mnist/__init__.py": "", "mnist/exp.py": "from gp.core import a\nfrom gp.cross import y\n",
+        "cross/__init__.py": "", "cross/y.py": "from gp.mnist import exp\nfrom gp.core import a\n",
+        "cross/z.py": "from gp.cross import y\nfrom gp.book import run\n"})
+    assert layer_violations(toy) == ["gp/book/run.py:1: gp.book.run -> gp.cross.y",
+                                     "gp/core/a.py:1: gp.core.a -> gp.cross.y",
+                                     "gp/cross/z.py:2: gp.cross.z -> gp.book.run",
+                                     "gp/mnist/exp.py:2: gp.mnist.exp -> gp.cross.y"]
 
 
 def test_the_package_has_no_import_circle() -> None:

@@ -17,7 +17,7 @@ from grokpaper.core.verdicts import (
     Verdict,
 )
 
-CARVALHO, LIU, LISAKIB = (s.name for s in studies.STUDIES)
+CARVALHO, LIU, LISAKIB, CROSS = (s.name for s in studies.STUDIES)
 
 
 def _v(paper: str, figure: str, verdict: str = SUPPORTED, **kw) -> Verdict:
@@ -81,10 +81,11 @@ def test_table_rows_link_their_page_and_say_what_would_decide(tmp_path: Path):
 
 def test_summary_groups_rows_by_study_in_the_books_order(tmp_path: Path):
     rows = [_v(CARVALHO, "Fig. 3a"), _v(LIU, "Fig. 1"), _v(LISAKIB, "Table 1"),
-            _v("(not run)", "MNIST", NOT_RUN)]
+            _v(CROSS, "One yardstick"), _v("(not run)", "MNIST", NOT_RUN)]
     text = summary.summary_markdown(rows, profile="smoke", root=tmp_path)
-    keys = [s.key for s in studies.STUDIES]
+    keys = [s.key for s in studies.STUDIES if s.key]
     labels = [text.index(f"**{{cite:t}}`{k}`**") for k in keys]
+    labels.append(text.index(f"**{CROSS}**"))  # the book's own part: named, not cited
     assert labels == sorted(labels) and text.index("**chapters that did not run**") > labels[-1]
     assert text.index("| Verdict |") < labels[0]  # the counts come first
     assert "run the chapters first" in summary.summary_markdown([], profile="quick",

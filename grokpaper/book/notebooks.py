@@ -3,7 +3,8 @@ cell declares. The bottom of ``grokpaper.book``: every other module of it builds
 and this one imports none of them (nor any study).
 
 Sources are jupytext percent-format ``notebooks/**/*.py``; each is executed into the mirrored
-``book/**/*.ipynb``, ``notebooks/summary.py`` last (it collects the other chapters' verdicts).
+``book/**/*.ipynb``, ``notebooks/summary.py`` last (it collects the other chapters' verdicts),
+after the pages that read the chapters' runs (``notebooks/cross/``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ from grokpaper.core.paths import REPO_ROOT
 from grokpaper.core.profiles import figures as known_figures
 
 SUMMARY = "summary"
+#: Folders of pages that read every chapter's runs from the store (the cross-examination):
+#: they run after the chapters, before the summary (:func:`stage`).
+AFTER_CHAPTERS = ("cross/",)
 KERNEL = "python3"
 #: The kernel's own log (e.g. ipykernel 7's "running over TCP" notice) would clutter batch logs.
 KERNEL_ARGS = ["--IPKernelApp.log_level=ERROR"]
@@ -74,7 +78,15 @@ def discover(layout: Layout | None = None) -> list[Notebook]:
             continue  # helpers, caches, hidden files
         name = rel.with_suffix("").as_posix()
         found.append(Notebook(name, src, layout.book / rel.with_suffix(".ipynb")))
-    return sorted(found, key=lambda nb: (nb.name == SUMMARY, nb.name))
+    return sorted(found, key=lambda nb: (stage(nb.name), nb.name))
+
+
+def stage(name: str) -> int:
+    """When the page ``name`` runs: 0 the chapters (side by side on a cluster), 1 the pages
+    that read their runs (:data:`AFTER_CHAPTERS`), 2 the summary, which reads every verdict."""
+    if name == SUMMARY:
+        return 2
+    return 1 if name.startswith(AFTER_CHAPTERS) else 0
 
 
 def select(notebooks: list[Notebook], wanted: Iterable[str], layout: Layout | None = None

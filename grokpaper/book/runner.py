@@ -4,7 +4,8 @@ Each source ``notebooks/**/*.py`` is executed into its page ``book/**/*.ipynb`` 
 :mod:`grokpaper.book.notebooks`), the summary last, in this process or as tasks on a Dask
 cluster (:mod:`grokpaper.book.cluster`). An executed notebook records the hash of its inputs
 (notebook text, package code, profile, parameters, the store it read and wrote, a shape run's
-step cap; for the summary also the verdict files) in ``metadata.grokpaper``, with the checksum
+step cap; for the summary, and the pages that read the chapters' runs, also the chapters'
+verdict files, which change when a chapter reruns) in ``metadata.grokpaper``, with the checksum
 of the verdict file the chapter wrote. A notebook is not run again while its inputs are
 unchanged and its verdict file is the one it wrote (a missing or damaged verdict file reruns
 the chapter). A chapter whose data is missing gets a page saying so instead
@@ -40,6 +41,7 @@ from grokpaper.book.notebooks import (
     Outcome,
     discover,
     load_source,
+    stage,
 )
 from grokpaper.book.pages import damage_found, fold_parameters, note_damage
 from grokpaper.core import claims, files, verdicts
@@ -77,9 +79,11 @@ def input_hash(nb: Notebook, profile: str, params: dict[str, Any],
     cap = max_steps()
     if cap is not None:  # a shape run's pages are not the profile's (absent: hashes unchanged)
         add("max_steps", str(cap).encode())
-    if nb.name == SUMMARY:
+    if stage(nb.name) > 0:
+        own = verdicts.path_of(nb.name, profile=profile).name  # its own output: not an input
         for path in verdict_files(profile):
-            add(f"verdicts:{path.name}", path.read_bytes())
+            if path.name != own:
+                add(f"verdicts:{path.name}", path.read_bytes())
     return digest.hexdigest()
 
 
@@ -237,12 +241,15 @@ def run(notebooks: list[Notebook], profile: str, params: dict[str, Any] | None =
                 f"{outcome.detail}")
         tqdm.write(line.rstrip(), file=sys.stdout)
 
-    chapters = [nb for nb in notebooks if nb.name != SUMMARY]
+    # The chapters first (side by side on a cluster), then the pages reading their runs and
+    # verdicts, in this process, in stage order.
+    chapters = [nb for nb in notebooks if stage(nb.name) == 0]
     if client is not None and chapters:
         run_notebooks(client, chapters, profile, params or {}, layout=layout or Layout(),
                       force=force, report=report, execute=execute)
         chapters = []
-    for nb in chapters + [nb for nb in notebooks if nb.name == SUMMARY]:
+    for nb in chapters + sorted((nb for nb in notebooks if stage(nb.name) > 0),
+                                key=lambda nb: (stage(nb.name), nb.name)):
         bar.set_postfix_str(nb.name)
         report(execute(nb, profile, params or {}, layout=layout, force=force,
                        progress=interactive))

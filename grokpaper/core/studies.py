@@ -15,14 +15,17 @@ class Study:
     """One reproduced paper."""
 
     name: str  # display name, as on the landing page and the book's part captions
-    key: str  # BibTeX key in book/references.bib
+    key: str  # BibTeX key in book/references.bib ("" for the book's own cross-examination)
 
 
 CARVALHO = Study("Carvalho et al. 2025", "carvalho2025grokking")
 LIU = Study("Liu et al. 2022", "liu2022towards")
 LISAKIB = Study("Li & Sakib", "lisakib_ece826")
+#: Not a paper: the book's own part testing each study's definition and explanation on the
+#: others' runs (grokpaper/cross/); it cites no one.
+CROSS = Study("Cross-examination", "")
 #: In the book's order.
-STUDIES = (CARVALHO, LIU, LISAKIB)
+STUDIES = (CARVALHO, LIU, LISAKIB, CROSS)
 
 
 def by_name(name: str) -> Study | None:

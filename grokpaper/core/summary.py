@@ -49,7 +49,10 @@ def groups(rows: list[Verdict]) -> dict[str, list[Verdict]]:
 
 def _label(name: str) -> str:
     keys = {s.name: s.key for s in STUDIES}
-    return f"{{cite:t}}`{keys[name]}`" if name in keys else "chapters that did not run"
+    if name not in keys:
+        return "chapters that did not run"
+    # The cross-examination is the book's own part: named, not cited.
+    return f"{{cite:t}}`{keys[name]}`" if keys[name] else name
 
 
 def counts_markdown(rows: list[Verdict]) -> str:
