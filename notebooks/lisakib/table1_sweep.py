@@ -30,10 +30,10 @@
 # since the settings that never grok are left out of the correlations. Every run with the
 # same batch size trains in one vectorized ensemble; learning rate, weight decay,
 # initialization scale (every parameter multiplied by it at the start) and the std of the
-# Gaussian noise added to the embeddings during training differ per member. The delay is in epochs as in the report
-# (steps x batch / training-set size); runs whose training or validation accuracy never
-# reaches 95% have no delay and are left out of the correlations, as a missing metric would
-# be in the report's sweep tool.
+# Gaussian noise added to the embeddings during training differ per member. The delay is in epochs
+# as in the report (steps x batch / training-set size); runs whose training or validation accuracy
+# never reaches 95% have no delay and are left out of the correlations, as a missing metric would be
+# in the report's sweep tool.
 #
 # **Going further.** The same runs answer two questions the report leaves open: does the peak
 # of the attention-weight norm come before grokking (Sec. 3.4 asks for a predictor), and do
