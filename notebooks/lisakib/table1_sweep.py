@@ -24,8 +24,10 @@
 # accuracy improvements rather than early training accuracy improvements".
 #
 # **The experiment.** Runs drawn from the report's grid (the `paper` profile runs all 1,350
-# grid points; `quick` a random sample of 16 of them, every axis at the report's values, batch
-# 1024 left out because with `quick`'s 465 training pairs it is the same full batch as 512).
+# grid points; `quick` a random sample of 16 of them, every axis at the report's values but
+# batches 512 and 1024: with `quick`'s 465 training pairs both are the full batch, which
+# costs ~5x a batch of 32 per step and does not generalize within `quick`'s 4,000 steps at the
+# report's learning rate; see `grokpaper/lisakib/profiles.py`).
 # `quick` does not narrow the grid to settings that grok: that would bias a correlation study,
 # since the settings that never grok are left out of the correlations. Every run with the
 # same batch size trains in one vectorized ensemble; learning rate, weight decay,
