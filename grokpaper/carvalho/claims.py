@@ -29,6 +29,7 @@ from grokpaper.core.verdicts import (
     SUPPORTED,
     Verdict,
     combined,
+    judged,
     ladder,
 )
 
@@ -45,11 +46,8 @@ VERY_HIGH = 0.8
 
 def _verdict(figure: str, claim: str, verdict: str, measured: str, *, page: str,
              detail: str = "", decide: str = "") -> Verdict:
-    if verdict == INCONCLUSIVE and not decide:
-        raise ValueError(f"an inconclusive verdict needs a 'decide' line ({figure}: {claim})")
-    return Verdict(paper=CARVALHO.name, figure=figure, claim=claim, measured=measured,
-                   verdict=verdict, page=page, detail=detail,
-                   decide=decide if verdict == INCONCLUSIVE else "")
+    return judged(CARVALHO.name, figure, claim, verdict, measured, page, detail=detail,
+                  decide=decide)
 
 
 def _groks(df: pd.DataFrame, by: list[str], figure: str, claim: str, *, page: str,

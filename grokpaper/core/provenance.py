@@ -8,6 +8,9 @@ import platform
 import subprocess
 import sys
 
+import numpy
+import torch
+
 from grokpaper import __version__
 from grokpaper.core.paths import REPO_ROOT
 
@@ -33,8 +36,6 @@ def git_state() -> dict[str, object]:
 
 def device_name(device: str) -> str:
     """Human-readable name of a torch device (GPU model, or the CPU's architecture)."""
-    import torch
-
     if device.startswith("cuda") and torch.cuda.is_available():
         return torch.cuda.get_device_name(torch.device(device))
     return f"CPU ({platform.machine()}, {torch.get_num_threads()} threads)"
@@ -43,9 +44,6 @@ def device_name(device: str) -> str:
 def collect(*, device: str, seeds: list[int] | None = None, wall_time_s: float | None = None
             ) -> dict[str, object]:
     """Everything needed to tell how and where a result was produced."""
-    import numpy
-    import torch
-
     return {
         "git": git_state(),
         "grokpaper": __version__,

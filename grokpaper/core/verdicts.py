@@ -52,6 +52,17 @@ class Verdict:
             raise ValueError(f"verdict must be one of {VERDICTS}, got {self.verdict!r}")
 
 
+def judged(paper: str, figure: str, claim: str, verdict: str, measured: str, page: str, *,
+           detail: str = "", decide: str = "") -> Verdict:
+    """A :class:`Verdict` from a rule that passes one ``decide`` line whatever its outcome: the
+    line is kept for an *inconclusive* verdict only, and required there."""
+    if verdict == INCONCLUSIVE and not decide:
+        raise ValueError(f"an inconclusive verdict says what would decide it ({paper}, "
+                         f"{figure}: {claim})")
+    return Verdict(paper=paper, figure=figure, claim=claim, measured=measured, verdict=verdict,
+                   page=page, detail=detail, decide=decide if verdict == INCONCLUSIVE else "")
+
+
 #: The landing page shows ``measured`` and ``decide`` in a table cell: one line of at most this
 #: many characters each (about two lines of the cell at the book's width); the rest goes to
 #: ``detail``, shown on the chapter page.

@@ -16,7 +16,14 @@ import pandas as pd
 from grokpaper.core import bootstrap
 from grokpaper.core.divergence import excluding
 from grokpaper.core.studies import LISAKIB
-from grokpaper.core.verdicts import INCONCLUSIVE, MAJORITY, MOST, Verdict, ladder, share_verdict
+from grokpaper.core.verdicts import (
+    MAJORITY,
+    MOST,
+    Verdict,
+    judged,
+    ladder,
+    share_verdict,
+)
 from grokpaper.lisakib.experiments import DELAY_GAP
 
 #: The validation loss "increases" in the pre-grokking stage if, between training and
@@ -43,11 +50,8 @@ AGREES, DISAGREES, UNDECIDED = "agrees", "disagrees", "undecided"
 def make_verdict(figure: str, claim: str, verdict: str, measured: str, page: str, *,
                  detail: str = "", decide: str = "") -> Verdict:
     """A Li & Sakib verdict; ``decide`` is kept for an inconclusive one only, and required."""
-    if verdict == INCONCLUSIVE and not decide:
-        raise ValueError(f"an inconclusive verdict says what would decide it ({figure})")
-    return Verdict(paper=LISAKIB.name, figure=figure, claim=claim, measured=measured,
-                   verdict=verdict, page=page, detail=detail,
-                   decide=decide if verdict == INCONCLUSIVE else "")
+    return judged(LISAKIB.name, figure, claim, verdict, measured, page, detail=detail,
+                  decide=decide)
 
 
 def too_short(df: pd.DataFrame) -> str:

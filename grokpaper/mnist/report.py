@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
+from sklearn.decomposition import PCA
 
 from grokpaper.core import phases
 from grokpaper.core.plots import (
@@ -198,8 +199,6 @@ def cluster_samples(images: np.ndarray, cluster: np.ndarray, k: int, subsampled:
 def projection(emb: np.ndarray, labels: np.ndarray, cluster: np.ndarray,
                subsampled: np.ndarray, *, max_points: int = 3000, seed: int = 0) -> Figure:
     """2-D PCA of the embeddings: left coloured by digit, right by downsampled-or-not."""
-    from sklearn.decomposition import PCA
-
     rng = np.random.default_rng(seed)
     idx = rng.choice(len(emb), min(max_points, len(emb)), replace=False)
     xy = PCA(n_components=2, random_state=seed).fit_transform(emb[idx].astype(np.float32))
