@@ -33,7 +33,14 @@ SMOKE = {"p": 7, "train_frac": 0.5, "d_model": 8, "steps": 30, "batch_size": 8, 
 PROFILES: dict[str, dict[str, dict[str, Any]]] = {
     "lisakib.curves": {
         "paper": {},
-        "quick": {**QUICK},
+        # The report's 30/70 split (the claim is about it). Measured at this size (4,000 and
+        # 10,000 steps): addition and multiplication fit the training set by step 200 and
+        # their validation accuracy rises late, to 95% at steps 3,800-3,900; subtraction and
+        # division fit it too but stay at chance (1-4%) through 10,000 steps, so their rise,
+        # if any, needs the report's p = 97 (2,794 training pairs, not 279) or more steps. With
+        # half of the pairs (QUICK) division groks but + and * follow training within 500-850
+        # steps: the larger split hides the delay the page is about.
+        "quick": {**QUICK, "train_frac": 0.3},
         "smoke": {**SMOKE, "ops": ("+", "/")},
     },
     "lisakib.sweep": {
