@@ -109,6 +109,28 @@ def test_member_with_its_own_init_scale_equals_the_run_alone(tmp_path):
         em.LiSakibTable(rows=("dropout",)).runs(data)
 
 
+def test_runs_another_page_stored_are_loaded_and_only_the_others_train(tmp_path):
+    """Table 3's baseline row is the Omnigrok page's seed 0: with it in the store, only the
+    other rows train, rows keep their order, and every result equals training all together."""
+    data = _fake_data()
+    table = em.LiSakibTable(rows=("init scale 0.1", "1K (original)", "no weight decay"),
+                            hidden=(8,), steps=30, n_evals=4)
+    runs, _ = table.runs(data)
+    omnigrok = em.OmnigrokCurves(seeds=1, hidden=(8,), steps=30, n_evals=4).runs(data)
+    assert omnigrok == [runs[1]]
+    store = Store(tmp_path / "shared")
+    em.run(omnigrok, data, store=store, device="cpu", progress=False)
+    saved = store.load(em.KIND, em.config_key(em.KIND, runs[1])).meta["provenance"]
+    shared = em.run(runs, data, store=store, device="cpu", progress=False)
+    assert shared["provenance"].iloc[1] == saved  # loaded, not trained again
+    assert list(shared["alpha"]) == [0.1, 8.0, 8.0]
+    assert list(shared["weight_decay"]) == [0.01, 0.01, 0.0]
+    together = em.run(runs, data, store=Store(tmp_path / "one"), device="cpu", progress=False)
+    for col in ("test_acc", "train_acc", "weight_norm"):
+        for a, b in zip(shared[col], together[col], strict=True):
+            np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+
+
 def test_shift_runs_train_as_one_ensemble_with_per_cluster_test_accuracy(tmp_path):
     data = _fake_data(400, 100)
     emb_tr = data.train_images.reshape(400, -1)[:, ::50].astype(np.float32)

@@ -112,7 +112,9 @@ glue("steps_run", f"{params.steps:,}", display=False)
 # After {glue:text}`steps_run` steps the mean test accuracy is {glue:text}`final_test`
 # ({numref}`fig-mnist-omnigrok-curves`). The
 # Omnigrok run reaches about 0.9 after $10^5$ steps; a shorter budget (the `quick` profile
-# stops at $2 \times 10^4$) shows only the beginning of the rise.
+# stops at $2 \times 10^4$) shows only the beginning of the rise. Its seed 0 is also the
+# baseline row of {doc}`/mnist/lisakib_variants` (same steps and evaluation points): whichever page
+# runs first trains it, the other loads it from the result store.
 #
 # ## Provenance
 
