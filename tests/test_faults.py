@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from grokpaper.core import sweep
+from grokpaper.core import processes, sweep
 from grokpaper.core.store import DamagedResultWarning, Store, config_key
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -125,11 +125,14 @@ def sweep_main(root: str) -> None:
 
 
 def _child(root: Path, main: str = "sweep_main", ready: str = "started") -> subprocess.Popen:
-    """``tests.test_faults.<main>(root)`` in a new process, once it has printed ``ready``."""
+    """``tests.test_faults.<main>(root)`` in a new process, once it has printed ``ready``.
+
+    The sweep trains in that process (no worker processes): a SIGKILL then stops the training
+    itself, as these tests mean, and the kill's timing is not eaten by starting workers."""
     code = f"from tests.test_faults import {main}; {main}({str(root)!r})"
     proc = subprocess.Popen(
         [sys.executable, "-c", code], cwd=REPO_ROOT, stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True)
+        stderr=subprocess.PIPE, text=True, env={**os.environ, processes.ENV: "1"})
     line = proc.stdout.readline().strip()
     if line != ready:
         proc.kill()

@@ -47,6 +47,13 @@ def test_each_operation_must_grok(t_vals, expected):
     assert _check(claims.curves(df, page="p"))[0] == expected
 
 
+
+def test_each_operation_detail_says_not_reached():
+    df = pd.DataFrame([_run("/", t_val=np.nan), _run("+", t_val=6000.0)])
+    detail = claims.curves(df, page="p")[0].detail
+    assert "x / y: delay not reached (confusion)" in detail
+    assert "never steps" not in detail
+
 def test_a_budget_without_room_for_the_delay_decides_nothing():
     df = pd.DataFrame([_run(t_train=10.0, t_val=np.nan, budget=30)])
     found = claims.curves(df, page="p")

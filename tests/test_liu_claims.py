@@ -260,6 +260,16 @@ def test_fig7_centre_removing_grokking_needs_grokking_without_dropout():
     assert _fig7([{}], slower)[2].verdict == NOT_SUPPORTED
 
 
+
+def test_fig7_centre_two_dropout_runs_decide_nothing():
+    # One seed at each of two rates: Spearman's rho is undefined, which is no evidence against
+    # the claim (before, the NaN failed the threshold and read as not supported).
+    two = pd.DataFrame({"dropout": [0.0, 0.3], "t_test": [np.nan, 6930.0],
+                        "phase": ["memorization", "grokking"]})
+    v = _fig7([{}], two)[2]
+    assert v.verdict == INCONCLUSIVE
+    assert "three" in v.decide
+
 def _closer(rows: list[str]):
     runs = pd.DataFrame({"wd_dec": [0.0, 1.0], "t_test": [100.0, 100.0]})
     return _well_formed(phase_claims.liu_fig7_phases(runs, _grid(rows), budget=1000,

@@ -2,6 +2,9 @@
 
 import dataclasses
 import os
+import subprocess
+import sys
+import time
 from concurrent.futures.process import BrokenProcessPool
 
 import numpy as np
@@ -124,3 +127,37 @@ def test_seeds_of_and_picklable():
     assert seeds(Job(a=2)) == 9 and seeds(Job(a=1)) == 7
     assert processes.picklable(_record_pid, [Job(a=1)], seeds)
     assert not processes.picklable(lambda r: r)
+
+
+_ORPHAN_PARENT = """
+import os, sys
+from grokpaper.core import processes
+pids = [pid for _, pid in processes.side_by_side(os.getpid, [((), {}), ((), {})], 2)]
+print(" ".join(map(str, pids)), flush=True)
+os._exit(0)  # no exit handlers: the pool is never shut down
+"""
+
+
+def test_workers_end_when_their_parent_is_killed():
+    # A kernel shut down from outside skips atexit; its workers used to stay, idle, for good.
+    out = subprocess.run([sys.executable, "-c", _ORPHAN_PARENT], capture_output=True, text=True,
+                         env={**os.environ, processes.ENV: "2"}, timeout=120, check=True)
+    pids = {int(p) for p in out.stdout.split()}
+    assert pids and os.getpid() not in pids
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and any(_alive(p) for p in pids):
+        time.sleep(0.2)
+    assert not any(_alive(p) for p in pids)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # An exited child of init may linger as a zombie until reaped: that counts as ended.
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(") ")[-1][0] != "Z"
+    except FileNotFoundError:
+        return False

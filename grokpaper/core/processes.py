@@ -24,6 +24,8 @@ import multiprocessing
 import os
 import pickle
 import signal
+import threading
+import time
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -97,10 +99,19 @@ def _exit_quietly(signum: int, frame: object) -> None:
     os._exit(128 + signum)  # a chunk cut short leaves no result: its claim goes stale
 
 
-def _start_worker() -> None:
+def _orphaned(parent: int, every: float) -> None:
+    while os.getppid() == parent:
+        time.sleep(every)
+    os._exit(0)
+
+
+def _start_worker(every: float = 1.0) -> None:
     # Ctrl-C, or a notebook kernel shutting down, signals the whole process group: a worker
     # then ends at once, without a traceback of its own (the parent reports the interruption).
     signal.signal(signal.SIGINT, _exit_quietly)
+    # A parent killed without its exit handlers (a kernel that nbval or papermill shuts down)
+    # would leave idle workers behind, each holding torch's memory: they end with it.
+    threading.Thread(target=_orphaned, args=(os.getppid(), every), daemon=True).start()
 
 
 def _pool() -> ProcessPoolExecutor:

@@ -65,7 +65,8 @@ def too_short(df: pd.DataFrame) -> str:
 
 
 def _delays(g: pd.DataFrame) -> str:
-    return ", ".join("never" if not np.isfinite(d) else f"{d:,.0f}" for d in g["delay"])
+    return ", ".join("not reached" if not np.isfinite(d) else f"{d:,.0f} steps"
+                     for d in g["delay"])
 
 
 @excluding
@@ -74,7 +75,7 @@ def curves(df: pd.DataFrame, *, page: str) -> list[Verdict]:
     parts, n_ok = [], 0
     for op, g in df.groupby("op", sort=False):
         n_ok += (g["li_class"] == "grokking").mean() >= MAJORITY
-        parts.append(f"x {op} y: delay {_delays(g)} steps ({', '.join(g['li_class'])})")
+        parts.append(f"x {op} y: delay {_delays(g)} ({', '.join(g['li_class'])})")
     n_ops = df["op"].nunique()
     short = too_short(df)
     first = make_verdict(

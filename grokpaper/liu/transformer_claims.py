@@ -110,7 +110,9 @@ def _dropout(drop: pd.DataFrame, budget: int, page: str) -> Verdict:
     grokked = bool((base["phase"] == "grokking").any())
     med = drop.assign(t=t_test).groupby("dropout")["t"].median()
     generalized = not drop["t_test"].isna().all()
-    falls = ladder(decidable=generalized, all_met=rho <= -TREND_RHO, some_met=False)
+    # A correlation needs three runs with two rates: with fewer, rho is NaN and says nothing.
+    falls = ladder(decidable=generalized and np.isfinite(rho), all_met=rho <= -TREND_RHO,
+                   some_met=False)
     # "the grokking phenomenon vanishes": only where there was grokking without dropout.
     vanishes = ladder(decidable=generalized and grokked, all_met=comp >= MAJORITY,
                       some_met=False)
@@ -126,7 +128,9 @@ def _dropout(drop: pd.DataFrame, budget: int, page: str) -> Verdict:
                + f"; grokking at the smallest rate: {'yes' if grokked else 'no'}, so whether "
                  f"dropout removes it {'can' if grokked else 'cannot'} be told.",
         verdict=verdict, page=page,
-        decide="" if verdict != INCONCLUSIVE else not_generalized(drop, budget))
+        decide="" if verdict != INCONCLUSIVE else not_generalized(drop, budget) or
+        "Too few dropout runs for a rank correlation (three with two rates): more rates or "
+        "seeds (-p dropouts=... / dropout_seeds=...).")
 
 
 @excluding
