@@ -48,8 +48,11 @@ def pair_features(pairs: Any, n_symbols: int) -> torch.Tensor:
 
 def split_mmd(features: torch.Tensor, train: Any, *, bandwidth: float) -> float:
     """Unbiased MMD^2 between the rows of ``features`` in the training mask ``train`` (bool,
-    (N,)) and the other rows."""
+    (N,)) and the other rows; NaN when either side has fewer than 2 rows (a split that holds
+    out almost nothing, as at a training fraction near 1, has no held-out distribution)."""
     train = torch.as_tensor(np.asarray(train, dtype=bool))
+    if min(int(train.sum()), int((~train).sum())) < 2:
+        return float("nan")
     return shift.mmd2(features[train], features[~train], bandwidth=bandwidth)
 
 
