@@ -367,3 +367,15 @@ def test_sensitivity_counts_each_reading_and_threshold() -> None:
     assert all(r["runs"] == 3 for r in rows)
     # a tolerance doubled until the slow rise fits inside the plateau changes the count
     assert {r["value"] for r in rows if r["threshold"] == "plateau_tol x 2"} == {0.1}
+
+
+def test_a_test_score_high_at_convergence_that_falls_to_a_plateau_is_not_the_entry():
+    # Found by the quick book (a Liu toy run): the test score is high when training converges,
+    # falls to a plateau, and rises again much later; this used to raise in definition31.
+    s = np.arange(0, 3001, 10.0)
+    train = np.where(s >= 10, 1.0, 0.5)
+    test = np.where(s <= 10, 0.9, np.where(s >= 1500, 0.9, 0.2))
+    st = definition31(s, train, test)
+    assert st.alpha0 == 1490 and st.alpha1 == 1500 and st.plateau
+    # sigma_S counts the early peak (the best score up to alpha0): no gap, so no grokking.
+    assert st.sigma_S == 0.9 and not st.grokked

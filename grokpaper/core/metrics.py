@@ -203,8 +203,12 @@ def definition31(steps: Any, train: Any, test: Any, **options: Any) -> GrokkingS
     sigma_e = min(float(high) - opt.high_tol, limit)
     # The escape that counts is the one that leads into the high region (Fig. 2): the test
     # curve's first entry there; an excursion off the plateau that falls back is not it.
+    # It is looked for once the curve has sat at its plateau level: a test score already high
+    # when training converged, that then falls to the plateau, is not that entry.
+    on = np.flatnonzero(held_test[ic:] <= level + opt.plateau_tol / 2)
     entry = (np.flatnonzero(held_test[ic:] >= sigma_e) if sigma_e > level + opt.plateau_tol
              else np.array([], dtype=int))
+    entry = entry[entry > on[0]] if on.size else entry
     if not entry.size:  # the test curve never rose from its plateau to a higher region
         sigma_s = float(te.max())
         return GrokkingStats(float(s[-1]), None, sigma_s, sigma_e, limit, sigma_e - sigma_s,
@@ -218,7 +222,8 @@ def definition31(steps: Any, train: Any, test: Any, **options: Any) -> GrokkingS
     alpha0 = float(s[i0])
     plateau = alpha0 >= opt.plateau_ratio * t_conv
     sigma_s = float(te[: i0 + 1].max())
-    i1 = i0 + 1 + int(np.argmax(te[i0 + 1: ie + 1] >= sigma_e))
+    above = np.flatnonzero(te[i0 + 1:] >= sigma_e)
+    i1 = i0 + 1 + int(above[0]) if above.size else ie
     dropped = np.flatnonzero(te[i1:] < sigma_e - opt.stay_tol)
     end = float(s[i1 + int(dropped[0])]) if dropped.size else float(s[-1])
     alpha1 = float(s[i1])
