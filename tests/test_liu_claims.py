@@ -38,6 +38,34 @@ def test_fig2_generalizing_runs_must_be_structured(rows, expected):
     assert ("10,000 steps" in v.decide) == (expected == INCONCLUSIVE)
 
 
+def _fig2_curves(late_test: float) -> pd.DataFrame:
+    """Two runs that fit their training set by step 1,000 at test accuracy 0.38; the last
+    evaluation has ``late_test``."""
+    train = np.array([0.1, 0.5, 0.9, 1.0, 1.0])
+    test = np.array([0.0, 0.1, 0.3, 0.38, late_test])
+    return pd.DataFrame([{"task": t, "seed": 0, "test_final": test[-1], "structure": 0.1,
+                          "steps": STEPS, "train_acc": train, "test_acc": test}
+                         for t in ("addition", "modular")])
+
+
+def test_fig2_says_more_steps_would_not_help_runs_that_memorized():
+    # Test accuracy flat from step 1,000 to 10,000 with the training set fitted: memorized.
+    [v] = _well_formed(claims.liu_fig2(_fig2_curves(0.38), page="p"))
+    assert v.verdict == INCONCLUSIVE
+    assert "more steps would not decide it" in v.decide
+    # Still rising over the second half of the budget: more steps might decide it.
+    [v] = _well_formed(claims.liu_fig2(_fig2_curves(0.6), page="p"))
+    assert v.verdict == INCONCLUSIVE
+    assert v.decide.endswith(f"{claims.MORE_STEPS}.")
+
+
+def test_memorized_needs_a_fitted_training_set_and_a_flat_test_curve():
+    steps, flat = np.array([0, 500, 1000]), np.array([0.1, 0.4, 0.42])
+    assert claims.memorized(steps, np.array([0.5, 1.0, 1.0]), flat)
+    assert not claims.memorized(steps, np.array([0.5, 0.8, 0.9]), flat)  # not fitted
+    assert not claims.memorized(steps, np.array([0.5, 1.0, 1.0]), np.array([0.1, 0.4, 0.6]))
+
+
 def _fig3(rows: list[tuple[float, float, float, float, float]]) -> pd.DataFrame:
     cols = ["train_final", "acc_final", "acc_hat", "test_final", "acc_hat_test"]
     return pd.DataFrame([dict(zip(cols, r, strict=True)) | {"steps": STEPS} for r in rows])

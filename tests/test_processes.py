@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 import time
+import warnings
 from concurrent.futures.process import BrokenProcessPool
 
 import numpy as np
@@ -161,3 +162,52 @@ def _alive(pid: int) -> bool:
             return f.read().split(") ")[-1][0] != "Z"
     except FileNotFoundError:
         return False
+
+
+_UNGUARDED = """
+import os
+from grokpaper.core import sweep
+from grokpaper.core.store import Store
+from grokpaper.lisakib import experiments as lisakib
+from grokpaper.lisakib.figures import Base
+
+base = Base(p=5, train_frac=0.5, d_model=8, steps=4, n_evals=2)
+runs = [base.run(batch_size=b, seed=0) for b in (2, 4)]
+out = sweep.run_cached(lisakib.KIND, runs, lisakib.train_runs, group_key=lambda r: r.train,
+                       seed_of=lambda r: r.seed, store=Store(os.environ["STORE"]),
+                       device="cpu", progress=False, workers=2)
+print("trained", len(out), flush=True)
+"""
+
+
+@pytest.mark.parametrize("how", ["script", "stdin"])
+def test_a_script_without_a_main_guard_trains_in_its_own_process(tmp_path, how):
+    # A spawned worker imports the script again: unguarded, it would rerun the sweep inside the
+    # worker (and crash it); from stdin there is no file to import.
+    script = tmp_path / "unguarded.py"
+    script.write_text(_UNGUARDED)
+    env = {**os.environ, "STORE": str(tmp_path / "store")}
+    cmd, stdin = ([sys.executable, str(script)], None) if how == "script" else \
+        ([sys.executable, "-"], _UNGUARDED)
+    done = subprocess.run(cmd, input=stdin, capture_output=True, text=True, env=env,
+                          cwd=tmp_path, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.count("trained 2") == 1
+    assert "put its work under `if __name__" in done.stderr
+
+
+def test_spawn_safe_reads_the_main_guard(tmp_path, monkeypatch):
+    import types
+
+    guarded, bare = tmp_path / "guarded.py", tmp_path / "bare.py"
+    guarded.write_text("def main(): ...\n\nif __name__ == '__main__':\n    main()\n")
+    bare.write_text("print('work')\n")
+    for path, safe in ((guarded, True), (bare, False), (tmp_path / "<stdin>", False),
+                       (None, True)):
+        main = types.ModuleType("__main__")
+        if path is not None:
+            main.__file__ = str(path)
+        monkeypatch.setitem(sys.modules, "__main__", main)
+        with warnings.catch_warnings(record=True):
+            warnings.simplefilter("always")
+            assert processes.spawn_safe() is safe, path

@@ -4,8 +4,9 @@ The small models (Liu et al.'s toy model and transformer, Li & Sakib's transform
 one torch thread, because a second one only adds hand-offs (:mod:`grokpaper.core.threads`);
 chunk after chunk in one process, a sweep then leaves every other core idle. Chunks are
 independent ensembles, so :func:`grokpaper.core.sweep.run_cached` trains them side by side
-where it can (on a CPU, without a Dask cluster, with two or more chunks to train and a training
-function that pickles: a module-level function; a closure trains in this process), in
+where it can (on a CPU, without a Dask cluster, with two or more chunks to train, a training
+function that pickles: a module-level function, a closure trains in this process, and a main
+module that a worker can import without rerunning its work: :func:`spawn_safe`), in
 :func:`workers_for` worker processes with ``cores // workers`` torch threads each.
 
 A chunk trains the same way in a worker as here (same members, same seeds, one thread for the
@@ -23,12 +24,17 @@ import atexit
 import multiprocessing
 import os
 import pickle
+import re
 import signal
+import sys
 import threading
 import time
+import warnings
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from functools import cache
+from pathlib import Path
 from typing import Any, TypeVar
 
 from grokpaper.core.paths import default_device
@@ -85,6 +91,35 @@ def picklable(*objects: Any) -> bool:
     except Exception:  # pickle raises several types (PicklingError, AttributeError, ...)
         return False
     return True
+
+
+_GUARD = re.compile(r"""__name__\s*==\s*['"]__main__['"]""")
+
+
+@cache
+def _guarded(path: str) -> bool:
+    try:
+        return bool(_GUARD.search(Path(path).read_text(errors="replace")))
+    except OSError:  # '<stdin>', a deleted file: a spawned worker could not import it at all
+        return False
+
+
+def spawn_safe() -> bool:
+    """Whether a spawned worker can start here: it imports this process's ``__main__`` again
+    (as ``__mp_main__``), which reruns a script's work unless the script guards it with
+    ``if __name__ == "__main__":`` (``python -`` has no file to import at all). Without a
+    guard, sweeps train in this process and a warning says why."""
+    main = sys.modules.get("__main__")
+    path = (getattr(getattr(main, "__spec__", None), "origin", None)
+            or getattr(main, "__file__", None))
+    if path is None:  # an interactive interpreter, python -c: nothing is imported again
+        return True
+    if _guarded(path):
+        return True
+    warnings.warn(f"grokpaper: sweeps train in this process only: worker processes would run "
+                  f"{path} again; put its work under `if __name__ == \"__main__\":` to use "
+                  "every core", stacklevel=2)
+    return False
 
 
 def _with_threads(threads: int, fn: Callable[..., T], args: tuple, kwargs: dict[str, Any]) -> T:

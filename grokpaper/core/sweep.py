@@ -142,8 +142,9 @@ def _side_by_side(workers: int | None, device: str, train: TrainFn,
         raise ValueError(f"workers must be a positive integer, got {workers!r}")
     n = (processes.workers_for(device, len(chunks)) if workers is None
          else min(workers, len(chunks)))
-    # A closure (or a run that does not pickle) cannot go to a worker: it trains here.
-    return n if n > 1 and processes.picklable(train, chunks) else 1
+    # A closure (or a run that does not pickle) cannot go to a worker, and an unguarded
+    # script would run again in each: it trains here.
+    return n if n > 1 and processes.picklable(train, chunks) and processes.spawn_safe() else 1
 
 
 def chunk_budget(device: str, train: TrainFn, runs: Sequence[Any], *,
