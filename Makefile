@@ -45,13 +45,14 @@ endif
 # into build/shape/ (a scratch book and store, never book/ or your store); it catches the
 # crashes and the memory that only the full grids have. SHAPE_HEAVY, run by `make shape-heavy`,
 # are the pages whose shape run alone takes hours on 2 CPU cores, more than CI has next to
-# `make test`: even at 3 steps, Liu's d = 256 transformers train full batches and Li & Sakib's
-# pages evaluate every pair up to p = 997 and whole loss landscapes (1.7e13 to 1.7e14 FLOPs a
-# page; BENCHMARKS.md, "Shape run"); mnist/lisakib_variants compares with Table 1's runs, so
-# it goes with them (it would train the whole sweep).
+# `make test`: even at 3 steps, Li & Sakib's pages evaluate every pair up to p = 997 and whole
+# loss landscapes (3.3e13 to 1.7e14 FLOPs a page, 10-52 min predicted on 2 idle cores;
+# BENCHMARKS.md, "Shape run"); mnist/lisakib_variants compares with Table 1's runs, so it goes
+# with them (it would train the whole sweep). Liu's Fig. 7 pages (4 and 9 min measured on 2
+# cores) run in `make shape`.
 SHAPE_STEPS ?= 3
 SHAPE_HEAVY ?= lisakib/fig5_landscape lisakib/table1_sweep lisakib/table2_batch_size \
-  liu/fig7_transformer liu/fig7_transformer_phases mnist/lisakib_variants
+  mnist/lisakib_variants
 SHAPE_DIR := build/shape/paper-$(SHAPE_STEPS)-steps
 SHAPE_ALL = $(shell $(BIN)/grokpaper list | cut -d' ' -f1)
 
