@@ -6,6 +6,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from grokpaper.core import phases
@@ -23,6 +24,15 @@ from grokpaper.lisakib.experiments import DELAY_GAP
 #: Disagreeing runs drawn per family (the first ones, in store order).
 SHOWN = 3
 
+
+
+def _step_panel(ax: Axes, title: str, *, xlabel: bool = True) -> None:
+    """A small panel over training steps: log step axis, small title and tick labels."""
+    ax.set_xscale("log")
+    ax.set_title(title, fontsize=8)
+    ax.tick_params(labelsize=7)
+    if xlabel:
+        ax.set_xlabel("step", fontsize=8)
 
 def coverage_table(found: Found) -> pd.DataFrame:
     """One row per figure: its runs with curves in the store out of those it trains, and
@@ -68,14 +78,11 @@ def disagreement_figure(judged: pd.DataFrame, *, shown: int = SHOWN) -> Figure |
             ax.plot(x, r.test_acc, color=OKABE_ITO[5], label="test")
             for level in (LIU_THRESHOLD, LI_THRESHOLD):
                 ax.axhline(level, color="0.6", lw=0.6, ls=":")
-            ax.set_xscale("log")
             ax.set_ylim(-0.02, 1.02)
-            ax.set_title(f"{family}: {r.pattern}\n(Liu: {r.phase})", fontsize=8)
-            ax.tick_params(labelsize=7)
+            _step_panel(ax, f"{family}: {r.pattern}\n(Liu: {r.phase})",
+                        xlabel=i == len(families) - 1)
             if j == 0:
                 ax.set_ylabel("accuracy", fontsize=8)
-            if i == len(families) - 1:
-                ax.set_xlabel("step", fontsize=8)
     axes[0, 0].legend(fontsize=7, loc="lower right")
     return fig
 
@@ -158,10 +165,7 @@ def norm_figure(judged: pd.DataFrame, table: pd.DataFrame) -> Figure:
                 label="weight norm / peak")
         ax.plot(x, run["test_acc"], color=OKABE_ITO[5], label="test accuracy")
         ax.axvline(max(row["t_arrive"], 1), color="0.5", ls=":", lw=1)
-        ax.set_xscale("log")
-        ax.set_title(f"{fam}:\n{row['shape']}", fontsize=8)
-        ax.set_xlabel("step", fontsize=8)
-        ax.tick_params(labelsize=7)
+        _step_panel(ax, f"{fam}:\n{row['shape']}")
     axes[0, 0].legend(fontsize=7)
     return fig
 
@@ -181,9 +185,6 @@ def representation_figure(probed: pd.DataFrame) -> Figure:
         if np.isfinite(r.jump):
             ax.plot(max(r.jump, 1), np.interp(r.jump, r.steps, r.subclass), "o",
                     color=OKABE_ITO[4])
-        ax.set_xscale("log")
-        ax.set_title(f"{r.n_train} samples, seed {r.seed}", fontsize=8)
-        ax.set_xlabel("step", fontsize=8)
-        ax.tick_params(labelsize=7)
+        _step_panel(ax, f"{r.n_train} samples, seed {r.seed}")
     axes[0, 0].legend(fontsize=7)
     return fig
