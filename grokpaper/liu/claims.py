@@ -155,13 +155,13 @@ def liu_fig2(df: pd.DataFrame, *, page: str) -> list[Verdict]:
 def _fig2_decide(df: pd.DataFrame) -> str:
     """What would decide Fig. 2 when no run generalized: more steps, unless every run has
     memorized (then only another setting; the paper gives Fig. 2 none)."""
-    why = f"No run reaches test accuracy {GENERALIZES} within {budget_of(df):,} steps"
     curves = {"steps", "train_acc", "test_acc"} <= set(df.columns)
     if curves and all(memorized(r["steps"], r["train_acc"], r["test_acc"])
                       for _, r in df.iterrows()):
         return ("Every run memorized (test accuracy flat after fitting), so more steps would "
                 "not decide it; a setting that generalizes would (the paper gives none).")
-    return f"{why}: {MORE_STEPS}."
+    return (f"No run reaches test accuracy {GENERALIZES} within {budget_of(df):,} steps: "
+            f"{MORE_STEPS}.")
 
 
 @excluding
