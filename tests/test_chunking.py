@@ -81,6 +81,44 @@ def test_cut_sizes_each_group_to_the_budget():
     assert sum(small, []) == sorted(sum(small, []), key=lambda i: (i % 2, i))
 
 
+def test_cut_halves_the_largest_chunk_until_each_process_has_one():
+    runs = [Cfg(a=i) for i in range(10)]
+    assert [len(c) for c in sweep.cut(runs, lambda r: 0, 8, min_chunks=2)] == [8, 2]
+    halves = sweep.cut(runs, lambda r: 0, 8, min_chunks=3)
+    assert [len(c) for c in halves] == [4, 4, 2]
+    assert sum(halves, []) == list(range(10))  # still in the order given
+    assert [len(c) for c in sweep.cut(runs[:5], lambda r: 0, 64, min_chunks=2)] == [2, 3]
+    assert sweep.cut(runs[:1], lambda r: 0, 64, min_chunks=4) == [[0]]  # one run: one chunk
+
+
+def test_costliest_chunks_train_first(tmp_path):
+    order = []
+
+    def train(runs, device):  # a closure: trains in this process, in the order it is given
+        order.append(runs[0].a)
+        return [{"value": np.array([1.0])} for _ in runs]
+
+    kw = dict(group_key=lambda r: r.a, seed_of=lambda r: 0, store=Store(tmp_path),
+              device="cpu", progress=False)
+    runs = [Cfg(a=i) for i in (2, 9, 4, 7)]
+    sweep.run_cached("cost", runs, train, cost=lambda rs: rs[0].a, **kw)
+    assert order == [9, 7, 4, 2]
+    order.clear()
+    sweep.run_cached("no-cost", runs, train, **kw)
+    assert order == [2, 9, 4, 7]  # without a cost: as given
+
+
+def test_one_ensemble_is_shared_out_among_the_worker_processes(tmp_path):
+    from tests.test_processes import Job, _record_pid
+
+    out = sweep.run_cached("one-group", [Job(a=i) for i in range(6)], _record_pid,
+                           group_key=lambda r: 0, seed_of=lambda r: r.seed,
+                           store=Store(tmp_path), device="cpu", progress=False, workers=2)
+    assert [int(r.arrays["a"][0]) for r in out] == list(range(6))
+    assert [r.meta["ensemble_size"] for r in out] == [3] * 6  # two chunks, not one of 6
+    assert os.getpid() not in {int(r.arrays["pid"][0]) for r in out}  # trained by workers
+
+
 def _train(limit: int, calls: list[int]):
     """Trains up to ``limit`` members; more raise CUDA's out-of-memory error."""
 

@@ -20,8 +20,9 @@ def test_smoke_sweep_trains_once_then_loads(tmp_path):
     assert files == sorted(p.stat().st_mtime_ns for p in tmp_path.rglob("*.npz"))  # no retrain
     # f = 0: the removed subclasses are never seen, their test accuracy is not above chance x2
     zero = df[df["f"] == 0]
-    prov = df["provenance"].iloc[0]
-    assert prov["seeds"] == df["seed"].tolist() and prov["wall_time_s"] > 0
+    # each run's provenance names the seeds of the ensemble it trained in (one per CPU core)
+    for seed, prov in zip(df["seed"], df["provenance"], strict=True):
+        assert seed in prov["seeds"] and prov["wall_time_s"] > 0
     assert zero["test_acc_subsampled"].map(lambda c: c[-1]).max() <= 0.5
 
 

@@ -177,3 +177,16 @@ def test_mnist_profiles_resolve_and_paper_is_the_default(figure, cls):
     p = em.OmnigrokCurves()
     assert (p.n_train, p.alpha, p.lr, p.weight_decay, p.batch_size, p.steps) == (
         1000, 8.0, 1e-3, 0.01, 200, 100_000)
+
+
+def test_chunk_cost_orders_table3_by_the_work_each_ensemble_does():
+    table = em.LiSakibTable(rows=("1K (original)", "batch 1024", "batch 32",
+                                           "augmentation 0.2"), steps=100)
+    runs, names = table.runs(_fake_data())
+    cost = {n: em.chunk_cost([r]) for r, n in zip(runs, names, strict=True)}
+    # rows per step: a batch of 1,024 from 1,000 images is the whole training set
+    assert cost["batch 1024"] == 1000 / 200 * cost["1K (original)"]
+    assert cost["batch 32"] == 32 / 200 * cost["1K (original)"]
+    assert cost["augmentation 0.2"] == 1.5 * cost["1K (original)"]
+    # an ensemble costs the sum of its members
+    assert em.chunk_cost([runs[0], runs[3]]) == 2.5 * cost["1K (original)"]

@@ -54,10 +54,25 @@ class TrainingBatches:
             self.weights, self.n = rows.float(), data.n_train.float()
             return
         self.stream = BatchStream(seeds, data.n_train.tolist(), batch_size)
-        # Shared rows: positions among member e's rows -> row numbers of the pool.
-        self.row_index = own_rows_first(rows) if data.shared else None
-        self.members = torch.arange(data.n_members, device=rows.device)[:, None]
+        # Each step gathers rows with index_select on flat (rows, ...) tables, ~6x faster on a
+        # CPU than indexing (E, n, ...) with (members, positions). Shared rows: positions among
+        # member e's rows -> row numbers of the pool; else member e's rows start at e * n.
+        if data.shared:
+            self.row_index = own_rows_first(rows)
+            self.x_rows, self.y_rows = data.x_train, data.y_train
+        else:
+            self.row_index = None
+            self.offsets = torch.arange(data.n_members, device=rows.device)[:, None] * rows.shape[1]
+            self.x_rows, self.y_rows = data.x_train.flatten(0, 1), data.y_train.flatten(0, 1)
         self.positions = torch.empty(0)
+
+    def next_chunk(self) -> torch.Tensor:
+        """(chunk, E, batch) row numbers in the flat tables of the next ``chunk`` steps."""
+        pos = self.stream.next_chunk().to(self.data.n_train.device)
+        if self.row_index is not None:
+            index = self.row_index[None].expand(pos.shape[0], -1, -1)
+            return index.gather(2, pos)
+        return pos + self.offsets
 
     def at(self, step: int) -> tuple[torch.Tensor, torch.Tensor]:
         """``(x, y)`` of optimizer step ``step`` (steps are taken in order from 0)."""
@@ -65,12 +80,11 @@ class TrainingBatches:
         if self.full:
             return d.x_train, d.y_train
         if step % self.stream.chunk == 0:
-            self.positions = self.stream.next_chunk().to(d.n_train.device)
+            self.positions = self.next_chunk()
         idx = self.positions[step % self.stream.chunk]
-        if self.row_index is not None:
-            idx = self.row_index.gather(1, idx)
-            return d.x_train[idx], d.y_train[idx]
-        return d.x_train[self.members, idx], d.y_train[self.members, idx]
+        flat = idx.reshape(-1)
+        return (self.x_rows.index_select(0, flat).view(*idx.shape, *self.x_rows.shape[1:]),
+                self.y_rows.index_select(0, flat).view(idx.shape))
 
     def mean(self, per_example: torch.Tensor) -> torch.Tensor:
         """(E,) each member's mean loss over its rows of the step, from (E, B) values."""

@@ -246,34 +246,42 @@ def rotate(images: torch.Tensor, degrees: torch.Tensor) -> torch.Tensor:
     if h != w:
         raise ValueError(f"rotate needs square images, got {h}x{w}")
     flat = images.reshape(-1, 1, h, w)
-    rad = torch.deg2rad(degrees.reshape(-1).to(flat.dtype))
+    rad = torch.deg2rad(degrees.reshape(-1, 1, 1).to(flat.dtype))
     cos, sin = torch.cos(rad), torch.sin(rad)
     # Output pixel p samples the input at R(-angle) p (y points down, so the signs of a
-    # counter-clockwise turn on screen); the test checks this against torchvision.
-    theta = torch.stack([torch.stack([cos, -sin, torch.zeros_like(cos)], -1),
-                         torch.stack([sin, cos, torch.zeros_like(cos)], -1)], -2)
-    grid = nn.functional.affine_grid(theta, list(flat.shape), align_corners=False)
+    # counter-clockwise turn on screen); the test checks this against torchvision. The grid is
+    # affine_grid's with theta = [[cos, -sin, 0], [sin, cos, 0]], written out: affine_grid's
+    # batch of tiny matmuls costs ~10x the sampling itself on a CPU.
+    pos = (2 * torch.arange(w, dtype=flat.dtype, device=flat.device) + 1) / w - 1
+    x, y = pos[None, None, :, None], pos[None, :, None, None]
+    # (x, y) -> (cos x - sin y, sin x + cos y), stacked on the small coefficients rather than
+    # on the grid (a stack along the last dim of a large tensor is slow)
+    grid = x * torch.stack([cos, sin], -1) + y * torch.stack([-sin, cos], -1)
     out = nn.functional.grid_sample(flat, grid, mode="nearest", padding_mode="zeros",
                                     align_corners=False)
     return out.reshape(*lead, h, w)
 
 
 def blur_kernels(sigma: torch.Tensor) -> torch.Tensor:
-    """(E, 3, 3) Gaussian kernels of std ``sigma`` (E,), as torchvision's ``gaussian_blur``;
-    std 0 gives the identity kernel."""
+    """(E, 3) one-dimensional Gaussian kernels of std ``sigma`` (E,); torchvision's 3x3
+    ``gaussian_blur`` kernel is the outer product of one with itself. Std 0 gives the
+    identity kernel."""
     x = torch.tensor([-1.0, 0.0, 1.0], device=sigma.device)
     s = sigma.float().clamp_min(1e-12)[:, None]
     k1 = torch.exp(-0.5 * (x / s) ** 2)
-    k1 = k1 / k1.sum(-1, keepdim=True)
-    return k1[:, :, None] * k1[:, None, :]
+    return k1 / k1.sum(-1, keepdim=True)
 
 
 def blur(images: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
     """Member e's images (E, B, H, W) blurred with std ``sigma[e]`` (reflect padding, kernel 3)."""
-    e, b, h, w = images.shape
-    x = nn.functional.pad(images.transpose(0, 1), (1, 1, 1, 1), mode="reflect")
-    k = blur_kernels(sigma).to(images.dtype)[:, None]
-    return nn.functional.conv2d(x, k, groups=e).transpose(0, 1)
+    h, w = images.shape[-2:]
+    x = nn.functional.pad(images, (1, 1, 1, 1), mode="reflect")
+    k = blur_kernels(sigma).to(images.dtype)[:, :, None, None, None]  # (E, 3, 1, 1, 1)
+    # Separable, as shifted slices: a grouped conv2d over members is ~10x slower on a CPU
+    # (its input would be (B, E, H, W), a layout its kernels handle badly).
+    rows = k[:, 0] * x[..., 0:w] + k[:, 1] * x[..., 1 : w + 1] + k[:, 2] * x[..., 2 : w + 2]
+    return (k[:, 0] * rows[..., 0:h, :] + k[:, 1] * rows[..., 1 : h + 1, :]
+            + k[:, 2] * rows[..., 2 : h + 2, :])
 
 
 class Augment:
@@ -288,7 +296,11 @@ class Augment:
                  chunk: int = 256) -> None:
         if len(sigma) != len(seeds) or any(s < 0 for s in sigma):
             raise ValueError(f"need one sigma >= 0 per member, got {sigma!r} for {seeds!r}")
-        self.sigma = torch.tensor(sigma, dtype=torch.float32)
+        # Only members with sigma > 0 are transformed: rotating by 0 and blurring with the
+        # identity kernel returns the images unchanged, at the cost of a full augmentation.
+        on = [i for i, s in enumerate(sigma) if s > 0]
+        self.on = torch.tensor(on, dtype=torch.long)
+        self.sigma_on = torch.tensor([sigma[i] for i in on], dtype=torch.float32)
         self.gens = [torch.Generator().manual_seed(7_919 * int(s) + 3) for s in seeds]
         self.side, self.chunk = side, chunk
         self._u: torch.Tensor | None = None
@@ -299,10 +311,12 @@ class Augment:
             # Uniform draws in [-1, 1] for the next ``chunk`` steps, one generator per member.
             u = [torch.rand(self.chunk, b, generator=g) * 2 - 1 for g in self.gens]
             self._u = torch.stack(u, 1).to(x.device)
-        if self.sigma.device != x.device:  # copied once, not at every step
-            self.sigma = self.sigma.to(x.device)
-        sigma = self.sigma
-        img = x.reshape(e, b, self.side, self.side)
-        img = rotate(img, self._u[step % self.chunk] * 30.0 * sigma[:, None])
+        if self.on.device != x.device:  # copied once, not at every step
+            self.on, self.sigma_on = self.on.to(x.device), self.sigma_on.to(x.device)
+        on, sigma = self.on, self.sigma_on
+        if not len(on):
+            return x
+        img = x.index_select(0, on).reshape(len(on), b, self.side, self.side)
+        img = rotate(img, self._u[step % self.chunk].index_select(0, on) * 30.0 * sigma[:, None])
         img = blur(img, sigma / 2)
-        return img.reshape(x.shape)
+        return x.index_copy(0, on, img.reshape(len(on), *x.shape[1:]))

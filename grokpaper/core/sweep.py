@@ -116,10 +116,13 @@ def chunk_key(kind: str, keys: list[str]) -> str:
 
 
 def cut(runs: Sequence[R], group_key: Callable[[R], Hashable], max_members: int, *,
-        memory: MemoryFn | None = None, budget: float | None = None) -> list[list[int]]:
+        memory: MemoryFn | None = None, budget: float | None = None,
+        min_chunks: int = 1) -> list[list[int]]:
     """The ensembles a sweep trains, as indices into ``runs``: runs that can share one (same
     ``group_key``) are cut, in the order given, into chunks of at most ``max_members``, or of
-    :func:`grokpaper.core.memory.members_per_chunk` within ``budget`` bytes by ``memory``."""
+    :func:`grokpaper.core.memory.members_per_chunk` within ``budget`` bytes by ``memory``;
+    then, while there are fewer than ``min_chunks`` (the processes that could train side by
+    side), the largest chunk is halved, so that one big ensemble does not leave cores idle."""
     if not isinstance(max_members, int) or max_members <= 0:
         raise ValueError(f"max_members must be a positive integer, got {max_members!r}")
     groups: dict[Hashable, list[int]] = {}
@@ -132,6 +135,10 @@ def cut(runs: Sequence[R], group_key: Callable[[R], Hashable], max_members: int,
             group = [runs[i] for i in idx]
             size = members_per_chunk(lambda m, g=group: memory(g, m), budget, max_members)
         chunks += [idx[j : j + size] for j in range(0, len(idx), size)]
+    while len(chunks) < min_chunks and max(map(len, chunks), default=1) > 1:
+        i = max(range(len(chunks)), key=lambda j: len(chunks[j]))  # the first largest
+        half = len(chunks[i]) // 2
+        chunks[i : i + 1] = [chunks[i][:half], chunks[i][half:]]
     return chunks
 
 
@@ -165,11 +172,16 @@ def run_cached(kind: str, runs: Sequence[R], train: TrainFn, *,
                store: Store | None = None, device: str | None = None, max_members: int = 64,
                memory: MemoryFn | None = None, budget_bytes: float | None = None,
                progress: bool | None = None, client: Any = None,
-               workers: int | None = None) -> list[Result]:
+               workers: int | None = None,
+               cost: Callable[[list[R]], float] | None = None) -> list[Result]:
     """Results of ``runs`` in order, training only the chunks not yet in ``store``.
 
     ``memory``: the family's estimate; with it, chunks are sized to ``budget_bytes`` (default:
-    :func:`chunk_budget`, the device's budget shared among side-by-side processes).
+    :func:`chunk_budget`, the device's budget shared among side-by-side processes). Side by
+    side, a group is cut into at least as many chunks as there are processes (:func:`cut`).
+
+    ``cost``: the relative cost of training a chunk; with it, the costliest chunks start first,
+    so that a long one does not run alone at the end while the other cores idle.
 
     ``client``: a ``dask.distributed.Client`` to run chunks on; by default the cluster named by
     ``$GROKPAPER_SCHEDULER`` if set, else this machine. ``workers``: processes that train
@@ -183,7 +195,12 @@ def run_cached(kind: str, runs: Sequence[R], train: TrainFn, *,
     keys = [config_key(kind, r) for r in runs]
     if memory is not None and budget_bytes is None:
         budget_bytes = chunk_budget(device, train, runs, workers=workers, client=client)
-    chunks = cut(runs, group_key, max_members, memory=memory, budget=budget_bytes)
+    side = 1 if client is not None else _side_by_side(workers, device, train,
+                                                      [[r] for r in runs])
+    chunks = cut(runs, group_key, max_members, memory=memory, budget=budget_bytes,
+                 min_chunks=side)
+    if cost is not None:  # longest first (a stable sort: ties keep their order)
+        chunks.sort(key=lambda c: -cost([runs[i] for i in c]))
     # Stored runs are read (and their checksums verified) before anything trains: a damaged
     # file is reported and moved aside by Store.load, so its chunk trains again.
     loaded: dict[int, Result] = {}

@@ -31,7 +31,10 @@ from grokpaper.lisakib.transformer import (
     qkv_norms,
 )
 
-KIND = "lisakib-modular"
+# "-2": runs train with torch's fused Adam/AdamW kernel on a CPU (grokpaper/core/optim.py: the
+# same update, rounded differently, ~15-20% less time a step); runs stored under the earlier
+# arithmetic are not mixed in.
+KIND = "lisakib-modular-2"
 LANDSCAPE_KIND = "lisakib-landscape"
 #: "Grokking (grokking delay > 1000 steps); 2) Comprehension (grokking delay < 1000 steps);
 #: 3) Confusion (other cases)" (Sec. 3.2). A delay of exactly 1000 counts as grokking here.
@@ -128,7 +131,7 @@ def _train_ensemble(runs: list[ModRun], device: str) -> list[dict[str, np.ndarra
     hist = train_ensemble(model, data, r0.train, seeds=seeds,
                           lr=torch.tensor([r.train.lr for r in runs]),
                           weight_decay=torch.tensor([r.train.weight_decay for r in runs]),
-                          probe=qkv_norms)
+                          probe=qkv_norms, fused=True)
     outs = []
     for i, r in enumerate(runs):
         a = hist.member(i)
