@@ -4,9 +4,13 @@ A run is a frozen config (one ensemble member). Runs that can share one ensemble
 ``group_key``) are cut, in the order given, into chunks of at most ``max_members``, fewer when
 the family's ``memory`` estimate says that many would not fit the device's memory budget
 (:func:`grokpaper.core.memory.members_per_chunk`: a power of two, so that the chunks do not
-move with small changes of free memory); a chunk with any run missing from the store is
-trained whole (so a resumed sweep trains exactly the ensembles an uninterrupted one would, on
-the same budget) and saved run by run before the next chunk starts, so an interrupted sweep
+move with small changes of free memory), and a sweep with fewer chunks than the processes
+that train side by side halves its largest chunk until each has one (so the chunks depend on
+the cores: Li & Sakib's runs with embedding noise, seeded from all members, then differ
+between machines; every other run equals itself trained alone); a chunk with any run missing
+from the store is trained whole (so a resumed sweep trains exactly the ensembles an
+uninterrupted one would, on the same budget and cores) and saved run by run before the next
+chunk starts, so an interrupted sweep
 resumes without losing finished runs. A chunk that runs out of memory all the same is split in
 two and each half trained (split again if need be) instead of failing the sweep. A stored run
 whose file fails its checksum counts as missing (see :mod:`grokpaper.core.store`).
