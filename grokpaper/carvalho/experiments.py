@@ -31,8 +31,8 @@ from grokpaper.core.train import LOSSES, OPTIMIZERS, EnsembleData, TrainConfig, 
 # "-2": runs record the weight-sparsity probe (extra_l1_l2, extra_small_frac); results stored
 # before it lack those curves, so every run trains once more under the new kind.
 # "-3": runs train with torch's fused Adam/AdamW kernel on a CPU (grokpaper/core/optim.py: the
-# same update, rounded differently, ~15-20% less time a step); runs stored under the earlier
-# arithmetic are not mixed in.
+# same update, rounded differently, 12-34% less time a step: BENCHMARKS.md); runs stored
+# under the earlier arithmetic are not mixed in.
 KIND = "carvalho-synthetic-3"
 # "a Multi-layer Perceptron (MLP) and a 2-layer Transformer" (Sec. 5.1)
 MODELS = ("mlp", "transformer")

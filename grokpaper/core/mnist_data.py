@@ -318,5 +318,5 @@ class Augment:
             return x
         img = x.index_select(0, on).reshape(len(on), b, self.side, self.side)
         img = rotate(img, self._u[step % self.chunk].index_select(0, on) * 30.0 * sigma[:, None])
-        img = blur(img, sigma / 2)
-        return x.index_copy(0, on, img.reshape(len(on), *x.shape[1:]))
+        img = blur(img, sigma / 2).reshape(len(on), *x.shape[1:])
+        return img if len(on) == e else x.index_copy(0, on, img)

@@ -10,10 +10,10 @@ the cores: Li & Sakib's runs with embedding noise, seeded from all members, then
 between machines; every other run equals itself trained alone); a chunk with any run missing
 from the store is trained whole (so a resumed sweep trains exactly the ensembles an
 uninterrupted one would, on the same budget and cores) and saved run by run before the next
-chunk starts, so an interrupted sweep
-resumes without losing finished runs. A chunk that runs out of memory all the same is split in
-two and each half trained (split again if need be) instead of failing the sweep. A stored run
-whose file fails its checksum counts as missing (see :mod:`grokpaper.core.store`).
+chunk starts, so an interrupted sweep resumes without losing finished runs. A chunk that runs
+out of memory all the same is split in two and each half trained (split again if need be)
+instead of failing the sweep. A stored run whose file fails its checksum counts as missing
+(see :mod:`grokpaper.core.store`).
 
 Chunks run as tasks on a Dask cluster when one is active
 (:func:`grokpaper.core.scheduler.current_client`), else side by side in worker processes on
@@ -159,16 +159,20 @@ def _side_by_side(workers: int | None, device: str, train: TrainFn,
 
 
 def chunk_budget(device: str, train: TrainFn, runs: Sequence[Any], *,
-                 workers: int | None = None, client: Any = None) -> float:
+                 workers: int | None = None, client: Any = None,
+                 side: int | None = None) -> float:
     """Bytes one chunk of ``runs`` may plan to use: the device's budget
     (:func:`grokpaper.core.memory.budget`), shared out among the processes of this machine
     that may train chunks side by side (without a cluster; a GPU has one). Each would
     otherwise size its ensemble to the whole free memory, and together run out of it.
-    ``$GROKPAPER_MEMORY_BUDGET`` is one ensemble's budget, used as it is."""
+    ``$GROKPAPER_MEMORY_BUDGET`` is one ensemble's budget, used as it is. ``side``: those
+    processes, when the caller has counted them already (counting pickles every run)."""
     whole = budget(device)
     if client is not None or os.environ.get(BUDGET_ENV, "").strip():
         return whole
-    return whole / _side_by_side(workers, device, train, [[r] for r in runs])
+    if side is None:
+        side = _side_by_side(workers, device, train, [[r] for r in runs])
+    return whole / side
 
 
 def run_cached(kind: str, runs: Sequence[R], train: TrainFn, *,
@@ -197,10 +201,11 @@ def run_cached(kind: str, runs: Sequence[R], train: TrainFn, *,
     device = device or default_device()
     client = client if client is not None else current_client()
     keys = [config_key(kind, r) for r in runs]
-    if memory is not None and budget_bytes is None:
-        budget_bytes = chunk_budget(device, train, runs, workers=workers, client=client)
     side = 1 if client is not None else _side_by_side(workers, device, train,
                                                       [[r] for r in runs])
+    if memory is not None and budget_bytes is None:
+        budget_bytes = chunk_budget(device, train, runs, workers=workers, client=client,
+                                    side=side)
     chunks = cut(runs, group_key, max_members, memory=memory, budget=budget_bytes,
                  min_chunks=side)
     if cost is not None:  # longest first (a stable sort: ties keep their order)

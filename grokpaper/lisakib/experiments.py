@@ -32,8 +32,8 @@ from grokpaper.lisakib.transformer import (
 )
 
 # "-2": runs train with torch's fused Adam/AdamW kernel on a CPU (grokpaper/core/optim.py: the
-# same update, rounded differently, ~15-20% less time a step); runs stored under the earlier
-# arithmetic are not mixed in.
+# same update, rounded differently, 12-34% less time a step: BENCHMARKS.md); runs stored
+# under the earlier arithmetic are not mixed in.
 KIND = "lisakib-modular-2"
 LANDSCAPE_KIND = "lisakib-landscape"
 #: "Grokking (grokking delay > 1000 steps); 2) Comprehension (grokking delay < 1000 steps);

@@ -33,8 +33,8 @@ from grokpaper.mnist.experiments import MAX_MEMBERS, TEST_POOL, mlp_memory
 
 KIND_RESNET = "mnist-resnet"
 # "-2": runs train with torch's fused Adam/AdamW kernel on a CPU (grokpaper/core/optim.py: the
-# same update, rounded differently, ~15-20% less time a step); runs stored under the earlier
-# arithmetic are not mixed in.
+# same update, rounded differently, 12-34% less time a step: BENCHMARKS.md); runs stored
+# under the earlier arithmetic are not mixed in.
 KIND = "mnist-clustershift-2"
 CONDITIONS = ("shift", "random")
 

@@ -29,8 +29,8 @@ from grokpaper.core.store import Store, config_key
 from grokpaper.core.train import EnsembleData, TrainConfig, train_ensemble
 
 # "-2": runs train with torch's fused Adam/AdamW kernel on a CPU (grokpaper/core/optim.py: the
-# same update, rounded differently, ~15-20% less time a step); runs stored under the earlier
-# arithmetic are not mixed in.
+# same update, rounded differently, 12-34% less time a step: BENCHMARKS.md); runs stored
+# under the earlier arithmetic are not mixed in.
 KIND = "mnist-mlp-2"
 
 #: The Omnigrok MNIST notebook's settings: "train_points = 1000, optimization_steps = 100000,
