@@ -10,6 +10,7 @@ from torch import nn
 
 from grokpaper.core.models import EnsembleMLP, MLPConfig
 from grokpaper.core.optim import ParamGroup
+from grokpaper.core.threads import flushing_denormals
 from grokpaper.core.train import (
     Crossing,
     EnsembleData,
@@ -229,3 +230,25 @@ def test_no_host_reads_per_training_step(monkeypatch, batch_size):
                                       crossings=(Crossing("a", "test_acc", 0.5),))
 
     assert _host_reads(monkeypatch, train(10)) == _host_reads(monkeypatch, train(60))
+
+
+def test_cpu_training_flushes_denormals_and_restores_the_callers_setting():
+    if not torch.set_flush_denormal(False):
+        pytest.skip("this CPU has no flush-to-zero flags")
+    data = _data()
+    cfg = TrainConfig(steps=4, batch_size=None, n_evals=3)
+    seen = []
+
+    def probe(m: EnsembleMLP) -> dict[str, torch.Tensor]:
+        seen.append(flushing_denormals())
+        return {}
+
+    try:
+        for before in (False, True):
+            torch.set_flush_denormal(before)
+            train_ensemble(EnsembleMLP(7, 3, MLPConfig(hidden=(4,)), [0, 1]), data, cfg,
+                           seeds=[0, 1], probe=probe)
+            assert flushing_denormals() is before
+    finally:
+        torch.set_flush_denormal(False)
+    assert len(seen) == 6 and all(seen)

@@ -22,6 +22,7 @@ from grokpaper.core import optim
 from grokpaper.core.batches import TrainingBatches
 from grokpaper.core.ensemble_data import EnsembleData
 from grokpaper.core.evaluate import LOSSES, ClassLoss, Objective, Scorer
+from grokpaper.core.threads import flush_denormals
 
 OPTIMIZERS = optim.KINDS
 SPACINGS = ("log", "linear")
@@ -235,7 +236,8 @@ def train_ensemble(model: nn.Module, data: EnsembleData, cfg: TrainConfig, *, se
     model.train()
     # Training-time randomness (dropout, noise) comes from the global generator: seeded from
     # the members' seeds here, and the caller's generator state restored after.
-    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+    with (torch.random.fork_rng(devices=[device] if device.type == "cuda" else []),
+          flush_denormals(device)):
         torch.manual_seed(sum(int(s) * 1_000_003**i for i, s in enumerate(seeds)) % 2**62)
         for step in range(cfg.steps + 1):
             per = None

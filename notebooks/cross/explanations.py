@@ -106,7 +106,7 @@ display(Markdown(verdicts.as_markdown(shift_verdicts)))  # recorded with the res
 # leaves its plateau) and alpha1 (it arrives), and not before. This needs the hidden layer
 # during training, which no chapter stores: the page trains the Carvalho Fig. 3a runs of the
 # smallest training set (balanced, f = 1; the chapter's settings under this profile; one seed
-# in `quick`, to keep within a few minutes) once more with a probe, and caches them in the store (kind `cross-representation`). The score is
+# in `quick`, to keep within a few minutes) once more with a probe, and caches them in the store (kind `cross-representation-2`). The score is
 # the nearest-centroid accuracy of the test points' subclass labels on the last hidden layer;
 # its jump is the step at which it covers half its rise from the step training converged.
 
