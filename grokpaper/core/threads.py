@@ -40,7 +40,9 @@ def flush_denormals(device: str | torch.device) -> Iterator[None]:
     21.6 s flushing, with the same accuracies. Values below 1.2e-38 become 0; GPUs and
     architectures without the flags are left as they are. torch sets the flags for the calling
     thread only: intra-op threads started earlier keep theirs (sweeps train in one-thread
-    worker processes)."""
+    worker processes). Results change only where such values occur, so every family that
+    trains through :func:`grokpaper.core.train.train_ensemble` bumped its store kind: runs
+    stored without flushing are not mixed in."""
     if torch.device(device).type != "cpu":
         yield
         return

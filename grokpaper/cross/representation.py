@@ -34,9 +34,7 @@ from grokpaper.core.models import ACTIVATIONS, EnsembleMLP
 from grokpaper.core.store import Store
 from grokpaper.core.train import train_ensemble
 
-# "-2": CPU training flushes denormal floats to zero (grokpaper/core/threads.py): the same
-# results wherever no value falls below 1.2e-38, several times faster where they do (after a
-# model fits); runs stored without it are not mixed in.
+# "-2": CPU training flushes denormals (grokpaper.core.threads.flush_denormals says why).
 KIND = "cross-representation-2"
 #: The smallest rise of the score (absolute accuracy) read as a jump.
 MIN_RISE = 0.05

@@ -35,9 +35,7 @@ from grokpaper.liu.toy import (
     train_toy,
 )
 
-# "-2": CPU training flushes denormal floats to zero (grokpaper/core/threads.py): the same
-# results wherever no value falls below 1.2e-38, several times faster where they do (after a
-# model fits); runs stored without it are not mixed in.
+# "-2": CPU training flushes denormals (grokpaper.core.threads.flush_denormals says why).
 KIND = "liu-toy-2"
 #: "16 lr values 1e-5..1e-2" (the phase diagrams' learning-rate axis)
 PAPER_LRS = tuple(float(x) for x in np.logspace(-5, -2, 16))

@@ -26,9 +26,7 @@ from grokpaper.liu.transformer import (
 
 #: "-2": runs stored before the fused AdamW read transposed (vmap'd) gradients in the right
 #: order (grokpaper/core/optim.py) never fitted their training set; they are not reused.
-# "-3": CPU training flushes denormal floats to zero (grokpaper/core/threads.py): the same
-# results wherever no value falls below 1.2e-38, several times faster where they do (after a
-# model fits); runs stored without it are not mixed in.
+#: "-3": CPU training flushes denormals (grokpaper.core.threads.flush_denormals says why).
 KIND = "liu-transformer-3"
 
 

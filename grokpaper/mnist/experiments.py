@@ -31,9 +31,7 @@ from grokpaper.core.train import EnsembleData, TrainConfig, train_ensemble
 # "-2": runs train with torch's fused Adam/AdamW kernel on a CPU (grokpaper/core/optim.py: the
 # same update, rounded differently, 12-34% less time a step: BENCHMARKS.md); runs stored
 # under the earlier arithmetic are not mixed in.
-# "-3": CPU training flushes denormal floats to zero (grokpaper/core/threads.py): the same
-# results wherever no value falls below 1.2e-38, several times faster where they do (after a
-# model fits); runs stored without it are not mixed in.
+# "-3": CPU training flushes denormals (grokpaper.core.threads.flush_denormals says why).
 KIND = "mnist-mlp-3"
 
 #: The Omnigrok MNIST notebook's settings: "train_points = 1000, optimization_steps = 100000,
