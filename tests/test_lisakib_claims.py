@@ -292,3 +292,19 @@ def test_norm_peak_in_the_pre_grokking_stage_and_falling():
     found = claims_weights.norms(df, df, page="p")
     assert _check(found)[0] == PARTLY and "1/3" in found[0].measured
     assert _check(claims_weights.norms(df.iloc[:1], df.iloc[:1], page="p"))[0] == SUPPORTED
+
+
+@pytest.mark.parametrize(("low_t_train", "low_final", "top_t_train", "top_final", "expected"), [
+    (500.0, 1.0, np.nan, 0.3, SUPPORTED),
+    # The smallest weight decay fitted, then its last evaluation swung below 95%: still learned.
+    (500.0, 0.9, np.nan, 0.3, SUPPORTED),
+    # The largest weight decay fitted once and ends low: it did not keep accuracy low.
+    (500.0, 1.0, 3000.0, 0.6, NOT_SUPPORTED),
+    (np.nan, 0.4, np.nan, 0.3, INCONCLUSIVE),  # nothing learned: nothing to compare
+])
+def test_too_much_weight_decay_reads_fitting_not_the_last_evaluation(
+        low_t_train, low_final, top_t_train, top_final, expected):
+    low = _norm_run(4000.0, wd=0.3, t_train=low_t_train, t_val=np.nan, train_acc=low_final)
+    top = _norm_run(4000.0, wd=2.0, t_train=top_t_train, t_val=np.nan, train_acc=top_final)
+    df = pd.DataFrame([low, top])
+    assert _verdict_for(df, "Fig. 8", "Too much") == expected

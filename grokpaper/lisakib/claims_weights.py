@@ -233,17 +233,21 @@ def _smaller_longer(by: dict[float, pd.DataFrame], page: str) -> Verdict:
 
 def _too_much(by: dict[float, pd.DataFrame], page: str) -> Verdict:
     top, low = by[max(by)], by[min(by)]
-    stalled = (top["final_train_acc"] < THRESHOLD) & (top["final_val_acc"] < THRESHOLD)
-    learned = bool((low["final_train_acc"] >= THRESHOLD).all())
+    # Fitting is reaching 95% at all (t_train95 / t_val95, as in _half_delay), not the last
+    # evaluation of a curve that a batch of 32 makes swing by 0.1-0.5 once fitted (measured on
+    # the quick pages): kept low means never reaching 95% on either set.
+    stalled = top["t_train95"].isna() & top["t_val95"].isna()
+    learned = bool(low["t_train95"].notna().all())
     return verdict_of(
         "Fig. 8", "Too much weight decay keeps training and validation accuracy low.",
         # Only meaningful if a smaller weight decay did learn.
         ladder(decidable=learned, all_met=stalled.all(), some_met=stalled.any()),
         f"weight decay {max(by):g}: final train {top['final_train_acc'].mean():.2f}, "
         f"validation {top['final_val_acc'].mean():.2f}.", page,
-        detail=f"{int(stalled.sum())}/{len(top)} runs at weight decay {max(by):g} end below "
-               f"{THRESHOLD:.0%} on both sets; at weight decay {min(by):g} the final training "
-               f"accuracy is {low['final_train_acc'].mean():.2f}.",
+        detail=f"{int(stalled.sum())}/{len(top)} runs at weight decay {max(by):g} never reach "
+               f"{THRESHOLD:.0%} on either set; at weight decay {min(by):g} "
+               f"{int(low['t_train95'].notna().sum())}/{len(low)} runs reach {THRESHOLD:.0%} "
+               f"training accuracy (final {low['final_train_acc'].mean():.2f}).",
         decide=f"the smallest weight decay ({min(by):g}) does not fit the training set either: "
                "more steps.")
 
