@@ -9,6 +9,7 @@ import sys
 
 from grokpaper.core import verdicts
 from grokpaper.core.paths import REPO_ROOT
+from grokpaper.core.studies import LIU
 from grokpaper.core.verdicts import INCONCLUSIVE, PARTLY, SUPPORTED, Verdict
 
 spec = importlib.util.spec_from_file_location("verdict_diff",
@@ -19,7 +20,7 @@ spec.loader.exec_module(verdict_diff)
 
 
 def _v(claim: str, verdict: str, measured: str = "m") -> Verdict:
-    return Verdict(paper="Liu et al. 2022", figure="Fig. 7 right", claim=claim,
+    return Verdict(paper=LIU.name, figure="Fig. 7 right", claim=claim,
                    measured=measured, verdict=verdict, page="liu/fig7_transformer_phases",
                    decide="more steps" if verdict == INCONCLUSIVE else "")
 
