@@ -20,7 +20,8 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from grokpaper.core.verdicts import VERDICTS, Verdict, load_all
+from grokpaper.core.summary import KINDS, groups
+from grokpaper.core.verdicts import NOT_RUN, Verdict, load_all
 
 FIELDS = ("commit", "paper", "figure", "page", "claim", "verdict", "measured")
 
@@ -51,15 +52,14 @@ def changes(before: list[dict[str, str]], after: list[dict[str, str]]) -> list[s
     return lines
 
 
-def counts(rows: list[dict[str, str]]) -> list[str]:
-    """Verdict counts per paper, in the order of VERDICTS."""
-    by: dict[str, Counter] = {}
-    for r in rows:
-        by.setdefault(r["paper"], Counter())[r["verdict"]] += 1
-    return [f"{paper}: " + ", ".join(f"{c[v]} {v}" for v in VERDICTS)
-            + (f", {sum(c.values()) - sum(c[v] for v in VERDICTS)} not run"
-               if sum(c.values()) > sum(c[v] for v in VERDICTS) else "")
-            for paper, c in by.items()]
+def counts(verdicts: list[Verdict]) -> list[str]:
+    """Verdict counts per study, as the landing page's table counts them (core.summary)."""
+    out = []
+    for name, mine in groups(verdicts).items():
+        c = Counter(v.verdict for v in mine)
+        out.append(f"{name}: " + ", ".join(f"{c[k]} {k}" for k in KINDS
+                                            if c[k] or k != NOT_RUN))
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -72,12 +72,13 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     commit = args.commit or subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
-    after = rows_of(load_all(profile=args.profile, root=args.store), commit)
+    found_now = load_all(profile=args.profile, root=args.store)
+    after = rows_of(found_now, commit)
     if not after:
         print(f"no verdicts recorded for profile {args.profile!r}: build the book first",
               file=sys.stderr)
         return 1
-    print("\n".join(counts(after)))
+    print("\n".join(counts(found_now)))
     if args.against:
         with args.against.open(newline="") as f:
             before = list(csv.DictReader(f))
