@@ -100,8 +100,13 @@ def test_row_stats_take_the_majority_of_seeds():
     assert np.isnan(outcomes(df).loc[2, "t_half"])  # ...the normal seed has none
 
 
-def _transformer(n_grok: int, n: int, budget: int = 10_000) -> pd.DataFrame:
-    return pd.DataFrame({"li_class": ["grokking"] * n_grok + ["comprehension"] * (n - n_grok),
+def _transformer(n_grok: int, n: int, budget: int = 10_000, *, fit: bool = True
+                 ) -> pd.DataFrame:
+    """``n`` sweep runs, ``n_grok`` of them grokking; the others comprehend, or (``fit``
+    False) never reach 95% training accuracy at all."""
+    rest = "comprehension" if fit else "confusion"
+    return pd.DataFrame({"li_class": ["grokking"] * n_grok + [rest] * (n - n_grok),
+                         "t_train95": [500.0] * n_grok + [500.0 if fit else np.nan] * (n - n_grok),
                          "budget": budget})
 
 
@@ -119,6 +124,9 @@ def _mlp_share(n_grok: int, n: int, base: str = "grokking") -> pd.DataFrame:
     (_transformer(45, 50), _mlp_share(0, 17, base="normal"), INCONCLUSIVE),  # MLP never groks
     (_transformer(0, 50, budget=30), _mlp_share(5, 17), INCONCLUSIVE),
     (_transformer(0, 0), _mlp_share(5, 17), INCONCLUSIVE),
+    # A sweep that never fits its training set could not have grokked: not evidence against.
+    (_transformer(0, 16, fit=False), _mlp_share(9, 17), INCONCLUSIVE),
+    (_transformer(1, 16, fit=False), _mlp_share(9, 17), NOT_SUPPORTED),
 ])
 def test_transformer_more_prone_than_mlp(transformer, mlp, expected):
     (v,) = lc.more_prone(transformer, mlp, page="p")

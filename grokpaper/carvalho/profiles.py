@@ -58,8 +58,12 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
     # (600 steps) to 0.46 (6,000 steps), against 0.69 for the MLP at 3,000; at init scale 1 it
     # reaches 0.66 by 1,500 steps. So it is the init scale, not the token reading, that slows
     # it, and any late rise lies past 6,000 steps: ~10 ms of CPU per member-step, ~8 min per
-    # run for the paper profile's 50,000 steps. No CPU budget decides this page, so `quick`
-    # runs one seed (the page says so) and its verdicts stay inconclusive.
+    # run for the paper profile's 50,000 steps. Remeasured over 15,000 steps (2026-12-02,
+    # one seed, both datasets, f 0 and 0.2): the late rises come after ~6,600 steps and are
+    # still climbing at 15,000 (equivariant 0.60 -> 0.81), at init scale 3 as at 8, so
+    # Definition 3.1 needs >= ~40,000 steps, ~12 min of 2 cores for the four runs. No CPU
+    # budget decides this page, so `quick` runs one seed (the page says so) and its verdicts
+    # stay inconclusive.
     "carvalho.appendix_fig3b": {
         "paper": {"model": "transformer", "sizes": (500,), "fs": (0.0, 0.2)},
         "quick": {"model": "transformer", "sizes": (500,), "fs": (0.0, 0.2), "seeds": 1,

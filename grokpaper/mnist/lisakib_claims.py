@@ -166,8 +166,14 @@ def more_prone(transformer: pd.DataFrame, mlp: pd.DataFrame, *, page: str) -> li
     transformer's Table 1 sweep, the MLP's Table 3 rows); supported when the bootstrap 95%
     interval of the difference lies above 0.
 
-    ``transformer`` has ``li_class`` and ``budget`` columns, ``mlp`` ``row`` and ``outcome``."""
+    Inconclusive while either side could not have grokked within its budget: the MLP baseline
+    does not grok, or no transformer run fits its training set (a sweep that does not train at
+    all would count against the claim by default).
+
+    ``transformer`` has ``li_class``, ``t_train95`` and ``budget`` columns, ``mlp`` ``row`` and
+    ``outcome``."""
     a = (transformer["li_class"] == "grokking").to_numpy(float)
+    fits = int(transformer["t_train95"].notna().sum()) if len(transformer) else 0
     b = (mlp["outcome"] == "grokking").to_numpy(float)
     share_a, share_b = (float(x.mean()) if len(x) else np.nan for x in (a, b))
     diff = share_a - share_b
@@ -182,12 +188,15 @@ def more_prone(transformer: pd.DataFrame, mlp: pd.DataFrame, *, page: str) -> li
            f"Omnigrok's {OMNIGROK_STEPS:,}, the paper profile)"] if not base_groks else []),
         *([f"a {t_budget:,}-step transformer budget has no room for a {GROK_DELAY:,}-step "
            "delay (more steps)"] if t_budget <= GROK_DELAY else []),
+        *([f"no transformer run fits its training set within {t_budget:,} steps, so none "
+           "could have grokked (the report's scale: the paper profile)"]
+          if len(a) and not fits else []),
     ]
     return [Verdict(
         paper=LISAKIB.name, figure="Sec. 1 (Q5)",
         claim="Transformers are more prone to grokking than MLPs: small changes remove the MLP's "
               "grokking on MNIST, while the transformer's persists across its hyperparameters.",
-        measured=f"grokking share: transformer {share_a:.0%} of {len(a)} runs, MLP "
+        measured=f"grokking share: transformer {share_a:.0%} of {len(a)} runs ({fits} fit), MLP "
                  f"{share_b:.0%} of {len(b)}; difference {diff:+.2f} [{lo:+.2f}, {hi:+.2f}].",
         verdict=ladder(decidable=not reasons, all_met=lo > 0, some_met=diff > 0),
         page=page,

@@ -84,10 +84,19 @@ glue("a0_mlp", f"{a0.get('mlp', float('nan')):,.0f}", display=False)
 # run (500 samples, $f = 0.2$, `d_model` 16) it crept from 0.41 at 600 steps to 0.46 at 6,000,
 # where the MLP is at 0.69 after 3,000. The same transformer at init scale 1 reached 0.66 by
 # 1,500 steps, so the token reading is not what holds it back: the init scale is, and a late
-# rise, if it comes, lies beyond 6,000 steps. A transformer member-step costs ~10 ms of CPU,
-# so the `paper` profile's 50,000 steps take ~8 min per run on one core (hours for its
-# 40 runs on two cores): that, or a GPU, is what would decide it. The `quick` profile
-# therefore runs one seed per condition (`grokpaper/carvalho/profiles.py`), and its verdicts
+# rise, if it comes, lies beyond 6,000 steps. Remeasured over 15,000 steps (one seed, 500
+# samples, $f \in \{0, 0.2\}$, both datasets, `d_model` 16, minibatch 100): at init scale 8
+# the late rises are there but still climbing at the end (equivariant: test accuracy ~0.60 at
+# 6,640 steps, 0.81 at 15,000, on both $f$; equidistant: 0.44 to 0.49), and Definition 3.1
+# cannot call a rise that has not ended, nor give it the support $S \ge 2(\alpha_1 -
+# \alpha_0)$ after it; at init scale 3 (not the paper's) the equidistant $f = 0.2$ run also
+# rises late (0.58 to 0.71 after 6,640 steps) while $f = 0$ stays at 0.60, again unfinished at
+# 15,000. So deciding the page takes at least ~40,000 steps. Its four transformer runs took
+# 535 s per 15,000 steps while a second such experiment shared the two cores (so ~270 s
+# alone): ~12 min for 40,000, more than a third of the `quick` book's 30-minute budget. The
+# `paper` profile's 50,000 steps (~8 min per run on one core, hours for its 40 runs on two
+# cores), or a GPU, is what would decide it. The `quick` profile therefore runs one seed per
+# condition (`grokpaper/carvalho/profiles.py`), and its verdicts
 # are inconclusive by the rule below.
 #
 # ## Paper says / we use

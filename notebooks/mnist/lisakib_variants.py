@@ -147,10 +147,12 @@ plt.show()
 # the same delay to the late test gain for the MLP, whose test accuracy cannot reach 95% (the
 # rule above). The verdict compares the two shares with a bootstrap 95% interval of their
 # difference, and is inconclusive while the MLP baseline does not grok within the budget (a
-# budget too short for the MLP to grok at all would favour the claim by default). Both shares
-# depend on which variations are run: the `paper` profile runs the report's own (its Table 1
-# grid and Table 3 rows); `quick` samples a narrow transformer grid chosen to grok within the
-# CPU budget, which overstates the transformer's share.
+# budget too short for the MLP to grok at all would favour the claim by default), and likewise
+# while no transformer run fits its training set within its budget (a sweep that does not train
+# at this scale would count against the claim by default). Both shares depend on which
+# variations are run: the `paper` profile runs the report's own (its Table 1 grid and Table 3
+# rows); `quick` samples 8 runs of the same grid at a smaller scale, where they hardly train
+# (see {doc}`/lisakib/table1_sweep`).
 
 # %% tags=["remove-input"]
 sweep = profiles.resolve("lisakib.sweep", lisakib_figs.SweepParams, profile)
