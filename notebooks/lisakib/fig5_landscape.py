@@ -25,9 +25,15 @@
 # **The experiment.** Runs at several batch sizes (small batches tend to comprehend, large ones
 # to grok, Sec. 3.2) and, in `quick`, several operations (addition and multiplication
 # comprehend where division groks, see Fig. 2) keep their final weights in the result store.
-# Around each, the training loss is evaluated on a grid $\theta + a\,d_1 + b\,d_2$, all
-# grid points of a chunk at once as a vectorized ensemble of weight sets
-# (`grokpaper/core/landscape.py`). The random Gaussian directions are scaled in two ways:
+# `quick` runs batches 16 and 32 where the report's defaults are 8, 32 and 512: 512 is
+# `quick`'s full batch, whose rise lies past its budget, and at its scale and learning rate a
+# batch of 8 does not learn at all (training accuracy 0.04-0.07 after 4,000 steps on each
+# operation), while Table 4 is about optima that learned part of their training set without
+# reaching 95%, which a batch of 16 gives (`grokpaper/lisakib/profiles.py` has the numbers).
+# Around each run's final weights, the training loss is evaluated on a grid
+# $\theta + a\,d_1 + b\,d_2$, all grid points of a chunk at once as a vectorized ensemble
+# of weight sets (`grokpaper/core/landscape.py`). The random Gaussian directions are scaled
+# in two ways:
 #
 # - **tensor** (the report's description): each parameter tensor's direction has unit
 #   Frobenius norm, so a step of 1 moves every tensor by the same absolute amount;
