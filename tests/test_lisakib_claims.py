@@ -167,6 +167,20 @@ def test_long_delays_from_late_validation(train_spread, val_spread, n, expected)
     assert _check(claims.late_validation(df, page="p")) == [expected]
 
 
+def test_a_sweep_without_a_delay_asks_for_the_scale_not_for_more_runs():
+    none = pd.DataFrame({"epoch_train95": [50.0, np.nan], "epoch_val95": [np.nan, np.nan],
+                         "delay_epochs": [np.nan, np.nan]})
+    (fig3,) = claims.late_validation(none, page="p")
+    few = claims.late_validation(_fig3(5.0, 500.0, 5), page="p")[0]
+    table = lr_report.correlation_table(_sweep(10, AS_PRINTED))
+    table1 = claims.correlations(table, n_defined=0, page="p")
+    for v in (fig3, *table1):
+        assert v.verdict == INCONCLUSIVE
+        assert "scale" in v.decide and "more runs (" not in v.decide, v.decide
+    # with a few delays, more runs of the same scale are what is missing
+    assert few.verdict == INCONCLUSIVE and "more runs (" in few.decide
+
+
 # --- Table 2 and Fig. 4 -----------------------------------------------------------------------
 
 def _grid(budget: int = 10_000) -> pd.DataFrame:

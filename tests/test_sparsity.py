@@ -11,6 +11,7 @@ import torch
 from grokpaper.carvalho import data as syn
 from grokpaper.carvalho import experiments as synthetic
 from grokpaper.carvalho import mechanism
+from grokpaper.core import verdicts
 from grokpaper.core.metrics import definition31
 from grokpaper.core.models import EnsembleMLP, MLPConfig
 from grokpaper.core.sparsity import SMALL, weight_sparsity
@@ -126,3 +127,26 @@ def test_carvalho_runs_record_the_probe_from_their_initial_weights(tmp_path) -> 
                                rtol=1e-6)
     np.testing.assert_allclose([c[0] for c in df["extra_small_frac"]],
                                fresh["small_frac"].numpy())
+
+
+def test_decoupled_shrink_is_what_adamw_does_to_a_weight_without_gradient() -> None:
+    w = torch.nn.Parameter(torch.ones(3))
+    opt = torch.optim.AdamW([w], lr=1e-2, weight_decay=0.1)
+    for _ in range(1000):
+        w.grad = torch.zeros(3)
+        opt.step()
+    got = mechanism.decoupled_shrink(lr=1e-2, weight_decay=0.1, steps=1000)
+    assert 1 - w.detach()[0].item() == pytest.approx(got, rel=1e-4)
+    # the paper's lr 1e-3 and weight decay 1e-4 over 50,000 steps: about half a percent
+    assert mechanism.decoupled_shrink(lr=1e-3, weight_decay=1e-4, steps=50_000) == \
+        pytest.approx(0.005, abs=2e-4)
+
+
+def test_no_transition_under_adamw_names_the_shrink_not_longer_runs() -> None:
+    df = pd.DataFrame([_run(False, 0.05, seed=i) for i in range(2)])
+    (plain,) = mechanism.carvalho_sparsity(df, page="p")
+    assert "longer runs" in plain.decide
+    (adamw,) = mechanism.carvalho_sparsity(df, page="p", shrink=0.005)
+    assert adamw.verdict == INCONCLUSIVE
+    assert "0.5%" in adamw.decide and "longer runs" not in adamw.decide
+    assert verdicts.problems(adamw) == [] and verdicts.problems(plain) == []

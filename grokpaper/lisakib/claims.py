@@ -135,6 +135,17 @@ def _corr_text(r: pd.Series) -> str:
             f"{r['ci high']:+.2f}] (report {r['report (Pearson)']:+.3f}): {r['agreement']}")
 
 
+def _too_few(n_delays: int) -> str:
+    """What would decide a claim read from the sweep's delays when it has fewer than
+    :data:`MIN_RUNS`."""
+    if n_delays == 0:
+        # More runs of a scale where none groks add no delay: it is the scale that is short.
+        return ("no run groks within its budget, so more runs at this scale add nothing: the "
+                "report's scale (the paper profile) would decide it.")
+    return (f"only {n_delays} runs with a delay (a verdict needs {MIN_RUNS}): more runs (the "
+            "paper profile's grid has 1,350).")
+
+
 def correlations(table: pd.DataFrame, *, n_defined: int, page: str) -> list[Verdict]:
     """Table 1: the sign of each correlation with the delay, and batch size strongest.
 
@@ -144,9 +155,9 @@ def correlations(table: pd.DataFrame, *, n_defined: int, page: str) -> list[Verd
     n_agree, n_dis = agree.count(AGREES), agree.count(DISAGREES)
     enough = n_defined >= MIN_RUNS
     detail = "; ".join(_corr_text(r) for _, r in table.iterrows()) + "."
-    decide = (f"only {n_defined} runs with a delay (a verdict needs {MIN_RUNS})" if not enough
-              else "no 95% interval decides a sign") + (": more runs (the paper profile's grid "
-                                                          "has 1,350).")
+    decide = (_too_few(n_defined) if not enough
+              else "no 95% interval decides a sign: more runs (the paper profile's grid has "
+                   "1,350).")
     signs = make_verdict(
         "Table 1",
         "Correlation with the grokking delay: batch size +, noise +, init scale about 0, "
@@ -215,9 +226,9 @@ def late_validation(df: pd.DataFrame, *, page: str) -> list[Verdict]:
                f"Pearson r(delay, validation epoch) {r_v:+.2f}, r(delay, training epoch) "
                f"{r_t:+.2f}. Supported when the interval lies above {VALIDATION_SHARE}, not "
                "supported when below.",
-        decide=(f"only {len(ok)} runs with a delay (a verdict needs {MIN_RUNS})" if len(ok)
-                < MIN_RUNS else f"the interval holds {VALIDATION_SHARE}") + ": more runs "
-               "(the paper profile's grid has 1,350).")]
+        decide=_too_few(len(ok)) if len(ok) < MIN_RUNS
+        else f"the interval holds {VALIDATION_SHARE}: more runs (the paper profile's grid has "
+             "1,350).")]
 
 
 def _rank_corr(df: pd.DataFrame, x: str, y: str, within: str) -> float:

@@ -225,9 +225,12 @@ plt.show()
 # The verdicts with {glue:text}`other`, and the two optimizers' verdicts side by side:
 
 # %% tags=["remove-input"]
+shrink = (mechanism.decoupled_shrink(lr=params.lr, weight_decay=params.weight_decay,
+                                     steps=params.steps) if other == "adamw" else None)
 found_other = [*claims.carvalho_fig3b(df_other, page=PAGE, figure=f"Fig. 3b ({NAMES[other]})"),
                *mechanism.carvalho_sparsity(df_other, page=PAGE,
-                                            figure=f"Sec. 5.2 ({NAMES[other]})")]
+                                            figure=f"Sec. 5.2 ({NAMES[other]})",
+                                            shrink=shrink)]
 verdicts.record(PAGE, [*found, *found_other], profile=profile)
 display(Markdown(verdicts.as_markdown(found_other)))
 display(pd.DataFrame({"claim": [v.claim for v in found],
