@@ -103,8 +103,10 @@ liu_report.close(fig)
 # the budget, the verdict says that more steps would not decide the claim. The paper gives no
 # training fraction, learning rates or step budget for this figure; of the settings we tried
 # with 2-D embeddings at $p = 11$ (40,000 steps, decoder weight decay up to 5, decoder learning
-# rate $10^{-3}$, training fraction 0.9), none reached 0.9 test accuracy (at most 0.71;
-# `grokpaper/liu/profiles.py`).
+# rate $10^{-3}$, training fraction 0.9), none reached 0.9 test accuracy (at most 0.71), nor
+# did 16 runs that slow the decoder against the embeddings (embedding learning rate
+# $10^{-3}$ or $10^{-2}$, decoder $10^{-5}$ or $10^{-4}$, decoder weight decay 0 or 1, 10,000
+# steps: at most 0.62, every run memorizing; `grokpaper/liu/profiles.py`).
 
 # %% tags=["remove-input"]
 found = claims_liu.liu_fig2(df, page=PAGE)
