@@ -241,3 +241,14 @@ def test_fig3b_a_size_too_short_to_tell_keeps_the_plateau_claim_from_supported()
     assert claims.carvalho_fig3b(decided, page="p")[0].verdict == SUPPORTED
     v = claims.carvalho_fig3b(pd.concat([decided, short]), page="p")[0]
     assert v.verdict == PARTLY and "at 1/1 sizes" in v.measured
+
+
+def test_partly_on_late_gains_alone_says_so_in_its_measured_line() -> None:
+    creeping = pd.DataFrame([r for n in (100, 800) for r in seeds(CREEP, n_train=n, f=1.0)])
+    v = claims.carvalho_fig3a(creeping, page="p")[0]
+    assert v.verdict == PARTLY and v.measured.startswith("0/4 grok")
+    assert "each gains >= 0.05 late" in v.measured and len(v.measured) <= 160
+    # grokking runs, or runs without a late gain, get no such note
+    for curve in (grok(), flat(0.6)):
+        df = pd.DataFrame([r for n in (100, 800) for r in seeds(curve, n_train=n, f=1.0)])
+        assert "late" not in claims.carvalho_fig3a(df, page="p")[0].measured

@@ -55,7 +55,8 @@ def _groks(df: pd.DataFrame, by: list[str], figure: str, claim: str, *, page: st
     """"Grokking occurs in every condition over ``by``" (:func:`rules.grokking_verdict`)."""
     conds = conditions(df, [b for b in by if b in df.columns], prefix=prefix, test=test)
     verdict = grokking_verdict(conds)
-    return _verdict(figure, claim, verdict, f"{grokking_counts(conds)}{what}", page=page,
+    return _verdict(figure, claim, verdict,
+                    f"{grokking_counts(conds)}{what}{rules.late_gain_note(conds)}", page=page,
                     detail="; ".join(c.text() for c in conds) + "." if conds else "",
                     decide=rules.no_convergence(df) if conds else
                     "No run of this condition in the profile: run it.")

@@ -131,6 +131,18 @@ def grokking_counts(conds: list[Condition]) -> str:
     return text + (f"; {undecided} too short to tell)" if undecided else ")")
 
 
+def late_gain_note(conds: list[Condition]) -> str:
+    """The measured line's note when :func:`grokking_verdict` says *partly* on late gains alone
+    (no decided condition groks, each gains :data:`LATE_GAIN`), so that "0/12 grok" next to
+    *partly supported* reads as what it is; empty otherwise."""
+    decided = [c for c in conds if c.decidable]
+    if not decided or any(c.groks for c in decided) or not all(
+            c.gain >= LATE_GAIN for c in decided):
+        return ""
+    return (f"; none groks by Def. 3.1, but each gains >= {LATE_GAIN:g} late (least "
+            f"{min(c.gain for c in decided):+.2f})")
+
+
 def no_convergence(df: pd.DataFrame) -> str:
     return (f"Within {budget(df)}, training did not converge, or not early enough to leave "
             "room for a plateau, in at least half of the seeds of any condition: more steps "
