@@ -131,16 +131,22 @@ def grokking_counts(conds: list[Condition]) -> str:
     return text + (f"; {undecided} too short to tell)" if undecided else ")")
 
 
-def late_gain_note(conds: list[Condition]) -> str:
-    """The measured line's note when :func:`grokking_verdict` says *partly* on late gains alone
-    (no decided condition groks, each gains :data:`LATE_GAIN`), so that "0/12 grok" next to
-    *partly supported* reads as what it is; empty otherwise."""
+def on_late_gain_alone(conds: list[Condition]) -> bool:
+    """Whether :func:`grokking_verdict` says *partly* on late gains alone: some condition is
+    decided, none of them groks, and each gains :data:`LATE_GAIN` after convergence."""
     decided = [c for c in conds if c.decidable]
-    if not decided or any(c.groks for c in decided) or not all(
-            c.gain >= LATE_GAIN for c in decided):
+    return (bool(decided) and not any(c.groks for c in decided)
+            and all(c.gain >= LATE_GAIN for c in decided))
+
+
+def late_gain_note(conds: list[Condition]) -> str:
+    """The measured line's note when the verdict rests on late gains alone
+    (:func:`on_late_gain_alone`), so that "0/12 grok" next to *partly supported* reads as what
+    it is; empty otherwise."""
+    if not on_late_gain_alone(conds):
         return ""
-    return (f"; none groks by Def. 3.1, but each gains >= {LATE_GAIN:g} late (least "
-            f"{min(c.gain for c in decided):+.2f})")
+    least = min(c.gain for c in conds if c.decidable)
+    return f"; none groks by Def. 3.1, but each gains >= {LATE_GAIN:g} late (least {least:+.2f})"
 
 
 def no_convergence(df: pd.DataFrame) -> str:

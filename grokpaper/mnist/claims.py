@@ -34,6 +34,7 @@ from grokpaper.carvalho.rules import (
     grokking_counts,
     grokking_verdict,
     no_convergence,
+    on_late_gain_alone,
 )
 from grokpaper.core import phases
 from grokpaper.core.divergence import excluding
@@ -209,7 +210,7 @@ def carvalho_mnist(df: pd.DataFrame, *, page: str) -> list[Verdict]:
     # The claim is a comparison ("compared with a random subsample"): a late gain short of
     # grokking that the random subsample makes as well is not produced by the shift.
     rand_gain = _nanmean([c.gain for c in rand if c.decidable])
-    if verdict == PARTLY and not any(c.groks for c in conds) and rand_gain >= LATE_GAIN:
+    if on_late_gain_alone(conds) and rand_gain >= LATE_GAIN:
         verdict = NOT_SUPPORTED
     finals = {c: float(np.mean([x[-1] for x in g["test_acc"]]))
               for c, g in df.groupby("condition", sort=False)}
