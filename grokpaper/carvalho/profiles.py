@@ -66,9 +66,11 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
     # rises are still under way at the end (equidistant f = 0: 0.49 at 9,200 steps -> 0.60,
     # f = 0.2: 0.45 -> 0.65; equivariant f = 0.2: 0.62 -> 0.92; only equivariant f = 0 meets
     # Definition 3.1, whose support clause runs to alpha1 + 2 (alpha1 - alpha0), ~56,000 steps
-    # for the others). So deciding this page takes >= ~60,000 steps, ~15 min of 2 cores for
-    # one seed: no CPU budget of the book, so `quick` runs one seed for 3,000 steps (the page
-    # says so) and its verdicts stay inconclusive.
+    # for the others). Over 15,000 steps (2026-12-03), weight decay 1e-3 or 3e-3 and lr 3e-3
+    # or 1e-2 leave the equidistant f = 0.2 rises as unfinished (test 0.61-0.74, rising). So
+    # deciding this page takes >= ~60,000 steps, ~15 min of 2 cores for one seed: no CPU
+    # budget of the book, so `quick` runs one seed for 3,000 steps (the page says so) and its
+    # verdicts stay inconclusive.
     "carvalho.appendix_fig3b": {
         "paper": {"model": "transformer", "sizes": (500,), "fs": (0.0, 0.2)},
         "quick": {"model": "transformer", "sizes": (500,), "fs": (0.0, 0.2), "seeds": 1,
