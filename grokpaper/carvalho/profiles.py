@@ -66,8 +66,9 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
     # rises are still under way at the end (equidistant f = 0: 0.49 at 9,200 steps -> 0.60,
     # f = 0.2: 0.45 -> 0.65; equivariant f = 0.2: 0.62 -> 0.92; only equivariant f = 0 meets
     # Definition 3.1, whose support clause runs to alpha1 + 2 (alpha1 - alpha0), ~56,000 steps
-    # for the others). Over 15,000 steps (2026-12-03), weight decay 1e-3 or 3e-3 and lr 3e-3
-    # or 1e-2 leave the equidistant f = 0.2 rises as unfinished (test 0.61-0.74, rising). So
+    # for the others). Nor does a stronger optimizer finish them (2026-12-03, 15,000-20,000
+    # steps): lr 3e-3 or 1e-2, or weight decay 1e-3 up to 3e-2, leave the equidistant f = 0.2
+    # rise still climbing at the end (test 0.61-0.79), where the MLP has finished by 4,400. So
     # deciding this page takes >= ~60,000 steps, ~15 min of 2 cores for one seed: no CPU
     # budget of the book, so `quick` runs one seed for 3,000 steps (the page says so) and its
     # verdicts stay inconclusive.
