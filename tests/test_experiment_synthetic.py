@@ -35,3 +35,17 @@ def test_one_member_of_a_sweep_equals_the_same_run_alone(tmp_path):
                                atol=1e-6)
     np.testing.assert_allclose(together["train_loss"].iloc[-1], alone["train_loss"].iloc[0],
                                rtol=1e-4)
+
+
+def test_rows_follow_the_order_of_runs_across_subsampling_patterns(tmp_path):
+    # Equivariant and equidistant runs subsample different numbers of subclasses, so they
+    # train as separate ensembles; the rows must still come back in the order asked for.
+    smoke = {k: profiles.resolve(k, synthetic.ShiftSweep, "smoke")
+             for k in ("carvalho.fig3b", "carvalho.fig4")}
+    a, b = smoke["carvalho.fig3b"].runs(), smoke["carvalho.fig4"].runs()
+    runs = [b[0], a[0], b[-1], a[-1]]
+    assert a[0].data.n_subsampled_per_class != b[0].data.n_subsampled_per_class
+    df = synthetic.run(runs, store=Store(tmp_path), device="cpu", progress=False)
+    assert list(df["dataset"]) == [r.data.dataset for r in runs]
+    assert list(df["n_train"]) == [r.data.n_train for r in runs]
+    assert list(df["f"]) == [r.data.f for r in runs]

@@ -171,15 +171,18 @@ MAX_MEMBERS = 64
 
 def run(runs: list[SyntheticRun], *, store: Store | None = None, device: str | None = None,
         max_members: int = MAX_MEMBERS, progress: bool | None = None) -> pd.DataFrame:
-    """Train (or load) ``runs``; one row per run with its curves and Definition 3.1 numbers:
-    ``def31_*`` on the whole test set, ``sub31_*`` on the subsampled subclasses alone."""
+    """Train (or load) ``runs``; one row per run, in the order of ``runs``, with its curves and
+    Definition 3.1 numbers: ``def31_*`` on the whole test set, ``sub31_*`` on the subsampled
+    subclasses alone."""
     if any(r.data.n_subsampled_per_class != runs[0].data.n_subsampled_per_class for r in runs):
         # The per-group test accuracy needs one subsampling pattern per ensemble.
-        runs_by = {}
-        for r in runs:
-            runs_by.setdefault(r.data.n_subsampled_per_class, []).append(r)
-        return pd.concat([run(v, store=store, device=device, max_members=max_members,
-                              progress=progress) for v in runs_by.values()], ignore_index=True)
+        positions: dict[int | None, list[int]] = {}
+        for i, r in enumerate(runs):
+            positions.setdefault(r.data.n_subsampled_per_class, []).append(i)
+        parts = [run([runs[i] for i in at], store=store, device=device,
+                     max_members=max_members, progress=progress).set_axis(at)
+                 for at in positions.values()]
+        return pd.concat(parts).sort_index().reset_index(drop=True)
     results = sweep.run_cached(KIND, runs, train_runs, group_key=ensemble_key,
                                seed_of=lambda r: r.seed, store=store, device=device,
                                max_members=max_members, memory=ensemble_memory,
