@@ -102,10 +102,9 @@ glue("a0_mlp", f"{a0.get('mlp', float('nan')):,.0f}", display=False)
 # to 3e-2, 15,000-20,000 steps) speeds its rise (0.65-0.79 at the end, against 0.47 at the
 # paper's settings after 15,000) but leaves it still climbing at the end of every run: at
 # weight decay 1e-2 it reads 0.69 at 8,640 steps and 0.79 at 20,000, while the MLP on the same
-# data and settings has finished its rise (0.86) by 4,400.
-# Deciding the page takes at least ~60,000 steps, ~15 minutes of two cores for one seed:
-# half of the `quick` book's 30-minute budget for one appendix. What
-# would decide it is the `paper` profile on a GPU (its 40 runs take hours on two cores) with
+# data and settings has finished its rise (0.86) by 4,400. Deciding the page takes at least
+# ~60,000 steps, ~15 minutes of two cores for one seed: half of the `quick` book's 30-minute
+# budget for one appendix. What would decide it is the `paper` profile on a GPU (its 40 runs take hours on two cores) with
 # enough steps for the slowest rise: its 50,000 may still be short for the equidistant ones.
 # The `quick` profile therefore runs one seed per condition for 3,000 steps
 # (`grokpaper/carvalho/profiles.py`), and its verdicts are inconclusive by the rule below.
